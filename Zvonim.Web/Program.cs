@@ -1,6 +1,30 @@
-var builder = WebApplication.CreateBuilder(args);
-var app = builder.Build();
+using Microsoft.Extensions.Options;
+using Zvonim.Web.Apiv2;
+using Zvonim.Web.Client;
+using Zvonim.Web.Errors;
+using Zvonim.Web.Hosting;
+using Zvonim.Web.Turn;
 
-app.MapGet("/", () => "Hello World!");
+try
+{
+    var builder = WebApplication.CreateBuilder(args);
+    builder.AddZvonim();
 
-app.Run();
+    var app = builder.Build();
+    app.UseJsonErrors();
+    app.UseWebSockets();
+    app.MapClient();
+    app.MapApiv2();
+    app.MapTurnConfig();
+    app.Run();
+    return 0;
+}
+catch (Exception ex) when (ex is OptionsValidationException or InvalidOperationException { Source: "Microsoft.Extensions.Configuration.Binder" })
+{
+    var problems = ex is OptionsValidationException invalid ? string.Join(" ", invalid.Failures) : ex.Message;
+    Console.Error.WriteLine($"zvonim: invalid settings: {problems}");
+    return 2;
+}
+
+/// <summary>Entry point, visible to the tests' WebApplicationFactory.</summary>
+public partial class Program;

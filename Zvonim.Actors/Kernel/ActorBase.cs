@@ -31,18 +31,27 @@ public abstract class ActorBase
     /// <summary>Returns the handler's task, or <c>null</c> when the actor has no handler for the message.</summary>
     internal abstract Task? Receive(object message);
 
-    protected internal virtual void PreStart() { }
+    protected virtual void PreStart() { }
 
-    protected internal virtual void PostStop() { }
+    protected virtual void PostStop() { }
 
     /// <summary>Akka's default: stop every child and run <see cref="PostStop"/> on the failed instance.</summary>
-    protected internal virtual void PreRestart(Exception reason, object? message)
+    protected virtual void PreRestart(Exception reason, object? message)
     {
         foreach (var child in Context.Children) Context.Stop(child);
         PostStop();
     }
 
-    protected internal virtual void PostRestart(Exception reason) => PreStart();
+    protected virtual void PostRestart(Exception reason) => PreStart();
+
+    // The kernel's way in to the protected lifecycle hooks.
+    internal void InvokePreStart() => PreStart();
+
+    internal void InvokePostStop() => PostStop();
+
+    internal void InvokePreRestart(Exception reason, object? message) => PreRestart(reason, message);
+
+    internal void InvokePostRestart(Exception reason) => PostRestart(reason);
 
     /// <summary>Unhandled messages are logged; an unhandled <see cref="Terminated"/> is a death pact.</summary>
     protected virtual void Unhandled(object message)

@@ -34,7 +34,7 @@ internal sealed partial class ActorCell
     {
         try
         {
-            _actor?.PreRestart(cause, message);
+            _actor?.InvokePreRestart(cause, message);
         }
         catch (Exception ex)
         {
@@ -52,7 +52,7 @@ internal sealed partial class ActorCell
         try
         {
             _actor = ActorBase.Construct(this, _props);
-            _actor.PostRestart(cause);
+            _actor.InvokePostRestart(cause);
             ArmReceiveTimeout(activity: false);
         }
         catch (Exception ex)

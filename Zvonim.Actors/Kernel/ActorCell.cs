@@ -70,7 +70,7 @@ internal sealed partial class ActorCell : IActorContext
         try
         {
             _actor = ActorBase.Construct(this, _props);
-            _actor.PreStart();
+            _actor.InvokePreStart();
             ArmReceiveTimeout(activity: false);
         }
         catch (Exception ex)
@@ -268,7 +268,7 @@ internal sealed partial class ActorCell : IActorContext
 
         try
         {
-            _actor?.PostStop();
+            _actor?.InvokePostStop();
         }
         catch (Exception ex)
         {

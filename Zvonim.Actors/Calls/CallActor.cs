@@ -1,0 +1,221 @@
+using Microsoft.Extensions.Logging;
+using Zvonim.Actors.Kernel;
+using Zvonim.Actors.Peers;
+using Zvonim.Actors.Rooms;
+
+namespace Zvonim.Actors.Calls;
+
+/// <summary>
+/// One call. Drives <see cref="RoomState"/> (the rules), tracks which participant's socket is which
+/// <see cref="PeerActor"/>, and tells the sockets about every change. Ends itself after <see cref="RoomPolicy.IdleTtl"/>
+/// without a connected socket (receive timeout), and stops <see cref="RoomPolicy.EndedRetention"/> after it ended.
+/// </summary>
+public sealed class CallActor : ReceiveActor
+{
+    private readonly RoomState _room;
+    private readonly Dictionary<string, IActorRef> _sockets = new(StringComparer.Ordinal);
+    private readonly TimeProvider _time;
+
+    /// <summary>A participant's socket deadline (first connect or reconnect grace), valid only for its epoch.</summary>
+    private sealed record ConnectDeadline(string PeerId, int Epoch);
+
+    private sealed record LifetimeOver;
+
+    public static Props Props(string callId, RoomPolicy policy) => Kernel.Props.Create(() => new CallActor(callId, policy));
+
+    public CallActor(string callId, RoomPolicy policy)
+    {
+        _time = Context.System.TimeProvider;
+        _room = new RoomState(callId, policy, _time.GetUtcNow());
+
+        Receive<CreateCall>(OnCreate);
+        Receive<GetCall>(_ => Sender.Tell(new CallInfo(_room.Snapshot()), Self));
+        Receive<JoinCall>(OnJoin);
+        Receive<LeaveCall>(OnLeave);
+        Receive<AttachPeer>(OnAttach);
+        Receive<Terminated>(OnSocketGone);
+        Receive<ConnectDeadline>(OnConnectDeadline);
+        Receive<ReceiveTimeout>(_ => OnIdle());
+        Receive<LifetimeOver>(_ => EndCall("its lifetime is over"));
+
+        if (_room.ExpiresAt is { } expiresAt)
+            Context.System.Scheduler.ScheduleTellOnceCancelable(expiresAt - _room.CreatedAt, Self, new LifetimeOver(), Self);
+        UpdateIdleTimer();
+    }
+
+    private string CallId => _room.CallId;
+
+    private void OnCreate(CreateCall create)
+    {
+        string? peerId = null;
+        if (create.Creator is { } creator)
+        {
+            peerId = Ids.New();
+            _room.Join(peerId, creator.DisplayName, _time.GetUtcNow());
+            ArmDeadline(peerId, _room.Policy.FirstConnectTimeout);
+        }
+        Log.LogInformation("Call {call_id} created by {peer_id}", CallId, peerId ?? "nobody");
+        Sender.Tell(new CallCreated(CallId, peerId, _room.Snapshot()), Self);
+    }
+
+    private void OnJoin(JoinCall join)
+    {
+        var peerId = Ids.New();
+        if (_room.Join(peerId, join.DisplayName, _time.GetUtcNow()) is { } refusal)
+        {
+            Sender.Tell(Refuse(refusal), Self);
+            return;
+        }
+        Log.LogInformation("Peer {peer_id} joined call {call_id}", peerId, CallId);
+        ArmDeadline(peerId, _room.Policy.FirstConnectTimeout);
+        Sender.Tell(new CallJoined(CallId, peerId, _room.Snapshot()), Self);
+        Broadcast(new MemberJoined(peerId, join.DisplayName), except: null);
+        BroadcastState();
+    }
+
+    private void OnLeave(LeaveCall leave)
+    {
+        var participant = _room.Find(leave.PeerId);
+        if (participant is null)
+        {
+            Sender.Tell(Refuse(Refusal.NotAParticipant), Self);
+            return;
+        }
+        RemoveParticipant(leave.PeerId, "left");
+        Sender.Tell(new CallLeft(CallId, leave.PeerId, _room.Snapshot()), Self);
+    }
+
+    private void OnAttach(AttachPeer attach)
+    {
+        var now = _time.GetUtcNow();
+        var participant = _room.Find(attach.PeerId);
+        if (participant is null && attach.JoinIfAbsent && !_room.IsEnded)
+        {
+            if (_room.Join(attach.PeerId, attach.DisplayName, now) is { } joinRefusal)
+            {
+                Sender.Tell(Refuse(joinRefusal), Self);
+                return;
+            }
+            Broadcast(new MemberJoined(attach.PeerId, attach.DisplayName), except: null);
+            participant = _room.Find(attach.PeerId);
+        }
+        if (_room.Connect(attach.PeerId, now) is { } refusal)
+        {
+            Sender.Tell(Refuse(refusal), Self);
+            return;
+        }
+
+        var socket = Sender;
+        if (_sockets.TryGetValue(attach.PeerId, out var previous) && !Equals(previous, socket))
+        {
+            // A reload or a network change: the newest socket wins, so nobody is locked out by their own ghost.
+            Context.Unwatch(previous);
+            previous.Tell(new Superseded(), Self);
+            Log.LogInformation("Peer {peer_id} of call {call_id} reconnected; older socket closed", attach.PeerId, CallId);
+        }
+        _sockets[attach.PeerId] = socket;
+        Context.Watch(socket);
+
+        var others = _room.Participants.Where(p => p.PeerId != attach.PeerId)
+            .Select(p => new PeerLink(p.PeerId, p.DisplayName, _sockets.GetValueOrDefault(p.PeerId)))
+            .ToArray();
+        socket.Tell(new PeerAdmitted(CallId, attach.PeerId, _room.Snapshot(), others), Self);
+        Log.LogInformation("Peer {peer_id} connected to call {call_id}", attach.PeerId, CallId);
+        Broadcast(new PeerConnected(attach.PeerId, participant!.DisplayName, socket), except: attach.PeerId);
+        BroadcastState(except: attach.PeerId);
+        UpdateIdleTimer();
+    }
+
+    private void OnSocketGone(Terminated terminated)
+    {
+        var peerId = _sockets.FirstOrDefault(kv => Equals(kv.Value, terminated.ActorRef)).Key;
+        if (peerId is null) return;
+        _sockets.Remove(peerId);
+        _room.Disconnect(peerId);
+        if (_room.IsEnded) return;
+        Log.LogInformation("Peer {peer_id} of call {call_id} dropped; holding its place for {Grace}", peerId, CallId, _room.Policy.ReconnectGrace);
+        ArmDeadline(peerId, _room.Policy.ReconnectGrace);
+        Broadcast(new PeerDisconnected(peerId), except: null);
+        BroadcastState();
+        UpdateIdleTimer();
+    }
+
+    private void OnConnectDeadline(ConnectDeadline deadline)
+    {
+        var participant = _room.Find(deadline.PeerId);
+        if (participant is null || participant.WsConnected || participant.Epoch != deadline.Epoch) return;
+        RemoveParticipant(deadline.PeerId, "did not (re)connect in time");
+    }
+
+    private void OnIdle()
+    {
+        // The tick may race a message that just reconnected someone: trust the state, not the tick.
+        if (_room.IsEnded)
+        {
+            Log.LogInformation("Call {call_id} retired", CallId);
+            Context.Stop(Self);
+        }
+        else if (!_room.AnyConnected)
+        {
+            EndCall("it was idle");
+        }
+    }
+
+    private void RemoveParticipant(string peerId, string why)
+    {
+        _room.Leave(peerId, out var endedCall);
+        Log.LogInformation("Peer {peer_id} left call {call_id} ({Why})", peerId, CallId, why);
+        if (_sockets.Remove(peerId, out var socket))
+        {
+            Context.Unwatch(socket);
+            socket.Tell(new RemovedFromCall(_room.Snapshot()), Self);
+        }
+        Broadcast(new MemberLeft(peerId), except: null);
+        if (endedCall) EndCall("a participant left");
+        else BroadcastState();
+        UpdateIdleTimer();
+    }
+
+    private void EndCall(string why)
+    {
+        if (!_room.IsEnded) _room.End();
+        Log.LogInformation("Call {call_id} ended: {Why}", CallId, why);
+        var ended = new CallEnded(_room.Snapshot());
+        foreach (var socket in _sockets.Values)
+        {
+            Context.Unwatch(socket);
+            socket.Tell(ended, Self);
+        }
+        _sockets.Clear();
+        UpdateIdleTimer();
+    }
+
+    private void ArmDeadline(string peerId, TimeSpan after)
+    {
+        var epoch = _room.Find(peerId)!.Epoch;
+        Context.System.Scheduler.ScheduleTellOnceCancelable(after, Self, new ConnectDeadline(peerId, epoch), Self);
+    }
+
+    private void UpdateIdleTimer() => Context.SetReceiveTimeout(
+        _room.IsEnded ? _room.Policy.EndedRetention
+        : _room.AnyConnected ? null
+        : _room.Policy.IdleTtl);
+
+    private void BroadcastState(string? except = null) => Broadcast(new CallStateChanged(_room.Snapshot()), except);
+
+    private void Broadcast(object message, string? except)
+    {
+        foreach (var (peerId, socket) in _sockets)
+        {
+            if (peerId != except) socket.Tell(message, Self);
+        }
+    }
+
+    private CallRefused Refuse(Refusal reason) => new(CallId, reason, reason switch
+    {
+        Refusal.Full => $"Call '{CallId}' is full ({_room.Policy.Capacity} participants).",
+        Refusal.Ended => $"Call '{CallId}' has ended.",
+        Refusal.NotAParticipant => $"This peer_id is not a participant of call '{CallId}'.",
+        _ => $"Call '{CallId}' does not exist.",
+    });
+}

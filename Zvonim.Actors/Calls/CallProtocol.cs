@@ -1,0 +1,52 @@
+using Zvonim.Actors.Kernel;
+using Zvonim.Actors.Rooms;
+
+namespace Zvonim.Actors.Calls;
+
+// The call's public protocol: plain records addressed by call id, so that a later clustered mode can route them
+// to whichever node holds the call.
+
+/// <summary>A message the <see cref="CallManager"/> routes to the call named by <see cref="CallId"/>.</summary>
+public interface ICallCommand
+{
+    string CallId { get; }
+}
+
+/// <summary>Every answer a call (or the manager on its behalf) gives to a command.</summary>
+public interface ICallReply;
+
+/// <summary>Creates a call under <paramref name="Policy"/>; with a <paramref name="Creator"/>, that person joins it at once.</summary>
+public sealed record CreateCall(RoomPolicy Policy, JoinAs? Creator = null);
+
+public sealed record JoinAs(string? DisplayName);
+
+public sealed record GetCall(string CallId) : ICallCommand, INotInfluenceReceiveTimeout;
+
+public sealed record JoinCall(string CallId, string? DisplayName = null) : ICallCommand;
+
+public sealed record LeaveCall(string CallId, string PeerId) : ICallCommand;
+
+/// <summary>
+/// Sent by a <see cref="Peers.PeerActor"/> for its socket. With <paramref name="JoinIfAbsent"/> an unknown peer id
+/// joins first (dialects whose only join is the socket); otherwise only a known participant is admitted.
+/// </summary>
+public sealed record AttachPeer(string CallId, string PeerId, bool JoinIfAbsent = false, string? DisplayName = null) : ICallCommand;
+
+public sealed record CallCreated(string CallId, string? PeerId, CallSnapshot Snapshot) : ICallReply;
+
+public sealed record CallJoined(string CallId, string PeerId, CallSnapshot Snapshot) : ICallReply;
+
+public sealed record CallLeft(string CallId, string PeerId, CallSnapshot Snapshot) : ICallReply;
+
+public sealed record CallInfo(CallSnapshot Snapshot) : ICallReply;
+
+public sealed record CallRefused(string CallId, Refusal Reason, string Message) : ICallReply
+{
+    public static CallRefused NotFound(string callId) => new(callId, Refusal.NotFound, $"Call '{callId}' does not exist or has expired.");
+}
+
+/// <summary>The other participants as a newly admitted socket should see them; <see cref="PeerLink.Peer"/> is set for
+/// those whose socket is open.</summary>
+public sealed record PeerAdmitted(string CallId, string PeerId, CallSnapshot Snapshot, IReadOnlyList<PeerLink> Others) : ICallReply;
+
+public sealed record PeerLink(string PeerId, string? DisplayName, IActorRef? Peer);

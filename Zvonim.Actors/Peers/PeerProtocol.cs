@@ -1,0 +1,83 @@
+using Zvonim.Actors.Calls;
+using Zvonim.Actors.Kernel;
+using Zvonim.Actors.Rooms;
+
+namespace Zvonim.Actors.Peers;
+
+public enum SignalKind
+{
+    Offer,
+    Answer,
+    IceCandidate,
+}
+
+// From the socket's edge to its PeerActor.
+
+/// <summary>A signalling frame from the client, already checked by the dialect. <paramref name="To"/> is null for
+/// "every other participant". <paramref name="Frame"/> is relayed as it is; the server never reads the SDP.</summary>
+public sealed record ClientSignal(SignalKind Kind, string? To, byte[] Frame);
+
+/// <summary>The client announced itself (<c>join</c>); it is answered with the current state.</summary>
+public sealed record ClientHello;
+
+public sealed record ClientLeave;
+
+/// <summary>The socket is gone (closed by the client, dropped, or failed).</summary>
+public sealed record SocketClosed(string Reason);
+
+// Between the call and its peers.
+
+public sealed record RelayedSignal(string FromPeerId, SignalKind Kind, byte[] Frame);
+
+public sealed record MemberJoined(string PeerId, string? DisplayName);
+
+public sealed record PeerConnected(string PeerId, string? DisplayName, IActorRef Peer);
+
+public sealed record PeerDisconnected(string PeerId);
+
+public sealed record MemberLeft(string PeerId);
+
+public sealed record CallStateChanged(CallSnapshot Snapshot);
+
+/// <summary>The call is over: the socket says so and closes.</summary>
+public sealed record CallEnded(CallSnapshot Snapshot);
+
+/// <summary>The same peer id connected again on a newer socket; this one closes.</summary>
+public sealed record Superseded;
+
+/// <summary>This participant left (or was dropped for good); its socket closes.</summary>
+public sealed record RemovedFromCall(CallSnapshot Snapshot);
+
+// From a PeerActor to its socket's edge, which renders them in the dialect's words.
+
+public abstract record PeerEvent;
+
+public sealed record StateEvent(CallSnapshot Snapshot) : PeerEvent;
+
+public sealed record MemberJoinedEvent(string PeerId, string? DisplayName) : PeerEvent;
+
+public sealed record PeerConnectedEvent(string PeerId, string? DisplayName) : PeerEvent;
+
+public sealed record PeerLeftEvent(string PeerId) : PeerEvent;
+
+public sealed record SignalEvent(string FromPeerId, SignalKind Kind, byte[] Frame) : PeerEvent;
+
+public sealed record ErrorEvent(string Code, string Message) : PeerEvent;
+
+public enum CloseReason
+{
+    LeftCall,
+    CallEnded,
+    Superseded,
+    Refused,
+}
+
+/// <summary>The socket side of a <see cref="PeerActor"/>; implemented at the edge, never blocks.</summary>
+public interface IPeerConnection
+{
+    /// <summary>Queues an event for the client. A full queue closes the socket (the edge decides how).</summary>
+    void Send(PeerEvent peerEvent);
+
+    /// <summary>Closes the socket after what is already queued. <paramref name="refusal"/> is set for <see cref="CloseReason.Refused"/>.</summary>
+    void Close(CloseReason reason, string message, Refusal? refusal = null);
+}

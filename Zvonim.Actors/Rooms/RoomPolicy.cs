@@ -1,0 +1,46 @@
+namespace Zvonim.Actors.Rooms;
+
+public enum CallStatus
+{
+    Waiting,
+    Active,
+    Ended,
+}
+
+/// <summary>What happens to the call when a participant leaves (or its reconnect grace runs out).</summary>
+public enum LeaveBehavior
+{
+    /// <summary>The call ends for everyone (apiv2's MVP choice).</summary>
+    EndCall,
+    /// <summary>The others stay; the call goes back to waiting when one is left.</summary>
+    KeepOpen,
+}
+
+/// <summary>
+/// The room rules as data: every dialect feeds its own policy to the one rule set in <see cref="RoomState"/>.
+/// A plain record, so it travels inside actor messages.
+/// </summary>
+public sealed record RoomPolicy
+{
+    public int Capacity { get; init; } = 2;
+
+    public LeaveBehavior OnLeave { get; init; } = LeaveBehavior.EndCall;
+
+    /// <summary>With <see cref="LeaveBehavior.KeepOpen"/>: whether the last one out ends the call.</summary>
+    public bool EndWhenEmpty { get; init; } = true;
+
+    /// <summary>A call with no connected socket for this long ends itself.</summary>
+    public TimeSpan IdleTtl { get; init; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>A dropped participant keeps its slot this long; reconnecting with the same peer id resumes.</summary>
+    public TimeSpan ReconnectGrace { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>A participant who joined but never opened a socket gives its slot back after this long.</summary>
+    public TimeSpan FirstConnectTimeout { get; init; } = TimeSpan.FromMinutes(2);
+
+    /// <summary>An ended call still answers status queries this long, then it is gone (404).</summary>
+    public TimeSpan EndedRetention { get; init; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>Absolute lifetime from creation (rooms by link), or none.</summary>
+    public TimeSpan? Lifetime { get; init; }
+}

@@ -1,0 +1,119 @@
+namespace Zvonim.Actors.Rooms;
+
+public enum Refusal
+{
+    NotFound,
+    Full,
+    Ended,
+    NotAParticipant,
+}
+
+public sealed record ParticipantView(string PeerId, string? DisplayName, DateTimeOffset JoinedAt, DateTimeOffset? ConnectedAt, bool WsConnected);
+
+/// <summary>What a call looks like from outside; the reply to a status query and the payload of every state push.</summary>
+public sealed record CallSnapshot(
+    string CallId,
+    CallStatus Status,
+    int Capacity,
+    DateTimeOffset CreatedAt,
+    DateTimeOffset? ExpiresAt,
+    IReadOnlyList<ParticipantView> Participants)
+{
+    public int Count => Participants.Count;
+
+    public int ConnectedCount => Participants.Count(p => p.WsConnected);
+}
+
+/// <summary>
+/// One call's room rules, free of actors and time sources: the actor feeds it commands and the current time and
+/// acts on what it answers. The only implementation of capacity, join, leave and status in Zvonim.
+/// </summary>
+public sealed class RoomState(string callId, RoomPolicy policy, DateTimeOffset createdAt)
+{
+    private readonly List<Participant> _participants = [];
+
+    public string CallId { get; } = callId;
+
+    public RoomPolicy Policy { get; } = policy;
+
+    public DateTimeOffset CreatedAt { get; } = createdAt;
+
+    public DateTimeOffset? ExpiresAt => Policy.Lifetime is { } lifetime ? CreatedAt + lifetime : null;
+
+    public bool IsEnded { get; private set; }
+
+    public CallStatus Status => IsEnded ? CallStatus.Ended : _participants.Count >= 2 ? CallStatus.Active : CallStatus.Waiting;
+
+    public int Count => _participants.Count;
+
+    public bool AnyConnected => _participants.Exists(p => p.WsConnected);
+
+    public IReadOnlyList<Participant> Participants => _participants;
+
+    public Participant? Find(string peerId) => _participants.Find(p => p.PeerId == peerId);
+
+    /// <summary>Adds a participant, or says why not.</summary>
+    public Refusal? Join(string peerId, string? displayName, DateTimeOffset now)
+    {
+        if (IsEnded) return Refusal.Ended;
+        if (_participants.Count >= Policy.Capacity) return Refusal.Full;
+        if (Find(peerId) is not null) return null;
+        _participants.Add(new Participant(peerId, displayName, now));
+        return null;
+    }
+
+    /// <summary>Removes a participant; answers whether that ended the call.</summary>
+    public Refusal? Leave(string peerId, out bool endedCall)
+    {
+        endedCall = false;
+        var participant = Find(peerId);
+        if (participant is null) return Refusal.NotAParticipant;
+        _participants.Remove(participant);
+        if (!IsEnded && (Policy.OnLeave == LeaveBehavior.EndCall || (_participants.Count == 0 && Policy.EndWhenEmpty)))
+        {
+            IsEnded = true;
+            endedCall = true;
+        }
+        return null;
+    }
+
+    /// <summary>Marks the participant's socket open. Every connect and disconnect moves the epoch on, so a timer armed
+    /// for an older epoch can tell it is stale.</summary>
+    public Refusal? Connect(string peerId, DateTimeOffset now)
+    {
+        if (IsEnded) return Refusal.Ended;
+        var participant = Find(peerId);
+        if (participant is null) return Refusal.NotAParticipant;
+        participant.WsConnected = true;
+        participant.ConnectedAt ??= now;
+        participant.Epoch++;
+        return null;
+    }
+
+    public void Disconnect(string peerId)
+    {
+        if (Find(peerId) is not { WsConnected: true } participant) return;
+        participant.WsConnected = false;
+        participant.Epoch++;
+    }
+
+    public void End() => IsEnded = true;
+
+    public CallSnapshot Snapshot() => new(CallId, Status, Policy.Capacity, CreatedAt, ExpiresAt,
+        _participants.Select(p => new ParticipantView(p.PeerId, p.DisplayName, p.JoinedAt, p.ConnectedAt, p.WsConnected)).ToArray());
+
+    public sealed class Participant(string peerId, string? displayName, DateTimeOffset joinedAt)
+    {
+        public string PeerId { get; } = peerId;
+
+        public string? DisplayName { get; } = displayName;
+
+        public DateTimeOffset JoinedAt { get; } = joinedAt;
+
+        public DateTimeOffset? ConnectedAt { get; internal set; }
+
+        public bool WsConnected { get; internal set; }
+
+        public int Epoch { get; internal set; }
+    }
+}

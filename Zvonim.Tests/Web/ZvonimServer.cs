@@ -1,0 +1,50 @@
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Zvonim.Tests.TestKit;
+
+namespace Zvonim.Tests.Web;
+
+/// <summary>
+/// The real Zvonim host on real Kestrel, on a free loopback port, with settings and (optionally) virtual time
+/// swapped in. Each instance is a separate server.
+/// </summary>
+public sealed class ZvonimServer : WebApplicationFactory<Program>
+{
+    private readonly Dictionary<string, string?> _settings = new()
+    {
+        ["Serilog:MinimumLevel:Default"] = "Warning",
+        ["Urls"] = "http://127.0.0.1:0",
+    };
+
+    public ZvonimServer(IDictionary<string, string?>? settings = null, ManualTimeProvider? time = null)
+    {
+        Time = time;
+        foreach (var (key, value) in settings ?? new Dictionary<string, string?>()) _settings[key] = value;
+        UseKestrel(0);
+        StartServer();
+        var addresses = Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses;
+        BaseAddress = new Uri(addresses.First(a => a.StartsWith("http://", StringComparison.Ordinal)));
+    }
+
+    /// <summary>The clock the server runs on, when the test drives it.</summary>
+    public ManualTimeProvider? Time { get; }
+
+    /// <summary>e.g. http://127.0.0.1:41234/</summary>
+    public Uri BaseAddress { get; }
+
+    public HttpClient Http() => new() { BaseAddress = BaseAddress };
+
+    public Uri WebSocketUri(string pathAndQuery) =>
+        new($"ws://{BaseAddress.Authority}{(pathAndQuery.StartsWith('/') ? "" : "/")}{pathAndQuery}");
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        builder.UseEnvironment("Production");
+        builder.ConfigureAppConfiguration(config => config.AddInMemoryCollection(_settings));
+        if (Time is not null) builder.ConfigureServices(services => services.AddSingleton<TimeProvider>(Time));
+    }
+}

@@ -1,0 +1,34 @@
+using Microsoft.Extensions.Options;
+using Zvonim.Actors.Calls;
+using Zvonim.Actors.Kernel;
+using Zvonim.Actors.Rooms;
+using Zvonim.Web.Errors;
+using Zvonim.Web.Settings;
+
+namespace Zvonim.Web.Hosting;
+
+/// <summary>How HTTP endpoints of every dialect talk to the calls: one Ask, and one mapping of refusals to statuses.</summary>
+public sealed class CallGateway(ActorRuntime runtime, IOptions<ZvonimOptions> options)
+{
+    /// <summary>Asks the call manager; a call that does not answer in time becomes a 503, not a hung request.</summary>
+    public async Task<(ICallReply? Reply, IResult? Error)> AskAsync(object command, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var reply = await runtime.Calls.Ask<ICallReply>(command, options.Value.Signaling.RequestTimeout, cancellationToken);
+            return reply is CallRefused refused ? (null, Refused(refused)) : (reply, null);
+        }
+        catch (AskTimeoutException)
+        {
+            return (null, ApiError.Result(503, "unavailable", "The call did not answer in time; try again."));
+        }
+    }
+
+    public static IResult Refused(CallRefused refused) => refused.Reason switch
+    {
+        Refusal.Full => ApiError.Result(409, "call_full", refused.Message),
+        Refusal.Ended => ApiError.Result(410, "call_ended", refused.Message),
+        Refusal.NotAParticipant => ApiError.Result(404, "unknown_peer", refused.Message),
+        _ => ApiError.Result(404, "not_found", refused.Message),
+    };
+}

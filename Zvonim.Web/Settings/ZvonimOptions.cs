@@ -1,0 +1,86 @@
+using Zvonim.Actors.Rooms;
+
+namespace Zvonim.Web.Settings;
+
+/// <summary>The "Zvonim" configuration section (appsettings.json, or environment variables such as
+/// <c>Zvonim__Turn__Secret</c>).</summary>
+public sealed class ZvonimOptions
+{
+    public const string Section = "Zvonim";
+
+    public CallOptions Calls { get; set; } = new();
+
+    public SignalingOptions Signaling { get; set; } = new();
+
+    public TurnOptions Turn { get; set; } = new();
+}
+
+public enum WhenPeerLeaves
+{
+    End,
+    Waiting,
+}
+
+/// <summary>Room rules of apiv2 calls.</summary>
+public sealed class CallOptions
+{
+    public TimeSpan IdleTtl { get; set; } = TimeSpan.FromMinutes(10);
+
+    public TimeSpan ReconnectGrace { get; set; } = TimeSpan.FromSeconds(30);
+
+    public TimeSpan FirstConnectTimeout { get; set; } = TimeSpan.FromMinutes(2);
+
+    public TimeSpan EndedRetention { get; set; } = TimeSpan.FromMinutes(5);
+
+    public WhenPeerLeaves WhenPeerLeaves { get; set; } = WhenPeerLeaves.End;
+
+    public RoomPolicy ToPolicy() => new()
+    {
+        Capacity = 2,
+        OnLeave = WhenPeerLeaves == WhenPeerLeaves.End ? LeaveBehavior.EndCall : LeaveBehavior.KeepOpen,
+        EndWhenEmpty = true,
+        IdleTtl = IdleTtl,
+        ReconnectGrace = ReconnectGrace,
+        FirstConnectTimeout = FirstConnectTimeout,
+        EndedRetention = EndedRetention,
+    };
+}
+
+public sealed class SignalingOptions
+{
+    /// <summary>Largest WebSocket message accepted; a larger one closes the socket with 1009.</summary>
+    public int MaxMessageBytes { get; set; } = 64 * 1024;
+
+    /// <summary>Frames waiting to be written to one socket; past this the socket is too slow and is closed.</summary>
+    public int SendQueueLimit { get; set; } = 512;
+
+    /// <summary>Frames held for a participant whose socket is not open yet.</summary>
+    public int PendingLimit { get; set; } = 256;
+
+    public TimeSpan KeepAliveInterval { get; set; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>A socket that does not answer a ping within this long is dead.</summary>
+    public TimeSpan KeepAliveTimeout { get; set; } = TimeSpan.FromSeconds(20);
+
+    /// <summary>How long an HTTP request waits for its call to answer.</summary>
+    public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(5);
+}
+
+public sealed class TurnOptions
+{
+    /// <summary>STUN servers, e.g. "stun:stun.example.org:3478".</summary>
+    public List<string> StunUrls { get; set; } = [];
+
+    /// <summary>TURN servers, e.g. "turn:turn.example.org:3478?transport=udp".</summary>
+    public List<string> TurnUrls { get; set; } = [];
+
+    /// <summary>coturn's static-auth-secret: enables time-limited credentials (REST scheme). Never logged.</summary>
+    public string? Secret { get; set; }
+
+    public TimeSpan CredentialTtl { get; set; } = TimeSpan.FromHours(4);
+
+    /// <summary>Static credentials, used when no secret is set.</summary>
+    public string? Username { get; set; }
+
+    public string? Credential { get; set; }
+}

@@ -1,0 +1,45 @@
+using Microsoft.Extensions.Options;
+
+namespace Zvonim.Web.Settings;
+
+/// <summary>Checked at start: a bad setting stops the server with one clear line instead of failing later.</summary>
+public sealed class ZvonimOptionsValidator : IValidateOptions<ZvonimOptions>
+{
+    public ValidateOptionsResult Validate(string? name, ZvonimOptions options)
+    {
+        var failures = new List<string>();
+        void Positive(TimeSpan value, string key)
+        {
+            if (value <= TimeSpan.Zero) failures.Add($"Zvonim:{key} must be a positive duration (got {value}).");
+        }
+
+        var calls = options.Calls;
+        Positive(calls.IdleTtl, "Calls:IdleTtl");
+        Positive(calls.ReconnectGrace, "Calls:ReconnectGrace");
+        Positive(calls.FirstConnectTimeout, "Calls:FirstConnectTimeout");
+        Positive(calls.EndedRetention, "Calls:EndedRetention");
+
+        var signaling = options.Signaling;
+        if (signaling.MaxMessageBytes is < 1024 or > 16 * 1024 * 1024)
+            failures.Add($"Zvonim:Signaling:MaxMessageBytes must be between 1024 and 16777216 (got {signaling.MaxMessageBytes}).");
+        if (signaling.SendQueueLimit is < 8 or > 100_000)
+            failures.Add($"Zvonim:Signaling:SendQueueLimit must be between 8 and 100000 (got {signaling.SendQueueLimit}).");
+        if (signaling.PendingLimit is < 1 or > 100_000)
+            failures.Add($"Zvonim:Signaling:PendingLimit must be between 1 and 100000 (got {signaling.PendingLimit}).");
+        Positive(signaling.KeepAliveInterval, "Signaling:KeepAliveInterval");
+        Positive(signaling.KeepAliveTimeout, "Signaling:KeepAliveTimeout");
+        Positive(signaling.RequestTimeout, "Signaling:RequestTimeout");
+
+        var turn = options.Turn;
+        foreach (var url in turn.StunUrls.Where(u => !u.StartsWith("stun:", StringComparison.Ordinal) && !u.StartsWith("stuns:", StringComparison.Ordinal)))
+            failures.Add($"Zvonim:Turn:StunUrls: '{url}' must start with stun: or stuns:.");
+        foreach (var url in turn.TurnUrls.Where(u => !u.StartsWith("turn:", StringComparison.Ordinal) && !u.StartsWith("turns:", StringComparison.Ordinal)))
+            failures.Add($"Zvonim:Turn:TurnUrls: '{url}' must start with turn: or turns:.");
+        if (turn.TurnUrls.Count > 0 && string.IsNullOrEmpty(turn.Secret) && (string.IsNullOrEmpty(turn.Username) || string.IsNullOrEmpty(turn.Credential)))
+            failures.Add("Zvonim:Turn: TurnUrls need either a Secret (time-limited credentials) or a Username and Credential.");
+        if (turn.CredentialTtl < TimeSpan.FromMinutes(1))
+            failures.Add($"Zvonim:Turn:CredentialTtl must be at least one minute (got {turn.CredentialTtl}).");
+
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+}
