@@ -153,7 +153,7 @@ public sealed class CallActor : ReceiveActor
         if (_room.IsEnded)
         {
             Log.LogInformation("Call {call_id} retired", CallId);
-            Context.Stop(Self);
+            Context.Parent.Tell(new Passivate(CallId), Self);
         }
         else if (!_room.AnyConnected)
         {

@@ -4,6 +4,10 @@ using Zvonim.Actors.Rooms;
 
 namespace Zvonim.Actors.Calls;
 
+/// <summary>A call asks its manager to retire it. The manager stops routing to it first and then stops it with a
+/// message queued behind everything already routed, so no command in flight is lost (Akka's passivation).</summary>
+public sealed record Passivate(string CallId);
+
 /// <summary>How many calls the node carries now.</summary>
 public sealed record GetCallCount : INotInfluenceReceiveTimeout;
 
@@ -21,23 +25,34 @@ public sealed class CallManager : ReceiveActor
     public static Props Props(Func<string, RoomPolicy, Props>? callProps = null) =>
         Kernel.Props.Create(() => new CallManager(callProps ?? CallActor.Props));
 
+    private readonly Dictionary<string, IActorRef> _calls = new(StringComparer.Ordinal);
+
     public CallManager(Func<string, RoomPolicy, Props> callProps)
     {
         Receive<CreateCall>(create =>
         {
             var callId = Ids.New();
             var call = Context.ActorOf(callProps(callId, create.Policy), callId);
+            _calls[callId] = call;
             Context.Watch(call);
             call.Forward(create, Context);
         });
         Receive<ICallCommand>(command =>
         {
-            var call = Context.Child(command.CallId);
-            if (call.IsNobody()) Sender.Tell(CallRefused.NotFound(command.CallId), Self);
-            else call.Forward(command, Context);
+            if (_calls.TryGetValue(command.CallId, out var call)) call.Forward(command, Context);
+            else Sender.Tell(CallRefused.NotFound(command.CallId), Self);
         });
-        Receive<GetCallCount>(_ => Sender.Tell(new CallCount(Context.Children.Count()), Self));
-        Receive<Terminated>(t => Log.LogDebug("Call {call_id} is gone", t.ActorRef.Path.Name));
+        Receive<Passivate>(passivate =>
+        {
+            if (_calls.Remove(passivate.CallId, out var call)) call.Tell(PoisonPill.Instance, Self);
+        });
+        Receive<GetCallCount>(_ => Sender.Tell(new CallCount(_calls.Count), Self));
+        Receive<Terminated>(terminated =>
+        {
+            var callId = terminated.ActorRef.Path.Name;
+            if (_calls.TryGetValue(callId, out var call) && Equals(call, terminated.ActorRef)) _calls.Remove(callId);
+            Log.LogDebug("Call {call_id} is gone", callId);
+        });
     }
 
     /// <summary>A call that throws keeps its state and skips the message: ending people's call for a bug in one

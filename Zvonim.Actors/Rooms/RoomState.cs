@@ -56,8 +56,8 @@ public sealed class RoomState(string callId, RoomPolicy policy, DateTimeOffset c
     public Refusal? Join(string peerId, string? displayName, DateTimeOffset now)
     {
         if (IsEnded) return Refusal.Ended;
-        if (_participants.Count >= Policy.Capacity) return Refusal.Full;
         if (Find(peerId) is not null) return null;
+        if (_participants.Count >= Policy.Capacity) return Refusal.Full;
         _participants.Add(new Participant(peerId, displayName, now));
         return null;
     }

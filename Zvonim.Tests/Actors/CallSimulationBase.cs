@@ -1,0 +1,70 @@
+using Xunit.Abstractions;
+using Zvonim.Actors.Calls;
+using Zvonim.Actors.Kernel;
+using Zvonim.Actors.Peers;
+using Zvonim.Actors.Rooms;
+using Zvonim.Tests.TestKit;
+
+namespace Zvonim.Tests.Actors;
+
+/// <summary>A node's actors with no web in front: calls driven by probes, sockets replaced by probe connections.</summary>
+public abstract class CallSimulationBase : ActorTestKit
+{
+    protected static readonly RoomPolicy TwoParty = new()
+    {
+        IdleTtl = TimeSpan.FromMinutes(10),
+        ReconnectGrace = TimeSpan.FromSeconds(30),
+        FirstConnectTimeout = TimeSpan.FromMinutes(2),
+        EndedRetention = TimeSpan.FromMinutes(5),
+    };
+
+    protected CallSimulationBase(ITestOutputHelper output) : base(output)
+    {
+        Calls = Sys.ActorOf(CallManager.Props(), CallManager.Name);
+        Client = CreateTestProbe("client");
+    }
+
+    protected IActorRef Calls { get; }
+
+    /// <summary>Plays the HTTP side: sends commands and reads replies.</summary>
+    protected TestProbe Client { get; }
+
+    protected CallCreated Create(RoomPolicy? policy = null, bool withCreator = true)
+    {
+        Client.Send(Calls, new CreateCall(policy ?? TwoParty, withCreator ? new JoinAs(null) : null));
+        return Client.ExpectMsg<CallCreated>();
+    }
+
+    protected CallJoined Join(string callId)
+    {
+        Client.Send(Calls, new JoinCall(callId));
+        return Client.ExpectMsg<CallJoined>();
+    }
+
+    protected CallSnapshot Status(string callId)
+    {
+        Client.Send(Calls, new GetCall(callId));
+        return Client.ExpectMsg<CallInfo>().Snapshot;
+    }
+
+    /// <summary>Opens a "socket" for the peer and waits until the call admitted it (its first state push).</summary>
+    protected Socket Connect(string callId, string peerId, bool expectAdmission = true)
+    {
+        var probe = CreateTestProbe($"socket-{peerId[..4]}");
+        var peer = Sys.ActorOf(PeerActor.Props(new AttachPeer(callId, peerId), Calls, new ProbeConnection(probe), pendingLimit: 16));
+        var socket = new Socket(peer, probe);
+        if (expectAdmission) probe.ExpectMsg<StateEvent>();
+        return socket;
+    }
+
+    protected sealed record Socket(IActorRef Peer, TestProbe Events)
+    {
+        public void Say(object clientMessage) => Peer.Tell(clientMessage);
+
+        public void Drop() => Peer.Tell(new SocketClosed("dropped"));
+
+        public T Expect<T>(Func<T, bool>? predicate = null) where T : class => Events.FishForMessage(predicate);
+    }
+
+    protected static byte[] Frame(string json) => System.Text.Encoding.UTF8.GetBytes(json);
+}

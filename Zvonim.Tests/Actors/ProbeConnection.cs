@@ -1,0 +1,15 @@
+using Zvonim.Actors.Peers;
+using Zvonim.Actors.Rooms;
+using Zvonim.Tests.TestKit;
+
+namespace Zvonim.Tests.Actors;
+
+/// <summary>A socket stand-in: what the PeerActor would write to its client arrives at a probe.</summary>
+public sealed class ProbeConnection(TestProbe probe) : IPeerConnection
+{
+    public sealed record Closed(CloseReason Reason, string Message, Refusal? Refusal);
+
+    public void Send(PeerEvent peerEvent) => probe.Tell(peerEvent, null);
+
+    public void Close(CloseReason reason, string message, Refusal? refusal = null) => probe.Tell(new Closed(reason, message, refusal), null);
+}
