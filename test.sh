@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Runs every Zvonim test: unit, actor simulations, API against real Kestrel, and real-Chromium/coturn end-to-end.
+# Installs what the end-to-end tests need (Debian's chromium and coturn) when it is missing.
+# Last line: "Tests: N passed, N failed, N skipped", taken from the test results.
+set -uo pipefail
+cd "$(dirname "$0")"
+
+missing=()
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+command -v turnserver >/dev/null 2>&1 || missing+=(coturn)
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "Installing ${missing[*]} for the browser and TURN tests..."
+  sudo_cmd=""; [ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"
+  $sudo_cmd apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq "${missing[@]}" fonts-dejavu-core >/dev/null \
+    || { echo "Could not install ${missing[*]}"; exit 1; }
+fi
+
+results=TestResults
+rm -rf "$results"
+dotnet restore --verbosity quiet || exit 1
+dotnet build -c Release --no-restore --verbosity quiet -nologo || exit 1
+dotnet test Zvonim.Tests/Zvonim.Tests.csproj -c Release --no-build --verbosity quiet \
+  --logger "trx;LogFileName=results.trx" --logger "console;verbosity=normal" --results-directory "$results" "$@"
+status=$?
+
+trx="$results/results.trx"
+if [ ! -f "$trx" ]; then
+  echo "Tests: 0 passed, 1 failed, 0 skipped"
+  exit 1
+fi
+counters=$(grep -o '<Counters [^>]*>' "$trx")
+count() { echo "$counters" | grep -o " $1=\"[0-9]*\"" | grep -o '[0-9]*'; }
+passed=$(count passed); failed=$(count failed); skipped=$(count notExecuted)
+errors=$(count error)
+failed=$(( ${failed:-0} + ${errors:-0} ))
+echo "Tests: ${passed:-0} passed, ${failed} failed, ${skipped:-0} skipped"
+[ "${passed:-0}" -gt 0 ] || exit 1
+exit $status
