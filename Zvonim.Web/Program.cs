@@ -2,7 +2,9 @@ using Microsoft.Extensions.Options;
 using Zvonim.Web.Apiv2;
 using Zvonim.Web.Client;
 using Zvonim.Web.Errors;
+using Zvonim.Web.GroupRooms;
 using Zvonim.Web.Hosting;
+using Zvonim.Web.LinkRooms;
 using Zvonim.Web.Turn;
 
 try
@@ -15,6 +17,8 @@ try
     app.UseWebSockets();
     app.MapClient();
     app.MapApiv2();
+    app.MapLinkRooms();
+    app.MapGroupRooms();
     app.MapTurnConfig();
     app.Run();
     return 0;

@@ -88,41 +88,44 @@ public sealed class CallActor : ReceiveActor
     private void OnAttach(AttachPeer attach)
     {
         var now = _time.GetUtcNow();
-        var participant = _room.Find(attach.PeerId);
+        var participant = attach.PeerId is null ? null : _room.Find(attach.PeerId);
         if (participant is null && attach.JoinIfAbsent && !_room.IsEnded)
         {
-            if (_room.Join(attach.PeerId, attach.DisplayName, now) is { } joinRefusal)
+            var newId = Ids.New();
+            if (_room.Join(newId, attach.DisplayName, now) is { } joinRefusal)
             {
                 Sender.Tell(Refuse(joinRefusal), Self);
                 return;
             }
-            Broadcast(new MemberJoined(attach.PeerId, attach.DisplayName), except: null);
-            participant = _room.Find(attach.PeerId);
+            Log.LogInformation("Peer {peer_id} joined call {call_id}", newId, CallId);
+            Broadcast(new MemberJoined(newId, attach.DisplayName), except: null);
+            participant = _room.Find(newId);
         }
-        if (_room.Connect(attach.PeerId, now) is { } refusal)
+        if (participant is null || _room.Connect(participant.PeerId, now) is { } refusal)
         {
-            Sender.Tell(Refuse(refusal), Self);
+            Sender.Tell(Refuse(_room.IsEnded ? Refusal.Ended : Refusal.NotAParticipant), Self);
             return;
         }
+        var peerId = participant.PeerId;
 
         var socket = Sender;
-        if (_sockets.TryGetValue(attach.PeerId, out var previous) && !Equals(previous, socket))
+        if (_sockets.TryGetValue(peerId, out var previous) && !Equals(previous, socket))
         {
             // A reload or a network change: the newest socket wins, so nobody is locked out by their own ghost.
             Context.Unwatch(previous);
             previous.Tell(new Superseded(), Self);
-            Log.LogInformation("Peer {peer_id} of call {call_id} reconnected; older socket closed", attach.PeerId, CallId);
+            Log.LogInformation("Peer {peer_id} of call {call_id} reconnected; older socket closed", peerId, CallId);
         }
-        _sockets[attach.PeerId] = socket;
+        _sockets[peerId] = socket;
         Context.Watch(socket);
 
-        var others = _room.Participants.Where(p => p.PeerId != attach.PeerId)
+        var others = _room.Participants.Where(p => p.PeerId != peerId)
             .Select(p => new PeerLink(p.PeerId, p.DisplayName, _sockets.GetValueOrDefault(p.PeerId)))
             .ToArray();
-        socket.Tell(new PeerAdmitted(CallId, attach.PeerId, _room.Snapshot(), others), Self);
-        Log.LogInformation("Peer {peer_id} connected to call {call_id}", attach.PeerId, CallId);
-        Broadcast(new PeerConnected(attach.PeerId, participant!.DisplayName, socket), except: attach.PeerId);
-        BroadcastState(except: attach.PeerId);
+        socket.Tell(new PeerAdmitted(CallId, peerId, _room.Snapshot(), others), Self);
+        Log.LogInformation("Peer {peer_id} connected to call {call_id}", peerId, CallId);
+        Broadcast(new PeerConnected(peerId, participant.DisplayName, socket), except: peerId);
+        BroadcastState(except: peerId);
         UpdateIdleTimer();
     }
 

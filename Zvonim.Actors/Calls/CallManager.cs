@@ -25,7 +25,7 @@ public sealed class CallManager : ReceiveActor
     public static Props Props(Func<string, RoomPolicy, Props>? callProps = null) =>
         Kernel.Props.Create(() => new CallManager(callProps ?? CallActor.Props));
 
-    private readonly Dictionary<string, IActorRef> _calls = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, (IActorRef Call, string Kind)> _calls = new(StringComparer.Ordinal);
 
     public CallManager(Func<string, RoomPolicy, Props> callProps)
     {
@@ -33,24 +33,26 @@ public sealed class CallManager : ReceiveActor
         {
             var callId = Ids.New();
             var call = Context.ActorOf(callProps(callId, create.Policy), callId);
-            _calls[callId] = call;
+            _calls[callId] = (call, create.Policy.Kind);
             Context.Watch(call);
             call.Forward(create, Context);
         });
         Receive<ICallCommand>(command =>
         {
-            if (_calls.TryGetValue(command.CallId, out var call)) call.Forward(command, Context);
-            else Sender.Tell(CallRefused.NotFound(command.CallId), Self);
+            if (_calls.TryGetValue(command.CallId, out var entry) && (command.Kind is null || command.Kind == entry.Kind))
+                entry.Call.Forward(command, Context);
+            else
+                Sender.Tell(CallRefused.NotFound(command.CallId), Self);
         });
         Receive<Passivate>(passivate =>
         {
-            if (_calls.Remove(passivate.CallId, out var call)) call.Tell(PoisonPill.Instance, Self);
+            if (_calls.Remove(passivate.CallId, out var entry)) entry.Call.Tell(PoisonPill.Instance, Self);
         });
         Receive<GetCallCount>(_ => Sender.Tell(new CallCount(_calls.Count), Self));
         Receive<Terminated>(terminated =>
         {
             var callId = terminated.ActorRef.Path.Name;
-            if (_calls.TryGetValue(callId, out var call) && Equals(call, terminated.ActorRef)) _calls.Remove(callId);
+            if (_calls.TryGetValue(callId, out var entry) && Equals(entry.Call, terminated.ActorRef)) _calls.Remove(callId);
             Log.LogDebug("Call {call_id} is gone", callId);
         });
     }

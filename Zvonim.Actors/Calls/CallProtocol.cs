@@ -10,6 +10,9 @@ namespace Zvonim.Actors.Calls;
 public interface ICallCommand
 {
     string CallId { get; }
+
+    /// <summary>When set, only a call of this <see cref="RoomPolicy.Kind"/> answers; others are "not found".</summary>
+    string? Kind => null;
 }
 
 /// <summary>Every answer a call (or the manager on its behalf) gives to a command.</summary>
@@ -20,17 +23,18 @@ public sealed record CreateCall(RoomPolicy Policy, JoinAs? Creator = null);
 
 public sealed record JoinAs(string? DisplayName);
 
-public sealed record GetCall(string CallId) : ICallCommand, INotInfluenceReceiveTimeout;
+public sealed record GetCall(string CallId, string? Kind = null) : ICallCommand, INotInfluenceReceiveTimeout;
 
-public sealed record JoinCall(string CallId, string? DisplayName = null) : ICallCommand;
+public sealed record JoinCall(string CallId, string? DisplayName = null, string? Kind = null) : ICallCommand;
 
-public sealed record LeaveCall(string CallId, string PeerId) : ICallCommand;
+public sealed record LeaveCall(string CallId, string PeerId, string? Kind = null) : ICallCommand;
 
 /// <summary>
-/// Sent by a <see cref="Peers.PeerActor"/> for its socket. With <paramref name="JoinIfAbsent"/> an unknown peer id
-/// joins first (dialects whose only join is the socket); otherwise only a known participant is admitted.
+/// Sent by a <see cref="Peers.PeerActor"/> for its socket. Only a known participant is admitted, unless
+/// <paramref name="JoinIfAbsent"/> (dialects whose only join is the socket): then a missing or unknown peer id joins
+/// under a fresh id, which <see cref="PeerAdmitted.PeerId"/> tells. A client cannot pick its own id.
 /// </summary>
-public sealed record AttachPeer(string CallId, string PeerId, bool JoinIfAbsent = false, string? DisplayName = null) : ICallCommand;
+public sealed record AttachPeer(string CallId, string? PeerId, bool JoinIfAbsent = false, string? DisplayName = null, string? Kind = null) : ICallCommand;
 
 public sealed record CallCreated(string CallId, string? PeerId, CallSnapshot Snapshot) : ICallReply;
 
@@ -42,7 +46,7 @@ public sealed record CallInfo(CallSnapshot Snapshot) : ICallReply;
 
 public sealed record CallRefused(string CallId, Refusal Reason, string Message) : ICallReply
 {
-    public static CallRefused NotFound(string callId) => new(callId, Refusal.NotFound, $"Call '{callId}' does not exist or has expired.");
+    public static CallRefused NotFound(string callId) => new(callId, Refusal.NotFound, $"'{callId}' does not exist or has expired.");
 }
 
 /// <summary>The other participants as a newly admitted socket should see them; <see cref="PeerLink.Peer"/> is set for

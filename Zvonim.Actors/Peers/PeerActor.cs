@@ -23,6 +23,7 @@ public sealed class PeerActor : ReceiveActor
     private readonly Dictionary<string, Queue<RelayedSignal>> _pending = new(StringComparer.Ordinal);
     private readonly List<object> _early = []; // client messages received before admission
     private IActorRef _call = ActorRefs.Nobody;
+    private string _peerId;
 
     public static Props Props(AttachPeer attach, IActorRef calls, IPeerConnection connection, int pendingLimit) =>
         Kernel.Props.Create(() => new PeerActor(attach, calls, connection, pendingLimit));
@@ -33,10 +34,11 @@ public sealed class PeerActor : ReceiveActor
         _calls = calls;
         _connection = connection;
         _pendingLimit = pendingLimit;
+        _peerId = attach.PeerId ?? "(joining)";
         Attaching();
     }
 
-    private string PeerId => _attach.PeerId;
+    private string PeerId => _peerId;
 
     protected override void PreStart() => _calls.Tell(_attach, Self);
 
@@ -45,7 +47,9 @@ public sealed class PeerActor : ReceiveActor
         Receive<PeerAdmitted>(admitted =>
         {
             _call = Sender;
+            _peerId = admitted.PeerId;
             foreach (var other in admitted.Others) _others[other.PeerId] = other.Peer;
+            _connection.Send(new WelcomeEvent(admitted.PeerId, admitted.Snapshot));
             _connection.Send(new StateEvent(admitted.Snapshot));
             foreach (var other in admitted.Others.Where(o => o.Peer is not null))
                 _connection.Send(new PeerConnectedEvent(other.PeerId, other.DisplayName));
@@ -198,6 +202,7 @@ public static class ErrorCodes
     public const string BadMessage = "invalid_message";
     public const string UnknownType = "unknown_type";
     public const string BadTarget = "invalid_target";
+    public const string BadSender = "invalid_sender";
     public const string QueueFull = "queue_full";
 
     public static string For(Refusal refusal) => refusal switch

@@ -52,6 +52,9 @@ public sealed record RemovedFromCall(CallSnapshot Snapshot);
 
 public abstract record PeerEvent;
 
+/// <summary>First event of an admitted socket: who it is in this call.</summary>
+public sealed record WelcomeEvent(string PeerId, CallSnapshot Snapshot) : PeerEvent;
+
 public sealed record StateEvent(CallSnapshot Snapshot) : PeerEvent;
 
 public sealed record MemberJoinedEvent(string PeerId, string? DisplayName) : PeerEvent;

@@ -22,6 +22,9 @@ public enum LeaveBehavior
 /// </summary>
 public sealed record RoomPolicy
 {
+    /// <summary>Which API the call belongs to ("call", "link-room", "group-room"); another API's requests do not see it.</summary>
+    public string Kind { get; init; } = "call";
+
     public int Capacity { get; init; } = 2;
 
     public LeaveBehavior OnLeave { get; init; } = LeaveBehavior.EndCall;

@@ -13,6 +13,7 @@ public sealed record ParticipantView(string PeerId, string? DisplayName, DateTim
 /// <summary>What a call looks like from outside; the reply to a status query and the payload of every state push.</summary>
 public sealed record CallSnapshot(
     string CallId,
+    string Kind,
     CallStatus Status,
     int Capacity,
     DateTimeOffset CreatedAt,
@@ -99,7 +100,7 @@ public sealed class RoomState(string callId, RoomPolicy policy, DateTimeOffset c
 
     public void End() => IsEnded = true;
 
-    public CallSnapshot Snapshot() => new(CallId, Status, Policy.Capacity, CreatedAt, ExpiresAt,
+    public CallSnapshot Snapshot() => new(CallId, Policy.Kind, Status, Policy.Capacity, CreatedAt, ExpiresAt,
         _participants.Select(p => new ParticipantView(p.PeerId, p.DisplayName, p.JoinedAt, p.ConnectedAt, p.WsConnected)).ToArray());
 
     public sealed class Participant(string peerId, string? displayName, DateTimeOffset joinedAt)

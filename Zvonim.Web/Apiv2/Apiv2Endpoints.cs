@@ -48,13 +48,13 @@ public static class Apiv2Endpoints
 
     private static async Task<IResult> GetAsync(string callId, CallGateway calls, CancellationToken ct)
     {
-        var (reply, error) = await calls.AskAsync(new GetCall(callId), ct);
+        var (reply, error) = await calls.AskAsync(new GetCall(callId, CallOptions.Kind), ct);
         return error ?? Results.Ok(CallStatusView.From(((CallInfo)reply!).Snapshot));
     }
 
     private static async Task<IResult> JoinAsync(string callId, CallGateway calls, CancellationToken ct)
     {
-        var (reply, error) = await calls.AskAsync(new JoinCall(callId), ct);
+        var (reply, error) = await calls.AskAsync(new JoinCall(callId, Kind: CallOptions.Kind), ct);
         if (error is not null) return error;
         var joined = (CallJoined)reply!;
         return Results.Ok(new JoinedCall(joined.CallId, joined.PeerId));
@@ -66,7 +66,7 @@ public static class Apiv2Endpoints
         if (bodyError is not null) return bodyError;
         if (string.IsNullOrEmpty(body?.PeerId))
             return ApiError.Result(400, "invalid_request", "Send {\"peer_id\": \"...\"}: whose leave is it?");
-        var (reply, error) = await calls.AskAsync(new LeaveCall(callId, body.PeerId), ct);
+        var (reply, error) = await calls.AskAsync(new LeaveCall(callId, body.PeerId, CallOptions.Kind), ct);
         if (error is not null) return error;
         var left = (CallLeft)reply!;
         return Results.Ok(new LeftCall(left.CallId, left.PeerId, EventWriter.StatusName(left.Snapshot.Status)));
@@ -78,6 +78,6 @@ public static class Apiv2Endpoints
         var peerId = context.Request.Query["peer_id"].ToString();
         if (callId.Length == 0 || peerId.Length == 0)
             return ApiError.Result(400, "invalid_request", "Connect to /apiv2/ws?call_id=<call_id>&peer_id=<peer_id>.");
-        return await bridge.RunAsync(context, Apiv2Dialect.Instance, new AttachPeer(callId, peerId)) ?? Results.Empty;
+        return await bridge.RunAsync(context, Apiv2Dialect.Instance, new AttachPeer(callId, peerId, Kind: CallOptions.Kind)) ?? Results.Empty;
     }
 }

@@ -10,6 +10,10 @@ public sealed class ZvonimOptions
 
     public CallOptions Calls { get; set; } = new();
 
+    public LinkRoomOptions LinkRooms { get; set; } = new();
+
+    public GroupRoomOptions GroupRooms { get; set; } = new();
+
     public SignalingOptions Signaling { get; set; } = new();
 
     public TurnOptions Turn { get; set; } = new();
@@ -21,8 +25,8 @@ public enum WhenPeerLeaves
     Waiting,
 }
 
-/// <summary>Room rules of apiv2 calls.</summary>
-public sealed class CallOptions
+/// <summary>The timings every kind of room has.</summary>
+public abstract class RoomTimingOptions
 {
     public TimeSpan IdleTtl { get; set; } = TimeSpan.FromMinutes(10);
 
@@ -32,17 +36,71 @@ public sealed class CallOptions
 
     public TimeSpan EndedRetention { get; set; } = TimeSpan.FromMinutes(5);
 
-    public WhenPeerLeaves WhenPeerLeaves { get; set; } = WhenPeerLeaves.End;
-
-    public RoomPolicy ToPolicy() => new()
+    protected RoomPolicy Timings() => new()
     {
-        Capacity = 2,
-        OnLeave = WhenPeerLeaves == WhenPeerLeaves.End ? LeaveBehavior.EndCall : LeaveBehavior.KeepOpen,
-        EndWhenEmpty = true,
         IdleTtl = IdleTtl,
         ReconnectGrace = ReconnectGrace,
         FirstConnectTimeout = FirstConnectTimeout,
         EndedRetention = EndedRetention,
+    };
+}
+
+/// <summary>Room rules of apiv2 calls (seed 000).</summary>
+public sealed class CallOptions : RoomTimingOptions
+{
+    public const string Kind = "call";
+
+    public WhenPeerLeaves WhenPeerLeaves { get; set; } = WhenPeerLeaves.End;
+
+    public RoomPolicy ToPolicy() => Timings() with
+    {
+        Kind = Kind,
+        Capacity = 2,
+        OnLeave = WhenPeerLeaves == WhenPeerLeaves.End ? LeaveBehavior.EndCall : LeaveBehavior.KeepOpen,
+        EndWhenEmpty = true,
+    };
+}
+
+/// <summary>Rooms by link (seed 004): two people, a link that lives for <see cref="Ttl"/>.</summary>
+public sealed class LinkRoomOptions
+{
+    public const string Kind = "link-room";
+
+    public TimeSpan Ttl { get; set; } = TimeSpan.FromDays(7);
+
+    public TimeSpan ReconnectGrace { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Base of the links handed out, e.g. "https://call.example.org"; by default the request's own.</summary>
+    public string? PublicBaseUrl { get; set; }
+
+    public RoomPolicy ToPolicy() => new()
+    {
+        Kind = Kind,
+        Capacity = 2,
+        OnLeave = LeaveBehavior.KeepOpen,
+        EndWhenEmpty = false, // the link stays usable until it expires
+        IdleTtl = Ttl,
+        Lifetime = Ttl,
+        ReconnectGrace = ReconnectGrace,
+        FirstConnectTimeout = ReconnectGrace, // joining is connecting: nobody joins without a socket
+        EndedRetention = TimeSpan.FromMinutes(1),
+    };
+}
+
+/// <summary>Group rooms (seed 003): a mesh of up to <see cref="Capacity"/> people.</summary>
+public sealed class GroupRoomOptions : RoomTimingOptions
+{
+    public const string Kind = "group-room";
+
+    /// <summary>A browser mesh degrades past about six people.</summary>
+    public int Capacity { get; set; } = 6;
+
+    public RoomPolicy ToPolicy() => Timings() with
+    {
+        Kind = Kind,
+        Capacity = Capacity,
+        OnLeave = LeaveBehavior.KeepOpen,
+        EndWhenEmpty = true,
     };
 }
 

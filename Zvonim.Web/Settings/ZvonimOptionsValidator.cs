@@ -13,11 +13,24 @@ public sealed class ZvonimOptionsValidator : IValidateOptions<ZvonimOptions>
             if (value <= TimeSpan.Zero) failures.Add($"Zvonim:{key} must be a positive duration (got {value}).");
         }
 
-        var calls = options.Calls;
-        Positive(calls.IdleTtl, "Calls:IdleTtl");
-        Positive(calls.ReconnectGrace, "Calls:ReconnectGrace");
-        Positive(calls.FirstConnectTimeout, "Calls:FirstConnectTimeout");
-        Positive(calls.EndedRetention, "Calls:EndedRetention");
+        void Timings(RoomTimingOptions room, string section)
+        {
+            Positive(room.IdleTtl, $"{section}:IdleTtl");
+            Positive(room.ReconnectGrace, $"{section}:ReconnectGrace");
+            Positive(room.FirstConnectTimeout, $"{section}:FirstConnectTimeout");
+            Positive(room.EndedRetention, $"{section}:EndedRetention");
+        }
+
+        Timings(options.Calls, "Calls");
+        Timings(options.GroupRooms, "GroupRooms");
+        if (options.GroupRooms.Capacity is < 2 or > 50)
+            failures.Add($"Zvonim:GroupRooms:Capacity must be between 2 and 50 (got {options.GroupRooms.Capacity}).");
+        var links = options.LinkRooms;
+        Positive(links.Ttl, "LinkRooms:Ttl");
+        Positive(links.ReconnectGrace, "LinkRooms:ReconnectGrace");
+        if (links.PublicBaseUrl is { Length: > 0 } baseUrl
+            && !(Uri.TryCreate(baseUrl, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https"))
+            failures.Add($"Zvonim:LinkRooms:PublicBaseUrl must be an absolute http(s) URL (got '{baseUrl}').");
 
         var signaling = options.Signaling;
         if (signaling.MaxMessageBytes is < 1024 or > 16 * 1024 * 1024)

@@ -10,23 +10,11 @@ public sealed class Apiv2Dialect : ISignalingDialect
 {
     public static readonly Apiv2Dialect Instance = new();
 
-    private static readonly byte[][] Types = ["offer"u8.ToArray(), "answer"u8.ToArray(), "ice-candidate"u8.ToArray(), "join"u8.ToArray(), "leave"u8.ToArray()];
+    private static readonly ClientVocabulary Words = new("offer", "answer", "ice-candidate", "join", "leave");
+    private static readonly byte[] JoinFrame = """{"type":"join"}"""u8.ToArray();
+    private static readonly byte[] LeaveFrame = """{"type":"leave"}"""u8.ToArray();
 
-    public Inbound Decode(ReadOnlySpan<byte> frame, string peerId)
-    {
-        if (FrameHeader.TryRead(frame, Types, out var header) is { } error)
-            return Inbound.Fail(ErrorCodes.BadJson, error);
-        return header.TypeIndex switch
-        {
-            0 => new(new ClientSignal(SignalKind.Offer, null, frame.ToArray()), null),
-            1 => new(new ClientSignal(SignalKind.Answer, null, frame.ToArray()), null),
-            2 => new(new ClientSignal(SignalKind.IceCandidate, null, frame.ToArray()), null),
-            3 => new(new ClientHello(), null),
-            4 => new(new ClientLeave(), null),
-            _ => Inbound.Fail(ErrorCodes.UnknownType,
-                $"Unknown message type '{header.Type}'; expected one of join, offer, answer, ice-candidate, leave."),
-        };
-    }
+    public Inbound Decode(ReadOnlySpan<byte> frame, string peerId) => Words.Decode(frame);
 
     public byte[]? Encode(PeerEvent peerEvent) => peerEvent switch
     {
@@ -41,16 +29,9 @@ public sealed class Apiv2Dialect : ISignalingDialect
             w.WriteNumber("connected", s.ConnectedCount);
             w.WriteEndObject();
         }),
-        PeerConnectedEvent connected => EventWriter.Write(connected.PeerId, static (w, id) =>
-        {
-            w.WriteString("type", "join");
-            w.WriteString("peer_id", id);
-        }),
-        PeerLeftEvent left => EventWriter.Write(left.PeerId, static (w, id) =>
-        {
-            w.WriteString("type", "leave");
-            w.WriteString("peer_id", id);
-        }),
+        // No peer_id in join/leave: in apiv2 a peer_id is the key to its socket, so it is never told to the other side.
+        PeerConnectedEvent => JoinFrame,
+        PeerLeftEvent => LeaveFrame,
         ErrorEvent error => EventWriter.Error(error.Code, error.Message),
         _ => null,
     };

@@ -32,12 +32,12 @@ public sealed class WebSocketBridge(ActorRuntime runtime, IOptions<ZvonimOptions
         });
         var connection = new SocketConnection(socket, dialect, settings.SendQueueLimit);
         var writer = connection.RunWriterAsync();
-        var name = $"peer-{attach.CallId}-{attach.PeerId}-{Interlocked.Increment(ref _connections)}";
+        var name = $"peer-{attach.CallId}-{attach.PeerId ?? "new"}-{Interlocked.Increment(ref _connections)}";
         var peer = runtime.System.ActorOf(PeerActor.Props(attach, runtime.Calls, connection, settings.PendingLimit), name);
         var why = "closed";
         try
         {
-            why = await ReadAsync(socket, connection, dialect, peer, attach.PeerId, settings.MaxMessageBytes, context.RequestAborted);
+            why = await ReadAsync(socket, connection, dialect, peer, attach.PeerId ?? "", settings.MaxMessageBytes, context.RequestAborted);
         }
         finally
         {

@@ -1,0 +1,89 @@
+using Microsoft.Extensions.Options;
+using Zvonim.Actors.Calls;
+using Zvonim.Actors.Rooms;
+using Zvonim.Web.Errors;
+using Zvonim.Web.Hosting;
+using Zvonim.Web.Settings;
+
+namespace Zvonim.Web.GroupRooms;
+
+public sealed record JoinRoomRequest(string? RoomId, string? UserName);
+
+public sealed record JoinRoomResponse(string RoomId, string UserId, IReadOnlyList<string> UsersInRoom);
+
+public sealed record RoomUser(string UserId, string? UserName, bool IsOnline);
+
+public sealed record RoomInfo(string RoomId, IReadOnlyList<RoomUser> Users, DateTimeOffset CreatedAt);
+
+public sealed record LeaveRoomRequest(string? RoomId, string? UserId);
+
+public sealed record LeaveRoomResponse(bool Success);
+
+/// <summary>Seed 003: group rooms, a full mesh of browsers.</summary>
+public static class GroupRoomEndpoints
+{
+    public const int MaxUserNameLength = 64;
+
+    public static IEndpointRouteBuilder MapGroupRooms(this IEndpointRouteBuilder app)
+    {
+        var api = app.MapGroup("/api/room");
+        api.MapPost("/join", JoinAsync);
+        api.MapGet("/{roomId}/info", InfoAsync);
+        api.MapPost("/leave", LeaveAsync);
+        app.MapGet("/ws", WebSocketAsync);
+        return app;
+    }
+
+    private static async Task<IResult> JoinAsync(HttpRequest request, CallGateway calls, IOptions<ZvonimOptions> options, CancellationToken ct)
+    {
+        var (body, bodyError) = await JsonBody.ReadAsync<JoinRoomRequest>(request);
+        if (bodyError is not null) return bodyError;
+        var name = body?.UserName?.Trim();
+        if (string.IsNullOrEmpty(name))
+            return ApiError.Result(400, "invalid_request", "Send {\"user_name\": \"...\"} and, to enter an existing room, its \"room_id\".");
+        if (name.Length > MaxUserNameLength)
+            return ApiError.Result(400, "invalid_request", $"user_name is limited to {MaxUserNameLength} characters.");
+
+        object command = string.IsNullOrEmpty(body!.RoomId)
+            ? new CreateCall(options.Value.GroupRooms.ToPolicy(), new JoinAs(name))
+            : new JoinCall(body.RoomId, name, GroupRoomOptions.Kind);
+        var (reply, error) = await calls.AskAsync(command, ct);
+        if (error is not null) return error;
+        var (roomId, userId, snapshot) = reply switch
+        {
+            CallCreated created => (created.CallId, created.PeerId!, created.Snapshot),
+            _ => (((CallJoined)reply!).CallId, ((CallJoined)reply).PeerId, ((CallJoined)reply).Snapshot),
+        };
+        return Results.Ok(new JoinRoomResponse(roomId, userId, snapshot.Participants.Select(p => p.PeerId).ToArray()));
+    }
+
+    private static async Task<IResult> InfoAsync(string roomId, CallGateway calls, CancellationToken ct)
+    {
+        var (reply, error) = await calls.AskAsync(new GetCall(roomId, GroupRoomOptions.Kind), ct);
+        if (error is not null) return error;
+        var room = ((CallInfo)reply!).Snapshot;
+        if (room.Status == CallStatus.Ended) return ApiError.Result(404, "not_found", $"Room '{roomId}' is closed.");
+        return Results.Ok(new RoomInfo(room.CallId,
+            room.Participants.Select(p => new RoomUser(p.PeerId, p.DisplayName, p.WsConnected)).ToArray(), room.CreatedAt));
+    }
+
+    private static async Task<IResult> LeaveAsync(HttpRequest request, CallGateway calls, CancellationToken ct)
+    {
+        var (body, bodyError) = await JsonBody.ReadAsync<LeaveRoomRequest>(request);
+        if (bodyError is not null) return bodyError;
+        if (string.IsNullOrEmpty(body?.RoomId) || string.IsNullOrEmpty(body.UserId))
+            return ApiError.Result(400, "invalid_request", "Send {\"room_id\": \"...\", \"user_id\": \"...\"}.");
+        var (_, error) = await calls.AskAsync(new LeaveCall(body.RoomId, body.UserId, GroupRoomOptions.Kind), ct);
+        return error ?? Results.Ok(new LeaveRoomResponse(true));
+    }
+
+    private static async Task<IResult> WebSocketAsync(HttpContext context, Signaling.WebSocketBridge bridge)
+    {
+        var roomId = context.Request.Query["room_id"].ToString();
+        var userId = context.Request.Query["user_id"].ToString();
+        if (roomId.Length == 0 || userId.Length == 0)
+            return ApiError.Result(400, "invalid_request", "Connect to /ws?room_id=<room_id>&user_id=<user_id>.");
+        return await bridge.RunAsync(context, GroupRoomDialect.Instance, new AttachPeer(roomId, userId, Kind: GroupRoomOptions.Kind))
+            ?? Results.Empty;
+    }
+}
