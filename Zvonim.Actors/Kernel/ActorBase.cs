@@ -38,7 +38,11 @@ public abstract class ActorBase
     /// <summary>Akka's default: stop every child and run <see cref="PostStop"/> on the failed instance.</summary>
     protected virtual void PreRestart(Exception reason, object? message)
     {
-        foreach (var child in Context.Children) Context.Stop(child);
+        foreach (var child in Context.Children)
+        {
+            Context.Unwatch(child); // the new instance must not hear of children it never had
+            Context.Stop(child);
+        }
         PostStop();
     }
 

@@ -49,6 +49,7 @@ internal sealed partial class ActorCell
         }
 
         SetReceiveTimeout(null);
+        _actor = null; // the failed instance has had its PostStop: never run it again
         try
         {
             _actor = ActorBase.Construct(this, _props);

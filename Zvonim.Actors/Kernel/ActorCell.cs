@@ -199,7 +199,7 @@ internal sealed partial class ActorCell : IActorContext
                 return Task.CompletedTask; // unwatched meanwhile: Akka drops it too
         }
 
-        _sender = envelope.Sender ?? ActorRefs.Nobody;
+        _sender = envelope.Sender ?? System.DeadLetters; // replies to "no sender" are counted, not lost silently
         Task? handling;
         try
         {
@@ -261,6 +261,12 @@ internal sealed partial class ActorCell : IActorContext
     private async Task TerminateAsync()
     {
         _receiveTimeoutTimer?.Dispose();
+        // A terminating actor hears no more Terminated (Akka): stop watching before the children go.
+        foreach (var watched in _watching)
+        {
+            if (watched is LocalActorRef local) local.Cell.RemoveWatcher(Self);
+        }
+        _watching.Clear();
         ActorCell[] children;
         lock (_children) children = [.. _children.Values];
         foreach (var child in children) child.RequestStop();
@@ -288,13 +294,10 @@ internal sealed partial class ActorCell : IActorContext
             watchers = [.. _watchers];
             _watchers.Clear();
         }
-        foreach (var watched in _watching)
-        {
-            if (watched is LocalActorRef local) local.Cell.RemoveWatcher(Self);
-        }
+        // The parent frees the name before any Terminated reaches it, so a Terminated handler may reuse the name.
+        _parent?.Post(new Envelope(new ChildStopped(this), null));
         var terminated = new Terminated(Self);
         foreach (var watcher in watchers) watcher.Tell(terminated, Self);
-        _parent?.Post(new Envelope(new ChildStopped(this), null));
         _terminated.TrySetResult();
     }
 

@@ -53,7 +53,11 @@ public abstract class CallSimulationBase : ActorTestKit
         var probe = CreateTestProbe($"socket-{peerId[..4]}");
         var peer = Sys.ActorOf(PeerActor.Props(new AttachPeer(callId, peerId), Calls, new ProbeConnection(probe), pendingLimit: 16));
         var socket = new Socket(peer, probe);
-        if (expectAdmission) probe.ExpectMsg<StateEvent>();
+        if (expectAdmission)
+        {
+            probe.ExpectMsg<WelcomeEvent>(w => w.PeerId == peerId);
+            probe.ExpectMsg<StateEvent>();
+        }
         return socket;
     }
 
