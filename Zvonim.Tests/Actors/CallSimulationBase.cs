@@ -70,5 +70,22 @@ public abstract class CallSimulationBase : ActorTestKit
         public T Expect<T>(Func<T, bool>? predicate = null) where T : class => Events.FishForMessage(predicate);
     }
 
+    /// <summary>The socket may hear state and roster news, but no signalling frame.</summary>
+    protected static void AssertNoSignal(Socket socket)
+    {
+        while (true)
+        {
+            try
+            {
+                var echoed = socket.Events.FishForMessage<SignalEvent>(timeout: TimeSpan.FromMilliseconds(200));
+                Assert.Fail($"Unexpected frame: {System.Text.Encoding.UTF8.GetString(echoed.Frame)}");
+            }
+            catch (Xunit.Sdk.XunitException ex) when (ex.Message.StartsWith("Timed out", StringComparison.Ordinal))
+            {
+                return;
+            }
+        }
+    }
+
     protected static byte[] Frame(string json) => System.Text.Encoding.UTF8.GetBytes(json);
 }
