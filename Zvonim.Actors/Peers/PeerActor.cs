@@ -42,6 +42,10 @@ public sealed class PeerActor : ReceiveActor
 
     protected override void PreStart() => _calls.Tell(_attach, Self);
 
+    /// <summary>However the actor ends (the node shutting down included), its socket does not outlive it. A socket
+    /// already closed for a reason keeps that reason: only the first close counts.</summary>
+    protected override void PostStop() => _connection.Close(CloseReason.ServerStopping, "The server is shutting down.");
+
     private void Attaching()
     {
         Receive<PeerAdmitted>(admitted =>

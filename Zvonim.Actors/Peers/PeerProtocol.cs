@@ -73,6 +73,7 @@ public enum CloseReason
     CallEnded,
     Superseded,
     Refused,
+    ServerStopping,
 }
 
 /// <summary>The socket side of a <see cref="PeerActor"/>; implemented at the edge, never blocks.</summary>

@@ -257,6 +257,15 @@ public sealed class CallActorTests(ITestOutputHelper output) : CallSimulationBas
         Join(call.CallId);
     }
 
+    [Fact]
+    public async Task Stopping_the_node_closes_every_socket_as_going_away()
+    {
+        var call = Create();
+        var socket = Connect(call.CallId, call.PeerId!);
+        await Sys.Terminate().WaitAsync(TimeSpan.FromSeconds(5));
+        Assert.Equal(CloseReason.ServerStopping, socket.Expect<ProbeConnection.Closed>().Reason);
+    }
+
     private void AwaitStatus(string callId, CallStatus expected) =>
         AwaitAssert(() => Assert.Equal(expected, Status(callId).Status)).GetAwaiter().GetResult();
 

@@ -11,5 +11,11 @@ public sealed class ProbeConnection(TestProbe probe) : IPeerConnection
 
     public void Send(PeerEvent peerEvent) => probe.Tell(peerEvent, null);
 
-    public void Close(CloseReason reason, string message, Refusal? refusal = null) => probe.Tell(new Closed(reason, message, refusal), null);
+    private int _closed;
+
+    /// <summary>Like a real socket, only the first close counts.</summary>
+    public void Close(CloseReason reason, string message, Refusal? refusal = null)
+    {
+        if (Interlocked.Exchange(ref _closed, 1) == 0) probe.Tell(new Closed(reason, message, refusal), null);
+    }
 }

@@ -50,6 +50,7 @@ public sealed class SocketConnection : IPeerConnection
         var status = reason switch
         {
             CloseReason.Superseded => (WebSocketCloseStatus)4001,
+            CloseReason.ServerStopping => WebSocketCloseStatus.EndpointUnavailable,
             CloseReason.Refused => (WebSocketCloseStatus)(refusal switch
             {
                 Refusal.NotAParticipant => 4403,
