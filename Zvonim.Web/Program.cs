@@ -5,6 +5,7 @@ using Zvonim.Web.Errors;
 using Zvonim.Web.GroupRooms;
 using Zvonim.Web.Hosting;
 using Zvonim.Web.LinkRooms;
+using Zvonim.Web.Settings;
 using Zvonim.Web.Turn;
 
 try
@@ -13,6 +14,7 @@ try
     builder.AddZvonim();
 
     var app = builder.Build();
+    _ = app.Services.GetRequiredService<IOptions<ZvonimOptions>>().Value; // bad settings stop us here, before hosting starts
     app.UseJsonErrors();
     app.UseWebSockets();
     app.MapClient();

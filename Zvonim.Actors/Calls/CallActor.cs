@@ -15,11 +15,14 @@ public sealed class CallActor : ReceiveActor
     private readonly RoomState _room;
     private readonly Dictionary<string, IActorRef> _sockets = new(StringComparer.Ordinal);
     private readonly TimeProvider _time;
+    private bool _retireScheduled;
 
     /// <summary>A participant's socket deadline (first connect or reconnect grace), valid only for its epoch.</summary>
     private sealed record ConnectDeadline(string PeerId, int Epoch);
 
     private sealed record LifetimeOver;
+
+    private sealed record Retire;
 
     public static Props Props(string callId, RoomPolicy policy) => Kernel.Props.Create(() => new CallActor(callId, policy));
 
@@ -37,6 +40,11 @@ public sealed class CallActor : ReceiveActor
         Receive<ConnectDeadline>(OnConnectDeadline);
         Receive<ReceiveTimeout>(_ => OnIdle());
         Receive<LifetimeOver>(_ => EndCall("its lifetime is over"));
+        Receive<Retire>(_ =>
+        {
+            Log.LogInformation("Call {call_id} retired", CallId);
+            Context.Parent.Tell(new Passivate(CallId), Self);
+        });
 
         if (_room.ExpiresAt is { } expiresAt)
             Context.System.Scheduler.ScheduleTellOnceCancelable(expiresAt - _room.CreatedAt, Self, new LifetimeOver(), Self);
@@ -153,15 +161,7 @@ public sealed class CallActor : ReceiveActor
     private void OnIdle()
     {
         // The tick may race a message that just reconnected someone: trust the state, not the tick.
-        if (_room.IsEnded)
-        {
-            Log.LogInformation("Call {call_id} retired", CallId);
-            Context.Parent.Tell(new Passivate(CallId), Self);
-        }
-        else if (!_room.AnyConnected)
-        {
-            EndCall("it was idle");
-        }
+        if (!_room.IsEnded && !_room.AnyConnected) EndCall("it was idle");
     }
 
     private void RemoveParticipant(string peerId, string why)
@@ -181,7 +181,13 @@ public sealed class CallActor : ReceiveActor
 
     private void EndCall(string why)
     {
-        if (!_room.IsEnded) _room.End();
+        _room.End();
+        if (!_retireScheduled)
+        {
+            // A fixed date, not a receive timeout: people knocking on an ended call must not keep it around.
+            _retireScheduled = true;
+            Context.System.Scheduler.ScheduleTellOnceCancelable(_room.Policy.EndedRetention, Self, new Retire(), Self);
+        }
         Log.LogInformation("Call {call_id} ended: {Why}", CallId, why);
         var ended = new CallEnded(_room.Snapshot());
         foreach (var socket in _sockets.Values)
@@ -199,10 +205,8 @@ public sealed class CallActor : ReceiveActor
         Context.System.Scheduler.ScheduleTellOnceCancelable(after, Self, new ConnectDeadline(peerId, epoch), Self);
     }
 
-    private void UpdateIdleTimer() => Context.SetReceiveTimeout(
-        _room.IsEnded ? _room.Policy.EndedRetention
-        : _room.AnyConnected ? null
-        : _room.Policy.IdleTtl);
+    private void UpdateIdleTimer() =>
+        Context.SetReceiveTimeout(_room.IsEnded || _room.AnyConnected ? null : _room.Policy.IdleTtl);
 
     private void BroadcastState(string? except = null) => Broadcast(new CallStateChanged(_room.Snapshot()), except);
 

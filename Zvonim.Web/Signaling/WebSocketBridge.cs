@@ -32,7 +32,8 @@ public sealed class WebSocketBridge(ActorRuntime runtime, IOptions<ZvonimOptions
         });
         var connection = new SocketConnection(socket, dialect, settings.SendQueueLimit);
         var writer = connection.RunWriterAsync();
-        var name = $"peer-{attach.CallId}-{attach.PeerId ?? "new"}-{Interlocked.Increment(ref _connections)}";
+        // Only our own counter goes into the name: ids come from the client and may hold anything.
+        var name = "peer-" + Interlocked.Increment(ref _connections).ToString(System.Globalization.CultureInfo.InvariantCulture);
         var peer = runtime.System.ActorOf(PeerActor.Props(attach, runtime.Calls, connection, settings.PendingLimit), name);
         var why = "closed";
         try
@@ -53,51 +54,76 @@ public sealed class WebSocketBridge(ActorRuntime runtime, IOptions<ZvonimOptions
         IActorRef peer, string peerId, int maxBytes, CancellationToken requestAborted)
     {
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(requestAborted, connection.Aborted);
-        var buffer = ArrayPool<byte>.Shared.Rent(InitialBufferBytes);
         try
         {
             while (true)
             {
-                var count = 0;
-                ValueWebSocketReceiveResult result;
-                do
+                // Wait for the next message without holding a buffer: an idle socket costs no receive memory.
+                var peek = await socket.ReceiveAsync(Memory<byte>.Empty, stop.Token);
+                if (peek.MessageType == WebSocketMessageType.Close) return "closed by the client";
+                if (peek.EndOfMessage)
                 {
-                    var limit = Math.Min(buffer.Length, maxBytes);
-                    if (count == limit)
-                    {
-                        if (limit == maxBytes)
-                        {
-                            connection.CloseNow(WebSocketCloseStatus.MessageTooBig, $"Message exceeds the limit of {maxBytes} bytes.");
-                            return "message too big";
-                        }
-                        var larger = ArrayPool<byte>.Shared.Rent(Math.Min(buffer.Length * 2, maxBytes));
-                        buffer.AsSpan(0, count).CopyTo(larger);
-                        ArrayPool<byte>.Shared.Return(buffer);
-                        buffer = larger;
-                    }
-                    result = await socket.ReceiveAsync(buffer.AsMemory(count, Math.Min(buffer.Length, maxBytes) - count), stop.Token);
-                    if (result.MessageType == WebSocketMessageType.Close) return "closed by the client";
-                    count += result.Count;
-                }
-                while (!result.EndOfMessage);
-
-                if (result.MessageType == WebSocketMessageType.Binary)
-                {
-                    connection.Send(new ErrorEvent(ErrorCodes.BadMessage, "Binary messages are not supported; send JSON text."));
+                    // An empty message is complete already; reading on would wait for the next one.
+                    connection.Send(dialect.Decode([], peerId).Error ?? new ErrorEvent(ErrorCodes.BadJson, "Empty message."));
                     continue;
                 }
-                var inbound = dialect.Decode(buffer.AsSpan(0, count), peerId);
-                if (inbound.Error is { } error) connection.Send(error);
-                else if (inbound.Message is { } message) peer.Tell(message);
+
+                var buffer = ArrayPool<byte>.Shared.Rent(InitialBufferBytes);
+                try
+                {
+                    var received = await ReceiveMessageAsync(socket, connection, buffer, maxBytes, stop.Token);
+                    buffer = received.Buffer;
+                    if (received.EndReason is { } why) return why;
+                    if (received.Type == WebSocketMessageType.Binary)
+                    {
+                        connection.Send(new ErrorEvent(ErrorCodes.BadMessage, "Binary messages are not supported; send JSON text."));
+                        continue;
+                    }
+                    var inbound = dialect.Decode(buffer.AsSpan(0, received.Count), peerId);
+                    if (inbound.Error is { } error) connection.Send(error);
+                    else if (inbound.Message is { } message) peer.Tell(message);
+                }
+                finally
+                {
+                    ArrayPool<byte>.Shared.Return(buffer);
+                }
             }
         }
         catch (Exception ex) when (ex is WebSocketException or OperationCanceledException)
         {
             return "dropped";
         }
-        finally
+    }
+
+    private readonly record struct Received(byte[] Buffer, int Count, WebSocketMessageType Type, string? EndReason);
+
+    /// <summary>Reads one whole message, growing the (pooled) buffer up to <paramref name="maxBytes"/>; says why the
+    /// socket ends when it does (closed, or the message was too big).</summary>
+    private static async Task<Received> ReceiveMessageAsync(
+        WebSocket socket, SocketConnection connection, byte[] buffer, int maxBytes, CancellationToken cancellationToken)
+    {
+        var count = 0;
+        ValueWebSocketReceiveResult result;
+        do
         {
-            ArrayPool<byte>.Shared.Return(buffer);
+            var limit = Math.Min(buffer.Length, maxBytes);
+            if (count == limit)
+            {
+                if (limit == maxBytes)
+                {
+                    connection.CloseNow(WebSocketCloseStatus.MessageTooBig, $"Message exceeds the limit of {maxBytes} bytes.");
+                    return new Received(buffer, count, WebSocketMessageType.Text, "message too big");
+                }
+                var larger = ArrayPool<byte>.Shared.Rent(Math.Min(buffer.Length * 2, maxBytes));
+                buffer.AsSpan(0, count).CopyTo(larger);
+                ArrayPool<byte>.Shared.Return(buffer);
+                buffer = larger;
+            }
+            result = await socket.ReceiveAsync(buffer.AsMemory(count, Math.Min(buffer.Length, maxBytes) - count), cancellationToken);
+            if (result.MessageType == WebSocketMessageType.Close) return new Received(buffer, count, result.MessageType, "closed by the client");
+            count += result.Count;
         }
+        while (!result.EndOfMessage);
+        return new Received(buffer, count, result.MessageType, null);
     }
 }
