@@ -56,7 +56,7 @@ public sealed class PeerActor : ReceiveActor
             _connection.Send(new WelcomeEvent(admitted.PeerId, admitted.Snapshot));
             _connection.Send(new StateEvent(admitted.Snapshot));
             foreach (var other in admitted.Others.Where(o => o.Peer is not null))
-                _connection.Send(new PeerConnectedEvent(other.PeerId, other.DisplayName));
+                _connection.Send(new PeerConnectedEvent(other.PeerId, other.DisplayName, WasThereFirst: true));
             Become(Attached);
             // Handled right here rather than re-sent to Self: later frames already in the mailbox must not overtake them.
             foreach (var early in _early) OnClientMessage(early);

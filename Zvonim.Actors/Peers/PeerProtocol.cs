@@ -59,7 +59,9 @@ public sealed record StateEvent(CallSnapshot Snapshot) : PeerEvent;
 
 public sealed record MemberJoinedEvent(string PeerId, string? DisplayName) : PeerEvent;
 
-public sealed record PeerConnectedEvent(string PeerId, string? DisplayName) : PeerEvent;
+/// <param name="WasThereFirst">The other was already connected when this socket arrived (told on admission), as
+/// opposed to arriving after it. Dialects where whoever was there first makes the offer need the difference.</param>
+public sealed record PeerConnectedEvent(string PeerId, string? DisplayName, bool WasThereFirst = false) : PeerEvent;
 
 public sealed record PeerLeftEvent(string PeerId) : PeerEvent;
 

@@ -5,8 +5,8 @@ namespace Zvonim.Web.LinkRooms;
 
 /// <summary>
 /// Seed 004 ("Web Call" MVP): <c>join</c>, <c>offer</c>, <c>answer</c>, <c>candidate</c>, <c>bye</c>. The server adds
-/// <c>joined</c> (your peer_id, for resuming after a reload), <c>state</c>, and tells the other side <c>join</c> when
-/// someone arrives (whoever was there first makes the offer) and <c>bye</c> when they are gone for good.
+/// <c>joined</c> (your peer_id, for resuming after a reload), <c>state</c>, and tells whoever is already there
+/// <c>join</c> when the other arrives (that one makes the offer) and <c>bye</c> when they are gone for good.
 /// </summary>
 public sealed class LinkRoomDialect : ISignalingDialect
 {
@@ -34,7 +34,7 @@ public sealed class LinkRoomDialect : ISignalingDialect
             w.WriteNumber("participants", s.Count);
             w.WriteNumber("connected", s.ConnectedCount);
         }),
-        PeerConnectedEvent => JoinFrame,
+        PeerConnectedEvent { WasThereFirst: false } => JoinFrame, // only the one already there offers
         PeerLeftEvent => ByeFrame,
         ErrorEvent error => EventWriter.Error(error.Code, error.Message),
         _ => null,

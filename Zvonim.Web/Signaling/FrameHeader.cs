@@ -17,7 +17,7 @@ public readonly record struct FrameHeader(int TypeIndex, string? Type, string? T
         var reader = new Utf8JsonReader(frame, new JsonReaderOptions { MaxDepth = 64 });
         int typeIndex = -1;
         string? type = null, to = null, from = null;
-        bool hasFrom = false, sawType = false;
+        bool hasFrom = false, sawType = false, sawTo = false;
         try
         {
             if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
@@ -26,6 +26,7 @@ public readonly record struct FrameHeader(int TypeIndex, string? Type, string? T
             {
                 if (reader.ValueTextEquals("type"u8))
                 {
+                    if (sawType) return "'type' appears twice.";
                     reader.Read();
                     if (reader.TokenType != JsonTokenType.String) return "'type' must be a string.";
                     sawType = true;
@@ -34,12 +35,16 @@ public readonly record struct FrameHeader(int TypeIndex, string? Type, string? T
                 }
                 else if (reader.ValueTextEquals("to"u8))
                 {
+                    if (sawTo) return "'to' appears twice.";
+                    sawTo = true;
                     reader.Read();
                     to = reader.TokenType == JsonTokenType.String ? reader.GetString() : null;
                     if (reader.TokenType is not (JsonTokenType.String or JsonTokenType.Null)) return "'to' must be a string.";
                 }
                 else if (reader.ValueTextEquals("from"u8))
                 {
+                    // Parsers disagree on which of two keys wins; the server must not vouch for an ambiguous sender.
+                    if (hasFrom) return "'from' appears twice.";
                     reader.Read();
                     hasFrom = true;
                     from = reader.TokenType == JsonTokenType.String ? reader.GetString() : null;
@@ -57,6 +62,10 @@ public readonly record struct FrameHeader(int TypeIndex, string? Type, string? T
         catch (JsonException ex)
         {
             return $"The message is not valid JSON: {ex.Message}";
+        }
+        catch (InvalidOperationException)
+        {
+            return "The message is not valid JSON: it holds text that is not valid UTF-16 (an unpaired surrogate escape).";
         }
         if (!sawType) return "A message needs a 'type'.";
         header = new FrameHeader(typeIndex, typeIndex >= 0 ? Encoding.UTF8.GetString(knownTypes[typeIndex]) : type, to, hasFrom, from);

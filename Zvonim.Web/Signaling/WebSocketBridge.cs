@@ -40,6 +40,13 @@ public sealed class WebSocketBridge(ActorRuntime runtime, IOptions<ZvonimOptions
         {
             why = await ReadAsync(socket, connection, dialect, peer, attach.PeerId ?? "", settings.MaxMessageBytes, context.RequestAborted);
         }
+        catch (Exception ex)
+        {
+            // A bug must cost one socket, never the process or anyone else's call.
+            log.LogError(ex, "Socket of peer {peer_id} in call {call_id} failed", attach.PeerId, attach.CallId);
+            connection.CloseNow(WebSocketCloseStatus.InternalServerError, "The server failed to handle a message.");
+            why = "failed";
+        }
         finally
         {
             peer.Tell(new SocketClosed(why));
@@ -54,6 +61,7 @@ public sealed class WebSocketBridge(ActorRuntime runtime, IOptions<ZvonimOptions
         IActorRef peer, string peerId, int maxBytes, CancellationToken requestAborted)
     {
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(requestAborted, connection.Aborted);
+        using var buffer = new MessageBuffer(maxBytes);
         try
         {
             while (true)
@@ -61,32 +69,22 @@ public sealed class WebSocketBridge(ActorRuntime runtime, IOptions<ZvonimOptions
                 // Wait for the next message without holding a buffer: an idle socket costs no receive memory.
                 var peek = await socket.ReceiveAsync(Memory<byte>.Empty, stop.Token);
                 if (peek.MessageType == WebSocketMessageType.Close) return "closed by the client";
-                if (peek.EndOfMessage)
+                if (!peek.EndOfMessage) // an empty message is complete already; reading on would wait for the next one
                 {
-                    // An empty message is complete already; reading on would wait for the next one.
-                    connection.Send(dialect.Decode([], peerId).Error ?? new ErrorEvent(ErrorCodes.BadJson, "Empty message."));
-                    continue;
-                }
-
-                var buffer = ArrayPool<byte>.Shared.Rent(InitialBufferBytes);
-                try
-                {
-                    var received = await ReceiveMessageAsync(socket, connection, buffer, maxBytes, stop.Token);
-                    buffer = received.Buffer;
-                    if (received.EndReason is { } why) return why;
-                    if (received.Type == WebSocketMessageType.Binary)
+                    var received = await ReceiveMessageAsync(socket, buffer, stop.Token);
+                    if (received.Type == WebSocketMessageType.Close) return "closed by the client";
+                    if (received.TooBig)
                     {
-                        connection.Send(new ErrorEvent(ErrorCodes.BadMessage, "Binary messages are not supported; send JSON text."));
-                        continue;
+                        connection.CloseNow(WebSocketCloseStatus.MessageTooBig, $"Message exceeds the limit of {maxBytes} bytes.");
+                        return "message too big";
                     }
-                    var inbound = dialect.Decode(buffer.AsSpan(0, received.Count), peerId);
-                    if (inbound.Error is { } error) connection.Send(error);
-                    else if (inbound.Message is { } message) peer.Tell(message);
+                    Handle(connection, dialect, peer, peerId, received.Type, buffer.Written(received.Count));
                 }
-                finally
+                else
                 {
-                    ArrayPool<byte>.Shared.Return(buffer);
+                    Handle(connection, dialect, peer, peerId, peek.MessageType, []);
                 }
+                buffer.Release();
             }
         }
         catch (Exception ex) when (ex is WebSocketException or OperationCanceledException)
@@ -95,35 +93,68 @@ public sealed class WebSocketBridge(ActorRuntime runtime, IOptions<ZvonimOptions
         }
     }
 
-    private readonly record struct Received(byte[] Buffer, int Count, WebSocketMessageType Type, string? EndReason);
+    private static void Handle(SocketConnection connection, ISignalingDialect dialect, IActorRef peer, string peerId,
+        WebSocketMessageType type, ReadOnlySpan<byte> frame)
+    {
+        if (type == WebSocketMessageType.Binary)
+        {
+            connection.Send(new ErrorEvent(ErrorCodes.BadMessage, "Binary messages are not supported; send JSON text."));
+            return;
+        }
+        var inbound = dialect.Decode(frame, peerId);
+        if (inbound.Error is { } error) connection.Send(error);
+        else if (inbound.Message is { } message) peer.Tell(message);
+    }
 
-    /// <summary>Reads one whole message, growing the (pooled) buffer up to <paramref name="maxBytes"/>; says why the
-    /// socket ends when it does (closed, or the message was too big).</summary>
-    private static async Task<Received> ReceiveMessageAsync(
-        WebSocket socket, SocketConnection connection, byte[] buffer, int maxBytes, CancellationToken cancellationToken)
+    private readonly record struct Received(int Count, WebSocketMessageType Type, bool TooBig = false);
+
+    /// <summary>Reads one whole message into <paramref name="buffer"/>, or stops at the limit.</summary>
+    private static async Task<Received> ReceiveMessageAsync(WebSocket socket, MessageBuffer buffer, CancellationToken cancellationToken)
     {
         var count = 0;
-        ValueWebSocketReceiveResult result;
-        do
+        while (true)
         {
-            var limit = Math.Min(buffer.Length, maxBytes);
-            if (count == limit)
-            {
-                if (limit == maxBytes)
-                {
-                    connection.CloseNow(WebSocketCloseStatus.MessageTooBig, $"Message exceeds the limit of {maxBytes} bytes.");
-                    return new Received(buffer, count, WebSocketMessageType.Text, "message too big");
-                }
-                var larger = ArrayPool<byte>.Shared.Rent(Math.Min(buffer.Length * 2, maxBytes));
-                buffer.AsSpan(0, count).CopyTo(larger);
-                ArrayPool<byte>.Shared.Return(buffer);
-                buffer = larger;
-            }
-            result = await socket.ReceiveAsync(buffer.AsMemory(count, Math.Min(buffer.Length, maxBytes) - count), cancellationToken);
-            if (result.MessageType == WebSocketMessageType.Close) return new Received(buffer, count, result.MessageType, "closed by the client");
+            var space = buffer.SpaceAfter(count);
+            if (space.IsEmpty) return new Received(count, WebSocketMessageType.Text, TooBig: true);
+            var result = await socket.ReceiveAsync(space, cancellationToken);
             count += result.Count;
+            if (result.MessageType == WebSocketMessageType.Close || result.EndOfMessage) return new Received(count, result.MessageType);
         }
-        while (!result.EndOfMessage);
-        return new Received(buffer, count, result.MessageType, null);
+    }
+
+    /// <summary>
+    /// The receive buffer of one socket: rented from the pool only while a message is being read, grown up to the
+    /// limit, and returned exactly once, whichever way reading ends.
+    /// </summary>
+    private sealed class MessageBuffer(int maxBytes) : IDisposable
+    {
+        private byte[]? _array;
+
+        /// <summary>Room for the bytes after the first <paramref name="used"/>; empty when the limit is reached.</summary>
+        public Memory<byte> SpaceAfter(int used)
+        {
+            _array ??= ArrayPool<byte>.Shared.Rent(Math.Min(InitialBufferBytes, maxBytes));
+            var capacity = Math.Min(_array.Length, maxBytes);
+            if (used == capacity && capacity < maxBytes)
+            {
+                var larger = ArrayPool<byte>.Shared.Rent(Math.Min(_array.Length * 2, maxBytes));
+                _array.AsSpan(0, used).CopyTo(larger);
+                ArrayPool<byte>.Shared.Return(_array);
+                _array = larger;
+                capacity = Math.Min(_array.Length, maxBytes);
+            }
+            return _array.AsMemory(used, capacity - used);
+        }
+
+        public ReadOnlySpan<byte> Written(int count) => count == 0 ? [] : _array.AsSpan(0, count);
+
+        public void Release()
+        {
+            if (_array is null) return;
+            ArrayPool<byte>.Shared.Return(_array);
+            _array = null;
+        }
+
+        public void Dispose() => Release();
     }
 }
