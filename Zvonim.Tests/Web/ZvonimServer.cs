@@ -24,7 +24,7 @@ public sealed class ZvonimServer : WebApplicationFactory<Program>
     {
         Time = time;
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>()) _settings[key] = value;
-        UseKestrel(0);
+        UseKestrel(); // the port comes from Urls (127.0.0.1:0): overriding it here races the app's own start
         StartServer();
         var addresses = Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses;
         BaseAddress = new Uri(addresses.First(a => a.StartsWith("http://", StringComparison.Ordinal)));
