@@ -1,0 +1,52 @@
+using Zvonim.Tests.Web;
+using System.Net.Http.Json;
+using System.Text.Json.Nodes;
+using Microsoft.Playwright;
+using Xunit.Abstractions;
+
+namespace Zvonim.Tests.Browser;
+
+/// <summary>
+/// Seed 004's link rooms through the same page: POST /api/rooms hands out /r/{token}; whoever opens it joins, the one
+/// already there offers, a reload resumes the place, "bye" leaves and the link keeps working.
+/// </summary>
+[Collection(BrowserCollection.Name)]
+public sealed class LinkRoomTests(ChromiumFixture chromium, ITestOutputHelper output)
+{
+    [Fact]
+    public async Task Two_people_talk_through_a_room_link_reload_and_one_leaves()
+    {
+        await using var server = new ZvonimServer();
+        using var http = server.Http();
+        var room = (await (await http.PostAsync("/api/rooms", null)).EnsureSuccessStatusCode().Content.ReadFromJsonAsync<JsonObject>())!;
+        var url = (string)room["url"]!;
+
+        await using var first = await Participant.OpenAsync(chromium, "first", output);
+        await first.GotoAsync(url);
+        await first.WaitForStatusAsync("waiting");
+        Assert.Equal(url, await first.Page.Locator("#share-link").InputValueAsync());
+
+        await using var second = await Participant.OpenAsync(chromium, "second", output, 390, 844);
+        await second.GotoAsync(url);
+        await first.WaitForStatusAsync("connected");
+        await second.WaitForStatusAsync("connected");
+        await first.WaitForMediaFlowingAsync();
+        await second.WaitForMediaFlowingAsync();
+
+        // The one who offered reloads: now the other is "already there" and offers; same place, media again.
+        var peerId = await first.PeerIdAsync();
+        await first.Page.ReloadAsync();
+        await first.WaitForStatusAsync("connected");
+        await second.WaitForStatusAsync("connected");
+        Assert.Equal(peerId, await first.PeerIdAsync());
+        await first.WaitForMediaFlowingAsync();
+        await second.WaitForMediaFlowingAsync();
+
+        // Hanging up says bye: the other is told, and the link still works for whoever comes next.
+        await second.Page.Locator("#hangup").ClickAsync();
+        await second.Page.WaitForURLAsync(u => new Uri(u).AbsolutePath == "/", Participant.Committed);
+        await first.WaitForStatusAsync("peerGone");
+        await Assertions.Expect(first.Page.Locator("#share")).ToBeVisibleAsync();
+        await first.ScreenshotAsync(nameof(Two_people_talk_through_a_room_link_reload_and_one_leaves));
+    }
+}

@@ -1,0 +1,57 @@
+// Camera and microphone: ask for both, fall back to whichever is allowed, and say what is missing.
+
+const CONSTRAINTS = {
+  audio: { echoCancellation: true, noiseSuppression: true, autoGainControl: true },
+  video: { width: { ideal: 1280 }, height: { ideal: 720 }, facingMode: 'user' },
+};
+
+/** 'denied' (no permission), 'missing' (no such device), 'busy' (used by another program) or 'error'. */
+function classify(error) {
+  switch (error?.name) {
+    case 'NotAllowedError':
+    case 'SecurityError':
+      return 'denied';
+    case 'NotFoundError':
+    case 'OverconstrainedError':
+      return 'missing';
+    case 'NotReadableError':
+    case 'AbortError':
+      return 'busy';
+    default:
+      return 'error';
+  }
+}
+
+/** One track of a kind ('audio' | 'video'); throws a classified reason. */
+export async function openTrack(kind) {
+  if (!navigator.mediaDevices?.getUserMedia) throw Object.assign(new Error('no getUserMedia'), { reason: 'error' });
+  try {
+    const stream = await navigator.mediaDevices.getUserMedia({ [kind]: CONSTRAINTS[kind] });
+    return stream.getTracks()[0];
+  } catch (e) {
+    throw Object.assign(e, { reason: classify(e) });
+  }
+}
+
+/** → {audio: track|null, video: track|null, problems: {audio?: reason, video?: reason}}. Never throws. */
+export async function openMedia() {
+  const result = { audio: null, video: null, problems: {} };
+  if (navigator.mediaDevices?.getUserMedia) {
+    try {
+      const stream = await navigator.mediaDevices.getUserMedia(CONSTRAINTS);
+      result.audio = stream.getAudioTracks()[0] ?? null;
+      result.video = stream.getVideoTracks()[0] ?? null;
+      return result;
+    } catch {
+      // one of the two may still be allowed or present: ask for each alone
+    }
+  }
+  for (const kind of ['audio', 'video']) {
+    try {
+      result[kind] = await openTrack(kind);
+    } catch (e) {
+      result.problems[kind] = e.reason ?? 'error';
+    }
+  }
+  return result;
+}
