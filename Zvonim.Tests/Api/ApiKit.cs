@@ -2,44 +2,39 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
-using Zvonim.Tests.TestKit;
 using Zvonim.Tests.Web;
+using static Zvonim.Tests.Web.HttpKit;
 
 namespace Zvonim.Tests.Api;
 
 public sealed record Created(string CallId, string PeerId);
 
-/// <summary>The HTTP half of apiv2 as a client sees it, with the assertions every test shares.</summary>
+/// <summary>A call with both participants connected and past the greetings: A (creator) and B (joiner). Disposing it
+/// closes both sockets.</summary>
+public sealed record Pair(Created Call, string PeerB, WsClient A, WsClient B) : IAsyncDisposable
+{
+    public async ValueTask DisposeAsync()
+    {
+        await B.DisposeAsync();
+        await A.DisposeAsync();
+    }
+}
+
+/// <summary>apiv2 as a client sees it (the calls over HTTP, the socket's state messages), with the assertions its tests
+/// share; what every dialect shares is in <see cref="HttpKit"/>.</summary>
 public static partial class ApiKit
 {
+    public const string UnknownId = "V1StGXR8_Z5jdHi6B-myT"; // a well-formed nanoid nobody created
+
     [GeneratedRegex("^[A-Za-z0-9_-]{21}$")]
     public static partial Regex NanoId();
 
-    public static ZvonimServer Server(params (string Key, string Value)[] settings) => Server(null, settings);
+    public static Uri SocketUri(ZvonimServer server, string callId, string peerId) =>
+        server.WebSocketUri($"/apiv2/ws?call_id={Uri.EscapeDataString(callId)}&peer_id={Uri.EscapeDataString(peerId)}");
 
-    public static ZvonimServer Server(ManualTimeProvider? time, params (string Key, string Value)[] settings) =>
-        new(settings.ToDictionary(s => s.Key, s => (string?)s.Value), time);
-
-    public static HttpClient Http(this ZvonimServer server)
-    {
-        var http = server.Http();
-        http.Timeout = TimeSpan.FromSeconds(10);
-        return http;
-    }
-
-    public static async Task<JsonObject> JsonAsync(this HttpResponseMessage response)
-    {
-        var text = await response.Content.ReadAsStringAsync();
-        try
-        {
-            return JsonNode.Parse(text) as JsonObject
-                ?? throw new Xunit.Sdk.XunitException($"Expected a JSON object, got: {text}");
-        }
-        catch (System.Text.Json.JsonException)
-        {
-            throw new Xunit.Sdk.XunitException($"Expected JSON ({(int)response.StatusCode}), got: '{text}'");
-        }
-    }
+    /// <summary>Opens the call's socket as <paramref name="peerId"/>.</summary>
+    public static Task<WsClient> ConnectAsync(ZvonimServer server, string callId, string peerId, string name = "client") =>
+        WsClient.ConnectAsync(SocketUri(server, callId, peerId), name);
 
     public static async Task<Created> CreateAsync(HttpClient http)
     {
@@ -53,10 +48,16 @@ public static partial class ApiKit
     public static async Task<string> JoinAsync(HttpClient http, string callId)
     {
         using var response = await http.PostAsync($"/apiv2/calls/{callId}/join", null);
-        var body = await response.JsonAsync();
-        Assert.True(response.StatusCode == HttpStatusCode.OK, $"join answered {(int)response.StatusCode}: {body.ToJsonString()}");
+        var body = await OkAsync(response);
         Assert.Equal(callId, (string?)body["call_id"]);
         return (string)body["peer_id"]!;
+    }
+
+    /// <summary>Asserts that joining the call is refused with <paramref name="status"/> and <paramref name="error"/>.</summary>
+    public static async Task AssertJoinRefusedAsync(HttpClient http, string callId, HttpStatusCode status, string error)
+    {
+        using var response = await http.PostAsync($"/apiv2/calls/{callId}/join", null);
+        await AssertErrorAsync(response, status, error);
     }
 
     public static Task<HttpResponseMessage> LeaveAsync(HttpClient http, string callId, string peerId) =>
@@ -65,77 +66,58 @@ public static partial class ApiKit
     public static async Task<JsonObject> StatusAsync(HttpClient http, string callId)
     {
         using var response = await http.GetAsync($"/apiv2/calls/{callId}");
-        var body = await response.JsonAsync();
-        Assert.True(response.StatusCode == HttpStatusCode.OK, $"GET answered {(int)response.StatusCode}: {body.ToJsonString()}");
-        return body;
+        return await OkAsync(response);
     }
 
     /// <summary>Polls the call's status (the server works asynchronously) until it is <paramref name="status"/>.</summary>
-    public static async Task<JsonObject> WaitForStatusAsync(HttpClient http, string callId, string status, int? count = null)
+    public static Task<JsonObject> WaitForStatusAsync(HttpClient http, string callId, string status, int? count = null) =>
+        EventuallyAsync(() => StatusAsync(http, callId),
+            s => (string?)s["status"] == status && (count is null || (int?)s["participants"]?["count"] == count),
+            $"call {callId} {status} (count {count})");
+
+    /// <summary>Polls the call's status until the server has registered <paramref name="connected"/> open sockets.</summary>
+    public static Task<JsonObject> WaitForConnectedAsync(HttpClient http, string callId, int connected) =>
+        EventuallyAsync(() => StatusAsync(http, callId), s => (int?)s["participants"]?["connected"] == connected,
+            $"call {callId} with {connected} connected");
+
+    /// <summary>Skips to a <c>state</c> message with the given status and/or participant counts.</summary>
+    public static Task<WsMessage> ExpectStateAsync(this WsClient client, string? status = null, int? count = null, int? connected = null, TimeSpan? timeout = null) =>
+        client.ExpectAsync("state", m =>
+            (status is null || (string?)m["status"] == status)
+            && (count is null || (int?)m["participants"]?["count"] == count)
+            && (connected is null || (int?)m["participants"]?["connected"] == connected), timeout);
+
+    /// <summary>A refusal on the socket as apiv2 makes it: the error message, the close code, and a reason for it.</summary>
+    public static async Task AssertRefusedWithReasonAsync(WsClient socket, string error, int closeStatus)
     {
-        JsonObject? last = null;
-        for (var attempt = 0; attempt < 200; attempt++)
-        {
-            last = await StatusAsync(http, callId);
-            if ((string?)last["status"] == status && (count is null || (int?)last["participants"]?["count"] == count)) return last;
-            await Task.Delay(25);
-        }
-        throw new Xunit.Sdk.XunitException($"Call {callId} never became {status} (count {count}); last: {last?.ToJsonString()}");
+        var reason = await AssertRefusedAsync(socket, error, closeStatus);
+        Assert.False(string.IsNullOrWhiteSpace(reason), "a refusal must say why in the close reason");
     }
 
-    /// <summary>Polls until GET answers <paramref name="expected"/>; returns that response's body.</summary>
-    public static async Task<JsonObject> WaitForHttpStatusAsync(HttpClient http, string path, HttpStatusCode expected)
+    /// <summary>Opens the creator's socket ("A") and waits for the state it finds there: <paramref name="status"/>,
+    /// <paramref name="count"/> participants, A alone connected.</summary>
+    public static async Task<WsClient> ConnectCreatorAsync(ZvonimServer server, Created call, string status = "waiting", int count = 1)
     {
-        var last = "";
-        for (var attempt = 0; attempt < 200; attempt++)
-        {
-            using var response = await http.GetAsync(path);
-            if (response.StatusCode == expected) return await response.JsonAsync();
-            last = $"{(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}";
-            await Task.Delay(25);
-        }
-        throw new Xunit.Sdk.XunitException($"GET {path} never answered {(int)expected}; last: {last}");
+        var a = await ConnectAsync(server, call.CallId, call.PeerId, "A");
+        await a.ExpectStateAsync(status, count, 1);
+        return a;
     }
 
-    /// <summary>Asserts the status and the error shape every 4xx/5xx must have: {"error": code, "message": text}.</summary>
-    public static async Task<JsonObject> AssertErrorAsync(HttpResponseMessage response, HttpStatusCode status, string error)
-    {
-        var text = await response.Content.ReadAsStringAsync();
-        Assert.True(response.StatusCode == status,
-            $"Expected {(int)status} {error}, got {(int)response.StatusCode}: {text}");
-        Assert.Equal("application/json", response.Content.Headers.ContentType?.MediaType);
-        var body = await response.JsonAsync();
-        Assert.Equal(error, (string?)body["error"]);
-        var message = body["message"];
-        Assert.True(message is JsonValue v && v.TryGetValue<string>(out var s) && !string.IsNullOrWhiteSpace(s),
-            $"'message' must be a non-empty string: {text}");
-        return body;
-    }
-
-    /// <summary>Asserts a socket-level error frame: {"type":"error","error":code,"message":text}.</summary>
-    public static void AssertErrorFrame(WsMessage frame, string error)
-    {
-        Assert.Equal("error", frame.Type);
-        Assert.Equal(error, (string?)frame.Json["error"]);
-        Assert.False(string.IsNullOrWhiteSpace((string?)frame.Json["message"]), $"error frame without a message: {frame.Raw}");
-    }
-
-    /// <summary>A call with both participants connected and past the greetings: A (creator) and B (joiner).</summary>
-    public static async Task<(Created Call, string PeerB, SignalClient A, SignalClient B)> ConnectedPairAsync(ZvonimServer server, HttpClient http)
+    /// <summary>A call with both participants connected and past the greetings.</summary>
+    public static async Task<Pair> ConnectedPairAsync(ZvonimServer server, HttpClient http)
     {
         var call = await CreateAsync(http);
         var peerB = await JoinAsync(http, call.CallId);
-        var a = await SignalClient.ConnectAsync(server, call.CallId, call.PeerId, "A");
-        await a.ExpectStateAsync("active", 2, 1);
-        var b = await SignalClient.ConnectAsync(server, call.CallId, peerB, "B");
+        var a = await ConnectCreatorAsync(server, call, "active", 2);
+        var b = await ConnectAsync(server, call.CallId, peerB, "B");
         await b.ExpectAsync("join");
         await a.ExpectAsync("join");
         await a.ExpectStateAsync("active", 2, 2);
-        return (call, peerB, a, b);
+        return new Pair(call, peerB, a, b);
     }
 
     /// <summary>Sends an offer from <paramref name="from"/> and asserts <paramref name="to"/> gets it byte for byte.</summary>
-    public static async Task AssertRelayAsync(SignalClient from, SignalClient to, string? tag = null)
+    public static async Task AssertRelayAsync(WsClient from, WsClient to, string? tag = null)
     {
         var frame = $$"""{"type":"offer","sdp":"v=0\r\no=- {{tag ?? Guid.NewGuid().ToString("N")}} 2 IN IP4 127.0.0.1\r\n"}""";
         await from.SendTextAsync(frame);

@@ -1,24 +1,24 @@
 using System.Net;
 using System.Text;
+using Zvonim.Tests.Web;
+using static Zvonim.Tests.Api.ApiKit;
+using static Zvonim.Tests.Web.HttpKit;
 
 namespace Zvonim.Tests.Api;
 
 /// <summary>Every HTTP error path of apiv2: the right status and the body {"error": code, "message": text}.</summary>
 public sealed class CallErrorTests
 {
-    private const string UnknownId = "V1StGXR8_Z5jdHi6B-myT"; // a well-formed nanoid nobody created
-
     [Fact]
     public async Task Unknown_call_is_404_not_found_for_status_join_and_leave()
     {
-        await using var server = ApiKit.Server();
-        using var http = server.Http();
+        await using var server = Server();
+        using var http = server.Client();
         using (var get = await http.GetAsync($"/apiv2/calls/{UnknownId}"))
-            await ApiKit.AssertErrorAsync(get, HttpStatusCode.NotFound, "not_found");
-        using (var join = await http.PostAsync($"/apiv2/calls/{UnknownId}/join", null))
-            await ApiKit.AssertErrorAsync(join, HttpStatusCode.NotFound, "not_found");
-        using (var leave = await ApiKit.LeaveAsync(http, UnknownId, UnknownId))
-            await ApiKit.AssertErrorAsync(leave, HttpStatusCode.NotFound, "not_found");
+            await AssertErrorAsync(get, HttpStatusCode.NotFound, "not_found");
+        await AssertJoinRefusedAsync(http, UnknownId, HttpStatusCode.NotFound, "not_found");
+        using (var leave = await LeaveAsync(http, UnknownId, UnknownId))
+            await AssertErrorAsync(leave, HttpStatusCode.NotFound, "not_found");
     }
 
     [Theory]
@@ -30,35 +30,32 @@ public sealed class CallErrorTests
     [InlineData("%24system")]
     public async Task Odd_call_ids_are_404_not_found(string escapedId)
     {
-        await using var server = ApiKit.Server();
-        using var http = server.Http();
+        await using var server = Server();
+        using var http = server.Client();
         using var get = await http.GetAsync($"/apiv2/calls/{escapedId}");
-        await ApiKit.AssertErrorAsync(get, HttpStatusCode.NotFound, "not_found");
-        using var join = await http.PostAsync($"/apiv2/calls/{escapedId}/join", null);
-        await ApiKit.AssertErrorAsync(join, HttpStatusCode.NotFound, "not_found");
+        await AssertErrorAsync(get, HttpStatusCode.NotFound, "not_found");
+        await AssertJoinRefusedAsync(http, escapedId, HttpStatusCode.NotFound, "not_found");
     }
 
     [Fact]
     public async Task A_very_long_call_id_is_404_not_found()
     {
-        await using var server = ApiKit.Server();
-        using var http = server.Http();
+        await using var server = Server();
+        using var http = server.Client();
         using var get = await http.GetAsync($"/apiv2/calls/{new string('a', 3000)}");
-        await ApiKit.AssertErrorAsync(get, HttpStatusCode.NotFound, "not_found");
+        await AssertErrorAsync(get, HttpStatusCode.NotFound, "not_found");
     }
 
     [Fact]
     public async Task A_third_join_is_409_call_full_and_changes_nothing()
     {
-        await using var server = ApiKit.Server();
-        using var http = server.Http();
-        var call = await ApiKit.CreateAsync(http);
-        await ApiKit.JoinAsync(http, call.CallId);
-        using (var third = await http.PostAsync($"/apiv2/calls/{call.CallId}/join", null))
-            await ApiKit.AssertErrorAsync(third, HttpStatusCode.Conflict, "call_full");
-        using (var fourth = await http.PostAsync($"/apiv2/calls/{call.CallId}/join", null))
-            await ApiKit.AssertErrorAsync(fourth, HttpStatusCode.Conflict, "call_full");
-        var status = await ApiKit.StatusAsync(http, call.CallId);
+        await using var server = Server();
+        using var http = server.Client();
+        var call = await CreateAsync(http);
+        await JoinAsync(http, call.CallId);
+        await AssertJoinRefusedAsync(http, call.CallId, HttpStatusCode.Conflict, "call_full");
+        await AssertJoinRefusedAsync(http, call.CallId, HttpStatusCode.Conflict, "call_full");
+        var status = await StatusAsync(http, call.CallId);
         Assert.Equal("active", (string?)status["status"]);
         Assert.Equal(2, (int?)status["participants"]?["count"]);
     }
@@ -66,85 +63,83 @@ public sealed class CallErrorTests
     [Fact]
     public async Task Of_many_concurrent_joins_exactly_one_gets_in_and_the_rest_get_409()
     {
-        await using var server = ApiKit.Server();
-        using var http = server.Http();
-        var call = await ApiKit.CreateAsync(http);
+        await using var server = Server();
+        using var http = server.Client();
+        var call = await CreateAsync(http);
         var responses = await Task.WhenAll(Enumerable.Range(0, 20)
             .Select(_ => http.PostAsync($"/apiv2/calls/{call.CallId}/join", null)));
         try
         {
             Assert.Single(responses, r => r.StatusCode == HttpStatusCode.OK);
             foreach (var refused in responses.Where(r => r.StatusCode != HttpStatusCode.OK))
-                await ApiKit.AssertErrorAsync(refused, HttpStatusCode.Conflict, "call_full");
+                await AssertErrorAsync(refused, HttpStatusCode.Conflict, "call_full");
         }
         finally
         {
             foreach (var response in responses) response.Dispose();
         }
-        Assert.Equal(2, (int?)(await ApiKit.StatusAsync(http, call.CallId))["participants"]?["count"]);
+        Assert.Equal(2, (int?)(await StatusAsync(http, call.CallId))["participants"]?["count"]);
     }
 
     [Fact]
     public async Task Join_on_an_ended_call_is_410_call_ended()
     {
-        await using var server = ApiKit.Server();
-        using var http = server.Http();
-        var call = await ApiKit.CreateAsync(http);
-        using (var leave = await ApiKit.LeaveAsync(http, call.CallId, call.PeerId))
+        await using var server = Server();
+        using var http = server.Client();
+        var call = await CreateAsync(http);
+        using (var leave = await LeaveAsync(http, call.CallId, call.PeerId))
             Assert.Equal(HttpStatusCode.OK, leave.StatusCode);
-        Assert.Equal("ended", (string?)(await ApiKit.StatusAsync(http, call.CallId))["status"]);
-        using var join = await http.PostAsync($"/apiv2/calls/{call.CallId}/join", null);
-        await ApiKit.AssertErrorAsync(join, HttpStatusCode.Gone, "call_ended");
+        Assert.Equal("ended", (string?)(await StatusAsync(http, call.CallId))["status"]);
+        await AssertJoinRefusedAsync(http, call.CallId, HttpStatusCode.Gone, "call_ended");
     }
 
     [Fact]
     public async Task Join_on_a_full_call_that_has_ended_is_410_call_ended()
     {
-        await using var server = ApiKit.Server();
-        using var http = server.Http();
-        var call = await ApiKit.CreateAsync(http);
-        var peerB = await ApiKit.JoinAsync(http, call.CallId);
-        using (var leave = await ApiKit.LeaveAsync(http, call.CallId, peerB))
+        await using var server = Server();
+        using var http = server.Client();
+        var call = await CreateAsync(http);
+        var peerB = await JoinAsync(http, call.CallId);
+        using (var leave = await LeaveAsync(http, call.CallId, peerB))
             Assert.Equal(HttpStatusCode.OK, leave.StatusCode);
-        using var join = await http.PostAsync($"/apiv2/calls/{call.CallId}/join", null);
-        await ApiKit.AssertErrorAsync(join, HttpStatusCode.Gone, "call_ended");
+        await AssertJoinRefusedAsync(http, call.CallId, HttpStatusCode.Gone, "call_ended");
     }
 
     [Fact]
     public async Task Leave_with_a_peer_id_that_is_not_in_the_call_is_404_unknown_peer()
     {
-        await using var server = ApiKit.Server();
-        using var http = server.Http();
-        var call = await ApiKit.CreateAsync(http);
-        using var leave = await ApiKit.LeaveAsync(http, call.CallId, UnknownId);
-        await ApiKit.AssertErrorAsync(leave, HttpStatusCode.NotFound, "unknown_peer");
-        Assert.Equal("waiting", (string?)(await ApiKit.StatusAsync(http, call.CallId))["status"]);
+        await using var server = Server();
+        using var http = server.Client();
+        var call = await CreateAsync(http);
+        using var leave = await LeaveAsync(http, call.CallId, UnknownId);
+        await AssertErrorAsync(leave, HttpStatusCode.NotFound, "unknown_peer");
+        Assert.Equal("waiting", (string?)(await StatusAsync(http, call.CallId))["status"]);
     }
 
     [Fact]
     public async Task Leaving_twice_is_404_unknown_peer_the_second_time()
     {
-        await using var server = ApiKit.Server(("Zvonim:Calls:WhenPeerLeaves", "Waiting"));
-        using var http = server.Http();
-        var call = await ApiKit.CreateAsync(http);
-        var peerB = await ApiKit.JoinAsync(http, call.CallId);
-        using (var first = await ApiKit.LeaveAsync(http, call.CallId, peerB))
+        await using var server = Server(("Zvonim:Calls:WhenPeerLeaves", "Waiting"));
+        using var http = server.Client();
+        var call = await CreateAsync(http);
+        var peerB = await JoinAsync(http, call.CallId);
+        using (var first = await LeaveAsync(http, call.CallId, peerB))
             Assert.Equal(HttpStatusCode.OK, first.StatusCode);
-        using var second = await ApiKit.LeaveAsync(http, call.CallId, peerB);
-        await ApiKit.AssertErrorAsync(second, HttpStatusCode.NotFound, "unknown_peer");
+        using var second = await LeaveAsync(http, call.CallId, peerB);
+        await AssertErrorAsync(second, HttpStatusCode.NotFound, "unknown_peer");
     }
 
     [Fact]
     public async Task A_peer_id_of_one_call_cannot_leave_another()
     {
-        await using var server = ApiKit.Server();
-        using var http = server.Http();
-        var one = await ApiKit.CreateAsync(http);
-        var two = await ApiKit.CreateAsync(http);
-        using var leave = await ApiKit.LeaveAsync(http, two.CallId, one.PeerId);
-        await ApiKit.AssertErrorAsync(leave, HttpStatusCode.NotFound, "unknown_peer");
-        Assert.Equal("waiting", (string?)(await ApiKit.StatusAsync(http, one.CallId))["status"]);
-        Assert.Equal("waiting", (string?)(await ApiKit.StatusAsync(http, two.CallId))["status"]);
+        await using var server = Server();
+        using var http = server.Client();
+        var one = await CreateAsync(http);
+        var two = await CreateAsync(http);
+        using var leave = await LeaveAsync(http, two.CallId, one.PeerId);
+        await AssertErrorAsync(leave, HttpStatusCode.NotFound, "unknown_peer");
+        Assert.Equal("waiting", (string?)(await StatusAsync(http, one.CallId))["status"]);
+        Assert.Equal("waiting", (string?)(await StatusAsync(http, two.CallId))["status"]);
     }
 
     public static TheoryData<string?, string?, HttpStatusCode, string> BadLeaveBodies => new()
@@ -167,24 +162,24 @@ public sealed class CallErrorTests
     [MemberData(nameof(BadLeaveBodies))]
     public async Task A_bad_leave_body_is_a_clear_4xx_and_leaves_the_call_alone(string? body, string? mediaType, HttpStatusCode status, string error)
     {
-        await using var server = ApiKit.Server();
-        using var http = server.Http();
-        var call = await ApiKit.CreateAsync(http);
+        await using var server = Server();
+        using var http = server.Client();
+        var call = await CreateAsync(http);
         using var request = new HttpRequestMessage(HttpMethod.Post, $"/apiv2/calls/{call.CallId}/leave");
         if (body is not null) request.Content = new StringContent(body, Encoding.UTF8, mediaType!);
         using var response = await http.SendAsync(request);
-        await ApiKit.AssertErrorAsync(response, status, error);
-        Assert.Equal("waiting", (string?)(await ApiKit.StatusAsync(http, call.CallId))["status"]);
+        await AssertErrorAsync(response, status, error);
+        Assert.Equal("waiting", (string?)(await StatusAsync(http, call.CallId))["status"]);
     }
 
     [Fact]
     public async Task Plain_GET_on_the_socket_endpoint_is_400_websocket_required()
     {
-        await using var server = ApiKit.Server();
-        using var http = server.Http();
-        var call = await ApiKit.CreateAsync(http);
+        await using var server = Server();
+        using var http = server.Client();
+        var call = await CreateAsync(http);
         using var response = await http.GetAsync($"/apiv2/ws?call_id={call.CallId}&peer_id={call.PeerId}");
-        await ApiKit.AssertErrorAsync(response, HttpStatusCode.BadRequest, "websocket_required");
+        await AssertErrorAsync(response, HttpStatusCode.BadRequest, "websocket_required");
     }
 
     [Theory]
@@ -194,12 +189,12 @@ public sealed class CallErrorTests
     [InlineData("/apiv2/ws?call_id=&peer_id=")]
     public async Task Socket_endpoint_without_call_id_and_peer_id_is_400_invalid_request(string path)
     {
-        await using var server = ApiKit.Server();
-        using var http = server.Http();
+        await using var server = Server();
+        using var http = server.Client();
         using var response = await http.GetAsync(path);
-        await ApiKit.AssertErrorAsync(response, HttpStatusCode.BadRequest, "invalid_request");
+        await AssertErrorAsync(response, HttpStatusCode.BadRequest, "invalid_request");
         // A real WebSocket client gets the same refusal before any upgrade.
-        Assert.Equal(HttpStatusCode.BadRequest, await SignalClient.ConnectExpectingHttpErrorAsync(server.WebSocketUri(path)));
+        Assert.Equal(HttpStatusCode.BadRequest, await WsClient.HandshakeRefusedAsync(server.WebSocketUri(path)));
     }
 
     [Theory]
@@ -207,13 +202,8 @@ public sealed class CallErrorTests
     [InlineData("GET", "/apiv2/calls/abc/def/ghi")]
     [InlineData("POST", "/apiv2")]
     [InlineData("GET", "/api/turn-config/extra")]
-    public async Task Unknown_route_is_404_not_found_in_JSON(string method, string path)
-    {
-        await using var server = ApiKit.Server();
-        using var http = server.Http();
-        using var response = await http.SendAsync(new HttpRequestMessage(new HttpMethod(method), path));
-        await ApiKit.AssertErrorAsync(response, HttpStatusCode.NotFound, "not_found");
-    }
+    public Task Unknown_route_is_404_not_found_in_JSON(string method, string path) =>
+        AssertRequestRefusedAsync(method, path, HttpStatusCode.NotFound, "not_found");
 
     [Theory]
     [InlineData("GET", "/apiv2/calls")]
@@ -223,11 +213,14 @@ public sealed class CallErrorTests
     [InlineData("GET", "/apiv2/calls/V1StGXR8_Z5jdHi6B-myT/leave")]
     [InlineData("POST", "/apiv2/ws")]
     [InlineData("POST", "/api/turn-config")]
-    public async Task Wrong_method_is_405_in_JSON(string method, string path)
+    public Task Wrong_method_is_405_in_JSON(string method, string path) =>
+        AssertRequestRefusedAsync(method, path, HttpStatusCode.MethodNotAllowed, "method_not_allowed");
+
+    private static async Task AssertRequestRefusedAsync(string method, string path, HttpStatusCode status, string error)
     {
-        await using var server = ApiKit.Server();
-        using var http = server.Http();
+        await using var server = Server();
+        using var http = server.Client();
         using var response = await http.SendAsync(new HttpRequestMessage(new HttpMethod(method), path));
-        await ApiKit.AssertErrorAsync(response, HttpStatusCode.MethodNotAllowed, "method_not_allowed");
+        await AssertErrorAsync(response, status, error);
     }
 }

@@ -1,5 +1,8 @@
 using System.Net;
 using System.Text.Json.Nodes;
+using Zvonim.Tests.Web;
+using static Zvonim.Tests.Api.ApiKit;
+using static Zvonim.Tests.Web.HttpKit;
 
 namespace Zvonim.Tests.Api;
 
@@ -8,14 +11,14 @@ public sealed class CallFlowTests
 {
     private static readonly HashSet<string?> SignalTypes = ["offer", "answer", "ice-candidate"];
 
-    private static List<string> Signals(SignalClient client) =>
-        client.Log.Where(m => SignalTypes.Contains(m.Type)).Select(m => m.Raw).ToList();
+    private static List<string> Signals(WsClient client) =>
+        client.Received.Where(m => SignalTypes.Contains(m.Type)).Select(m => m.Raw).ToList();
 
     [Fact]
     public async Task A_whole_call_relays_every_signal_byte_for_byte_in_order_and_ends_when_B_leaves()
     {
-        await using var server = ApiKit.Server();
-        using var http = server.Http();
+        await using var server = Server();
+        using var http = server.Client();
 
         // 1) A: POST /apiv2/calls → call_id, waiting, peer_id.
         using var createResponse = await http.PostAsync("/apiv2/calls", null);
@@ -24,16 +27,16 @@ public sealed class CallFlowTests
         var callId = (string)created["call_id"]!;
         var peerA = (string)created["peer_id"]!;
         Assert.Equal("waiting", (string?)created["status"]);
-        Assert.Matches(ApiKit.NanoId(), callId);
-        Assert.Matches(ApiKit.NanoId(), peerA);
+        Assert.Matches(NanoId(), callId);
+        Assert.Matches(NanoId(), peerA);
 
-        var status = await ApiKit.StatusAsync(http, callId);
+        var status = await StatusAsync(http, callId);
         Assert.Equal(callId, (string?)status["call_id"]);
         Assert.Equal("waiting", (string?)status["status"]);
         Assert.Equal(1, (int?)status["participants"]?["count"]);
 
         // 2) A opens its socket and hears the state.
-        await using var a = await SignalClient.ConnectAsync(server, callId, peerA, "A");
+        await using var a = await ConnectAsync(server, callId, peerA, "A");
         var firstState = await a.ExpectStateAsync("waiting", count: 1);
         Assert.Equal(callId, (string?)firstState.Json["call_id"]);
 
@@ -50,16 +53,16 @@ public sealed class CallFlowTests
         var joined = await joinResponse.JsonAsync();
         Assert.Equal(callId, (string?)joined["call_id"]);
         var peerB = (string)joined["peer_id"]!;
-        Assert.Matches(ApiKit.NanoId(), peerB);
+        Assert.Matches(NanoId(), peerB);
         Assert.NotEqual(peerA, peerB);
 
-        status = await ApiKit.StatusAsync(http, callId);
+        status = await StatusAsync(http, callId);
         Assert.Equal("active", (string?)status["status"]);
         Assert.Equal(2, (int?)status["participants"]?["count"]);
         await a.ExpectStateAsync("active", count: 2, connected: 1);
 
         // 5) B opens its socket: B sees an active call with A present; A gets join and the new state.
-        await using var b = await SignalClient.ConnectAsync(server, callId, peerB, "B");
+        await using var b = await ConnectAsync(server, callId, peerB, "B");
         await b.ExpectStateAsync("active", count: 2);
         await b.ExpectAsync("join");
         await a.ExpectAsync("join");
@@ -96,11 +99,11 @@ public sealed class CallFlowTests
         List<string> expectedAtA = [answer, .. fromB], expectedAtB = [offer, .. fromA];
         Assert.Equal(expectedAtA, Signals(a));
         Assert.Equal(expectedAtB, Signals(b));
-        Assert.DoesNotContain(a.Log, m => m.Type == "error");
-        Assert.DoesNotContain(b.Log, m => m.Type == "error");
+        Assert.DoesNotContain(a.Received, m => m.Type == "error");
+        Assert.DoesNotContain(b.Received, m => m.Type == "error");
 
         // 9) B leaves: A hears leave and the ended state, both sockets close, the call is ended.
-        using var leave = await ApiKit.LeaveAsync(http, callId, peerB);
+        using var leave = await LeaveAsync(http, callId, peerB);
         Assert.Equal(HttpStatusCode.OK, leave.StatusCode);
         var left = await leave.JsonAsync();
         Assert.Equal(callId, (string?)left["call_id"]);
@@ -111,93 +114,88 @@ public sealed class CallFlowTests
         Assert.Equal(System.Net.WebSockets.WebSocketCloseStatus.NormalClosure, (await a.ClosedAsync()).Status);
         Assert.Equal(System.Net.WebSockets.WebSocketCloseStatus.NormalClosure, (await b.ClosedAsync()).Status);
 
-        status = await ApiKit.StatusAsync(http, callId);
+        status = await StatusAsync(http, callId);
         Assert.Equal("ended", (string?)status["status"]);
     }
 
     [Fact]
     public async Task With_WhenPeerLeaves_Waiting_the_call_goes_back_to_waiting_and_takes_a_new_joiner()
     {
-        await using var server = ApiKit.Server(("Zvonim:Calls:WhenPeerLeaves", "Waiting"));
-        using var http = server.Http();
-        var (call, peerB, a, b) = await ApiKit.ConnectedPairAsync(server, http);
-        await using (a)
-        await using (b)
-        {
-            using var leave = await ApiKit.LeaveAsync(http, call.CallId, peerB);
-            Assert.Equal(HttpStatusCode.OK, leave.StatusCode);
-            Assert.Equal("waiting", (string?)(await leave.JsonAsync())["status"]);
+        await using var server = Server(("Zvonim:Calls:WhenPeerLeaves", "Waiting"));
+        using var http = server.Client();
+        await using var pair = await ConnectedPairAsync(server, http);
+        var (call, peerB, a, b) = pair;
 
-            await a.ExpectAsync("leave");
-            await a.ExpectStateAsync("waiting", count: 1, connected: 1);
-            await b.ClosedAsync();
-            var status = await ApiKit.StatusAsync(http, call.CallId);
-            Assert.Equal("waiting", (string?)status["status"]);
-            Assert.Equal(1, (int?)status["participants"]?["count"]);
+        using var leave = await LeaveAsync(http, call.CallId, peerB);
+        Assert.Equal(HttpStatusCode.OK, leave.StatusCode);
+        Assert.Equal("waiting", (string?)(await leave.JsonAsync())["status"]);
 
-            // Someone else takes the free place; A's socket is still there and relays to the newcomer.
-            var peerC = await ApiKit.JoinAsync(http, call.CallId);
-            Assert.NotEqual(peerB, peerC);
-            Assert.Equal("active", (string?)(await ApiKit.StatusAsync(http, call.CallId))["status"]);
-            await using var c = await SignalClient.ConnectAsync(server, call.CallId, peerC, "C");
-            await a.ExpectAsync("join");
-            await ApiKit.AssertRelayAsync(a, c);
-            await ApiKit.AssertRelayAsync(c, a);
-            Assert.False(a.IsClosed);
-        }
+        await a.ExpectAsync("leave");
+        await a.ExpectStateAsync("waiting", count: 1, connected: 1);
+        await b.ClosedAsync();
+        var status = await StatusAsync(http, call.CallId);
+        Assert.Equal("waiting", (string?)status["status"]);
+        Assert.Equal(1, (int?)status["participants"]?["count"]);
+
+        // Someone else takes the free place; A's socket is still there and relays to the newcomer.
+        var peerC = await JoinAsync(http, call.CallId);
+        Assert.NotEqual(peerB, peerC);
+        Assert.Equal("active", (string?)(await StatusAsync(http, call.CallId))["status"]);
+        await using var c = await ConnectAsync(server, call.CallId, peerC, "C");
+        await a.ExpectAsync("join");
+        await AssertRelayAsync(a, c);
+        await AssertRelayAsync(c, a);
+        Assert.False(a.IsClosed);
     }
 
     [Fact]
     public async Task A_leave_message_on_the_socket_ends_the_call_like_the_HTTP_leave()
     {
-        await using var server = ApiKit.Server();
-        using var http = server.Http();
-        var (call, _, a, b) = await ApiKit.ConnectedPairAsync(server, http);
-        await using (a)
-        await using (b)
-        {
-            await b.SendTextAsync("""{"type":"leave"}""");
-            await a.ExpectAsync("leave");
-            await a.ExpectStateAsync("ended");
-            await b.ExpectStateAsync("ended");
-            Assert.Equal(System.Net.WebSockets.WebSocketCloseStatus.NormalClosure, (await b.ClosedAsync()).Status);
-            Assert.Equal(System.Net.WebSockets.WebSocketCloseStatus.NormalClosure, (await a.ClosedAsync()).Status);
-            await ApiKit.WaitForStatusAsync(http, call.CallId, "ended");
-        }
+        await using var server = Server();
+        using var http = server.Client();
+        await using var pair = await ConnectedPairAsync(server, http);
+        var (call, _, a, b) = pair;
+
+        await b.SendTextAsync("""{"type":"leave"}""");
+        await a.ExpectAsync("leave");
+        await a.ExpectStateAsync("ended");
+        await b.ExpectStateAsync("ended");
+        Assert.Equal(System.Net.WebSockets.WebSocketCloseStatus.NormalClosure, (await b.ClosedAsync()).Status);
+        Assert.Equal(System.Net.WebSockets.WebSocketCloseStatus.NormalClosure, (await a.ClosedAsync()).Status);
+        await WaitForStatusAsync(http, call.CallId, "ended");
     }
 
     [Fact]
     public async Task Closing_a_socket_is_not_leaving_the_call()
     {
-        await using var server = ApiKit.Server();
-        using var http = server.Http();
-        var (call, peerB, a, b) = await ApiKit.ConnectedPairAsync(server, http);
-        await using (a)
-        {
-            await b.DisposeAsync(); // a clean close handshake, e.g. a page reload
-            await a.ExpectStateAsync("active", count: 2, connected: 1);
-            Assert.Equal("active", (string?)(await ApiKit.StatusAsync(http, call.CallId))["status"]);
+        await using var server = Server();
+        using var http = server.Client();
+        await using var pair = await ConnectedPairAsync(server, http);
+        var (call, peerB, a, b) = pair;
 
-            await using var again = await SignalClient.ConnectAsync(server, call.CallId, peerB, "B again");
-            await a.ExpectAsync("join");
-            await ApiKit.AssertRelayAsync(a, again);
-        }
+        await b.DisposeAsync(); // a clean close handshake, e.g. a page reload
+        await a.ExpectStateAsync("active", count: 2, connected: 1);
+        Assert.Equal("active", (string?)(await StatusAsync(http, call.CallId))["status"]);
+
+        await using var again = await ConnectAsync(server, call.CallId, peerB, "B again");
+        await a.ExpectAsync("join");
+        await AssertRelayAsync(a, again);
     }
 
     [Fact]
     public async Task Ids_are_21_url_safe_characters_and_never_repeat()
     {
-        await using var server = ApiKit.Server();
-        using var http = server.Http();
+        await using var server = Server();
+        using var http = server.Client();
         var ids = new List<string>();
         for (var i = 0; i < 150; i++)
         {
-            var call = await ApiKit.CreateAsync(http);
+            var call = await CreateAsync(http);
             ids.Add(call.CallId);
             ids.Add(call.PeerId);
-            ids.Add(await ApiKit.JoinAsync(http, call.CallId));
+            ids.Add(await JoinAsync(http, call.CallId));
         }
-        Assert.All(ids, id => Assert.Matches(ApiKit.NanoId(), id));
+        Assert.All(ids, id => Assert.Matches(NanoId(), id));
         Assert.Equal(ids.Count, ids.Distinct(StringComparer.Ordinal).Count());
         // Randomness, roughly: every position takes many different characters, and the URL-safe extras turn up.
         for (var position = 0; position < 21; position++)

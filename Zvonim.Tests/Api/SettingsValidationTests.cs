@@ -3,6 +3,8 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using Xunit.Abstractions;
+using static Zvonim.Tests.Api.ApiKit;
+using static Zvonim.Tests.Web.HttpKit;
 
 namespace Zvonim.Tests.Api;
 
@@ -215,8 +217,8 @@ public sealed class SettingsValidationTests(ITestOutputHelper output)
             Assert.Equal("stun:stun.example.org:3478", (string?)body["iceServers"]?[0]?["urls"]?[0]);
         }
         // The whole API is there too.
-        var call = await ApiKit.CreateAsync(http);
-        Assert.Equal("waiting", (string?)(await ApiKit.StatusAsync(http, call.CallId))["status"]);
+        var call = await CreateAsync(http);
+        Assert.Equal("waiting", (string?)(await StatusAsync(http, call.CallId))["status"]);
         Assert.Equal(string.Empty, server.Stderr.Trim());
     }
 }

@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Json.Nodes;
 using Zvonim.Tests.TestKit;
 using Zvonim.Tests.Web;
+using static Zvonim.Tests.Web.HttpKit;
 
 namespace Zvonim.Tests.Api;
 
@@ -12,7 +13,7 @@ public sealed class TurnConfigTests
 {
     private static async Task<(JsonObject Body, string Raw, HttpResponseMessage Response)> GetAsync(ZvonimServer server)
     {
-        using var http = server.Http();
+        using var http = server.Client();
         var response = await http.GetAsync("/api/turn-config");
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal("application/json", response.Content.Headers.ContentType?.MediaType);
@@ -27,7 +28,7 @@ public sealed class TurnConfigTests
     [Fact]
     public async Task Without_settings_there_are_no_ice_servers()
     {
-        await using var server = ApiKit.Server();
+        await using var server = Server();
         var (body, _, response) = await GetAsync(server);
         using (response)
         {
@@ -39,7 +40,7 @@ public sealed class TurnConfigTests
     [Fact]
     public async Task STUN_only()
     {
-        await using var server = ApiKit.Server(
+        await using var server = Server(
             ("Zvonim:Turn:StunUrls:0", "stun:stun.example.org:3478"),
             ("Zvonim:Turn:StunUrls:1", "stuns:stun2.example.org:5349"));
         var (body, _, response) = await GetAsync(server);
@@ -56,7 +57,7 @@ public sealed class TurnConfigTests
     [Fact]
     public async Task Static_TURN_credentials_are_passed_as_set()
     {
-        await using var server = ApiKit.Server(
+        await using var server = Server(
             ("Zvonim:Turn:StunUrls:0", "stun:stun.example.org:3478"),
             ("Zvonim:Turn:TurnUrls:0", "turn:turn.example.org:3478?transport=udp"),
             ("Zvonim:Turn:TurnUrls:1", "turns:turn.example.org:5349?transport=tcp"),
@@ -82,7 +83,7 @@ public sealed class TurnConfigTests
     {
         const string secret = "coturn-static-auth-secret-Ω";
         var time = new ManualTimeProvider(new DateTimeOffset(2026, 3, 4, 5, 6, 7, TimeSpan.Zero));
-        await using var server = ApiKit.Server(time,
+        await using var server = Server(time,
             ("Zvonim:Turn:StunUrls:0", "stun:stun.example.org:3478"),
             ("Zvonim:Turn:TurnUrls:0", "turn:turn.example.org:3478"),
             ("Zvonim:Turn:Secret", secret),
@@ -125,7 +126,7 @@ public sealed class TurnConfigTests
     public async Task With_a_secret_two_requests_get_different_usernames_and_the_static_credentials_are_not_used()
     {
         var time = new ManualTimeProvider();
-        await using var server = ApiKit.Server(time,
+        await using var server = Server(time,
             ("Zvonim:Turn:TurnUrls:0", "turn:turn.example.org:3478"),
             ("Zvonim:Turn:Secret", "another-secret"),
             ("Zvonim:Turn:Username", "static-user"),

@@ -2,7 +2,7 @@ using System.Net;
 using System.Text.Json.Nodes;
 using Zvonim.Tests.TestKit;
 using Zvonim.Tests.Web;
-using static Zvonim.Tests.Contracts.ContractKit;
+using static Zvonim.Tests.Web.HttpKit;
 
 namespace Zvonim.Tests.Contracts;
 
@@ -16,6 +16,9 @@ namespace Zvonim.Tests.Contracts;
 public sealed class GroupRoomContractTests(SharedServer shared) : IClassFixture<SharedServer>
 {
     private ZvonimServer Server => shared.Server;
+
+    /// <summary>This test's virtual clock, for a server of its own.</summary>
+    private readonly ManualTimeProvider _time = new();
 
     // ---- REST: join, info, leave -------------------------------------------------------------------------------------
 
@@ -51,12 +54,11 @@ public sealed class GroupRoomContractTests(SharedServer shared) : IClassFixture<
     [Fact]
     public async Task Info_lists_the_users_with_their_names_and_online_flags_and_when_the_room_was_created()
     {
-        var time = new ManualTimeProvider();
-        await using var server = ContractKit.Server(time);
+        await using var server = HttpKit.Server(_time);
         using var http = server.Client();
-        var created = time.GetUtcNow();
+        var created = _time.GetUtcNow();
         var alice = await NewRoomAsync(http, "  Alice  ");
-        time.Advance(TimeSpan.FromSeconds(5));
+        _time.Advance(TimeSpan.FromSeconds(5));
         var bob = await JoinRoomAsync(http, alice.RoomId, "Боб");
 
         var info = await InfoAsync(http, alice.RoomId);
@@ -105,15 +107,15 @@ public sealed class GroupRoomContractTests(SharedServer shared) : IClassFixture<
         }
 
         await c.AssertClosedAsync(1000);
-        AssertUserLeft(await a.NextAsync("user-left"), members[2]);
-        AssertUserLeft(await b.NextAsync("user-left"), members[2]);
+        AssertUserLeft(await a.ReceiveAsync("user-left"), members[2]);
+        AssertUserLeft(await b.ReceiveAsync("user-left"), members[2]);
         var users = (await InfoAsync(http, members[0].RoomId))["users"]!.AsArray();
         Assert.Equal(new[] { members[0].UserId, members[1].UserId }, users.Select(u => (string)u!["user_id"]!));
         Assert.All(users, u => Assert.True((bool)u!["is_online"]!));
 
         // Carol is not in the room any more: not addressable, cannot come back with the old id, cannot leave twice.
         await a.SendTextAsync($$"""{"type":"offer","to":"{{members[2].UserId}}","sdp":"too late"}""");
-        AssertErrorFrame((await a.NextAsync("error")).Json, "invalid_target");
+        AssertErrorFrame(await a.ReceiveAsync("error"), "invalid_target");
         await using (var back = await WsClient.ConnectAsync(SocketUri(Server, members[2])))
             await AssertRefusedAsync(back, "unknown_peer", 4403);
         using (var response = await LeaveAsync(http, members[2].RoomId, members[2].UserId))
@@ -157,40 +159,40 @@ public sealed class GroupRoomContractTests(SharedServer shared) : IClassFixture<
         await a.SendTextAsync(offerToCarol);
         foreach (var candidate in candidates) await a.SendTextAsync(candidate);
 
-        Assert.Equal(WithFrom(offerToBob, alice), (await b.NextAsync("offer")).Raw);
-        foreach (var candidate in candidates) Assert.Equal(WithFrom(candidate, alice), (await b.NextAsync("ice-candidate")).Raw);
-        Assert.Equal(WithFrom(offerToCarol, alice), (await c.NextAsync("offer")).Raw);
-        foreach (var candidate in candidates) Assert.Equal(WithFrom(candidate, alice), (await c.NextAsync("ice-candidate")).Raw);
+        Assert.Equal(WithFrom(offerToBob, alice), (await b.ReceiveAsync("offer")).Raw);
+        foreach (var candidate in candidates) Assert.Equal(WithFrom(candidate, alice), (await b.ReceiveAsync("ice-candidate")).Raw);
+        Assert.Equal(WithFrom(offerToCarol, alice), (await c.ReceiveAsync("offer")).Raw);
+        foreach (var candidate in candidates) Assert.Equal(WithFrom(candidate, alice), (await c.ReceiveAsync("ice-candidate")).Raw);
 
         // Both answer Alice; she receives them (and nothing of her own).
         var answerFromBob = $$"""{"type":"answer","to":"{{alice.UserId}}","sdp":"bob's answer"}""";
         await b.SendTextAsync(answerFromBob);
-        Assert.Equal(WithFrom(answerFromBob, bob), (await a.NextAsync("answer")).Raw);
+        Assert.Equal(WithFrom(answerFromBob, bob), (await a.ReceiveAsync("answer")).Raw);
         var answerFromCarol = $$"""{"type":"answer","to":"{{alice.UserId}}","sdp":"carol's answer"}""";
         await c.SendTextAsync(answerFromCarol);
-        Assert.Equal(WithFrom(answerFromCarol, carol), (await a.NextAsync("answer")).Raw);
+        Assert.Equal(WithFrom(answerFromCarol, carol), (await a.ReceiveAsync("answer")).Raw);
 
         // No "to" at all means everyone else as well.
         var bobsCandidate = """{"type":"ice-candidate","candidate":"candidate:9 1 udp 1 10.0.0.2 4000 typ srflx"}""";
         await b.SendTextAsync(bobsCandidate);
-        Assert.Equal(WithFrom(bobsCandidate, bob), (await a.NextAsync("ice-candidate")).Raw);
-        Assert.Equal(WithFrom(bobsCandidate, bob), (await c.NextAsync("ice-candidate")).Raw);
+        Assert.Equal(WithFrom(bobsCandidate, bob), (await a.ReceiveAsync("ice-candidate")).Raw);
+        Assert.Equal(WithFrom(bobsCandidate, bob), (await c.ReceiveAsync("ice-candidate")).Raw);
 
         // Carol ↔ Bob, the third link of the mesh: Alice sees none of it.
         var carolToBob = $$"""{"type":"offer","to":"{{bob.UserId}}","sdp":"carol-bob"}""";
         await c.SendTextAsync(carolToBob);
-        Assert.Equal(WithFrom(carolToBob, carol), (await b.NextAsync("offer")).Raw);
+        Assert.Equal(WithFrom(carolToBob, carol), (await b.ReceiveAsync("offer")).Raw);
         var bobToCarol = $$"""{"type":"answer","to":"{{carol.UserId}}","sdp":"bob-carol"}""";
         await b.SendTextAsync(bobToCarol);
-        Assert.Equal(WithFrom(bobToCarol, bob), (await c.NextAsync("answer")).Raw);
+        Assert.Equal(WithFrom(bobToCarol, bob), (await c.ReceiveAsync("answer")).Raw);
         var carolToAll = """{"type":"ice-candidate","to":"all","candidate":"candidate:7 1 udp 5 10.0.0.3 4001 typ host"}""";
         await c.SendTextAsync(carolToAll);
-        Assert.Equal(WithFrom(carolToAll, carol), (await a.NextAsync()).Raw); // not Carol's offer to Bob
-        Assert.Equal(WithFrom(carolToAll, carol), (await b.NextAsync()).Raw);
+        Assert.Equal(WithFrom(carolToAll, carol), (await a.ReceiveAsync()).Raw); // not Carol's offer to Bob
+        Assert.Equal(WithFrom(carolToAll, carol), (await b.ReceiveAsync()).Raw);
         var bobToAll = """{"type":"ice-candidate","to":"all","candidate":"end"}""";
         await b.SendTextAsync(bobToAll);
-        Assert.Equal(WithFrom(bobToAll, bob), (await a.NextAsync()).Raw); // not Bob's answer to Carol
-        Assert.Equal(WithFrom(bobToAll, bob), (await c.NextAsync()).Raw);
+        Assert.Equal(WithFrom(bobToAll, bob), (await a.ReceiveAsync()).Raw); // not Bob's answer to Carol
+        Assert.Equal(WithFrom(bobToAll, bob), (await c.ReceiveAsync()).Raw);
 
         Assert.DoesNotContain(a.Received, f => (string?)f.Json["from"] == alice.UserId);
         Assert.DoesNotContain(b.Received, f => (string?)f.Json["from"] == bob.UserId);
@@ -206,20 +208,20 @@ public sealed class GroupRoomContractTests(SharedServer shared) : IClassFixture<
         await using var a = await ConnectAsync(Server, alice);
         await EventuallyAsync(() => IsOnlineAsync(http, alice), online => online, "Alice online");
         await using var b = await ConnectAsync(Server, bob);
-        AssertUserJoined(await b.NextAsync(), alice);
-        AssertUserJoined(await a.NextAsync(), bob);
+        AssertUserJoined(await b.ReceiveAsync(), alice);
+        AssertUserJoined(await a.ReceiveAsync(), bob);
 
         // Carol joins over REST: nothing is said until her socket opens.
         var carol = await JoinRoomAsync(http, alice.RoomId, "Carol");
         var ping = """{"type":"ice-candidate","to":"all","candidate":"ping"}""";
         await b.SendTextAsync(ping);
-        Assert.Equal(WithFrom(ping, bob), (await a.NextAsync()).Raw);
+        Assert.Equal(WithFrom(ping, bob), (await a.ReceiveAsync()).Raw);
 
         await using var c = await ConnectAsync(Server, carol);
-        AssertUserJoined(await a.NextAsync(), carol);
-        AssertUserJoined(await b.NextAsync(), carol);
-        AssertUserJoined(await c.NextAsync(), alice);
-        AssertUserJoined(await c.NextAsync(), bob);
+        AssertUserJoined(await a.ReceiveAsync(), carol);
+        AssertUserJoined(await b.ReceiveAsync(), carol);
+        AssertUserJoined(await c.ReceiveAsync(), alice);
+        AssertUserJoined(await c.ReceiveAsync(), bob);
     }
 
     [Fact]
@@ -232,7 +234,7 @@ public sealed class GroupRoomContractTests(SharedServer shared) : IClassFixture<
         await sockets[0].SendTextAsync($$"""{"type":"join","user_id":"{{members[0].UserId}}","user_name":"Alice"}""");
         await sockets[0].SendTextAsync("{");
 
-        AssertErrorFrame((await sockets[0].NextAsync()).Json, "invalid_json"); // the first error is the "{"
+        AssertErrorFrame(await sockets[0].ReceiveAsync(), "invalid_json"); // the first error is the "{"
         await AssertStillRelaysAsync(sockets[0], sockets[1], members[0]);
     }
 
@@ -252,7 +254,7 @@ public sealed class GroupRoomContractTests(SharedServer shared) : IClassFixture<
         foreach (var frame in frames)
         {
             await sockets[0].SendTextAsync(frame);
-            Assert.Equal(WithFrom(frame, members[0]), (await sockets[1].NextAsync()).Raw);
+            Assert.Equal(WithFrom(frame, members[0]), (await sockets[1].ReceiveAsync()).Raw);
         }
     }
 
@@ -266,7 +268,7 @@ public sealed class GroupRoomContractTests(SharedServer shared) : IClassFixture<
         var frame = $$"""{"type":"offer","from":"{{members[0].UserId}}","to":"{{members[1].UserId}}","sdp":"honest"}""";
         await sockets[0].SendTextAsync(frame);
 
-        Assert.Equal(frame, (await sockets[1].NextAsync()).Raw);
+        Assert.Equal(frame, (await sockets[1].ReceiveAsync()).Raw);
     }
 
     [Fact]
@@ -282,8 +284,8 @@ public sealed class GroupRoomContractTests(SharedServer shared) : IClassFixture<
         await a.SendTextAsync(offer);
         await using var b = await ConnectAsync(Server, bob);
 
-        AssertUserJoined(await b.NextAsync(), alice);
-        Assert.Equal(WithFrom(offer, alice), (await b.NextAsync()).Raw);
+        AssertUserJoined(await b.ReceiveAsync(), alice);
+        Assert.Equal(WithFrom(offer, alice), (await b.ReceiveAsync()).Raw);
     }
 
     // ---- Drops and the reconnect grace (virtual time) -----------------------------------------------------------------
@@ -291,9 +293,8 @@ public sealed class GroupRoomContractTests(SharedServer shared) : IClassFixture<
     [Fact]
     public async Task A_drop_past_the_grace_setting_tells_the_others_user_left_and_removes_the_user()
     {
-        var time = new ManualTimeProvider();
         var grace = TimeSpan.FromSeconds(12);
-        await using var server = ContractKit.Server(time, ("Zvonim:GroupRooms:ReconnectGrace", grace.ToString()));
+        await using var server = HttpKit.Server(_time, ("Zvonim:GroupRooms:ReconnectGrace", grace.ToString()));
         using var http = server.Client();
         var (members, sockets) = await MeshAsync(server, http, "Alice", "Bob", "Carol");
         await using var _ = new Disposer(sockets);
@@ -302,12 +303,12 @@ public sealed class GroupRoomContractTests(SharedServer shared) : IClassFixture<
         sockets[1].Abort();
         await EventuallyAsync(() => IsOnlineAsync(http, bob), online => !online, "Bob offline");
 
-        time.Advance(grace - TimeSpan.FromSeconds(1));
+        _time.Advance(grace - TimeSpan.FromSeconds(1));
         Assert.Equal(3, (await InfoAsync(http, bob.RoomId))["users"]!.AsArray().Count); // still holding Bob's place
 
-        time.Advance(TimeSpan.FromSeconds(1));
-        AssertUserLeft(await sockets[0].NextAsync(), bob); // the first thing Alice hears since the drop
-        AssertUserLeft(await sockets[2].NextAsync(), bob);
+        _time.Advance(TimeSpan.FromSeconds(1));
+        AssertUserLeft(await sockets[0].ReceiveAsync(), bob); // the first thing Alice hears since the drop
+        AssertUserLeft(await sockets[2].ReceiveAsync(), bob);
         var users = (await InfoAsync(http, bob.RoomId))["users"]!.AsArray();
         Assert.Equal(new[] { members[0].UserId, members[2].UserId }, users.Select(u => (string)u!["user_id"]!));
     }
@@ -315,8 +316,7 @@ public sealed class GroupRoomContractTests(SharedServer shared) : IClassFixture<
     [Fact]
     public async Task A_reconnect_within_the_default_30s_grace_keeps_the_user_and_is_announced_as_user_joined()
     {
-        var time = new ManualTimeProvider();
-        await using var server = ContractKit.Server(time);
+        await using var server = HttpKit.Server(_time);
         using var http = server.Client();
         var (members, sockets) = await MeshAsync(server, http, "Alice", "Bob");
         await using var _ = new Disposer(sockets);
@@ -324,14 +324,14 @@ public sealed class GroupRoomContractTests(SharedServer shared) : IClassFixture<
 
         sockets[1].Abort();
         await EventuallyAsync(() => IsOnlineAsync(http, bob), online => !online, "Bob offline");
-        time.Advance(TimeSpan.FromSeconds(29));
+        _time.Advance(TimeSpan.FromSeconds(29));
 
         await using var again = await ConnectAsync(server, bob);
-        AssertUserJoined(await again.NextAsync(), alice);
-        AssertUserJoined(await sockets[0].NextAsync(), bob);
+        AssertUserJoined(await again.ReceiveAsync(), alice);
+        AssertUserJoined(await sockets[0].ReceiveAsync(), bob);
         Assert.True(await IsOnlineAsync(http, bob));
 
-        time.Advance(TimeSpan.FromSeconds(30)); // the old deadline has passed and is stale
+        _time.Advance(TimeSpan.FromSeconds(30)); // the old deadline has passed and is stale
         await AssertStillRelaysAsync(again, sockets[0], bob); // Alice's next message is Bob's, not a user-left
         Assert.Equal(2, (await InfoAsync(http, alice.RoomId))["users"]!.AsArray().Count);
     }
@@ -349,18 +349,9 @@ public sealed class GroupRoomContractTests(SharedServer shared) : IClassFixture<
     [InlineData("""{"type":"offer","from":{"user_id":"$B"},"sdp":"spoof"}""")]
     [InlineData("""{"type":"offer","\u0066rom":"$A","sdp":"spoof"}""")]
     [InlineData("""{"sdp":"spoof","to":"$A","from":"$A","type":"offer"}""")]
-    public async Task A_frame_claiming_another_sender_gets_invalid_sender_and_is_not_relayed(string template)
-    {
-        using var http = Server.Client();
-        var (members, sockets) = await MeshAsync(Server, http, "Alice", "Bob");
-        await using var _ = new Disposer(sockets);
-        var (a, b) = (sockets[0], sockets[1]);
-
-        await b.SendTextAsync(template.Replace("$A", members[0].UserId).Replace("$B", members[1].UserId));
-
-        AssertErrorFrame((await b.NextAsync()).Json, "invalid_sender");
-        await AssertStillRelaysAsync(b, a, members[1]); // Alice's next message is the honest one
-    }
+    public Task A_frame_claiming_another_sender_gets_invalid_sender_and_is_not_relayed(string template) =>
+        AssertRefusedAndNotRelayedAsync("invalid_sender",
+            members => template.Replace("$A", members[0].UserId).Replace("$B", members[1].UserId), sender: 1);
 
     [Fact]
     public async Task A_frame_with_two_from_keys_naming_someone_else_first_is_refused()
@@ -374,14 +365,14 @@ public sealed class GroupRoomContractTests(SharedServer shared) : IClassFixture<
         await b.SendTextAsync($$"""{"type":"offer","from":"{{members[0].UserId}}","from":"{{members[1].UserId}}","sdp":"who sent this?"}""");
         await b.SendTextAsync("""{"type":"sentinel"}"""); // answered unknown_type, after any refusal of the frame above
 
-        var reply = await b.NextAsync();
+        var reply = await b.ReceiveAsync();
         if (!(reply.Type == "error" && (string?)reply.Json["error"] is "invalid_sender" or "invalid_json"))
         {
-            var atAlice = await a.NextAsync();
+            var atAlice = await a.ReceiveAsync();
             throw new Xunit.Sdk.XunitException(
                 $"The frame was not refused (Bob's next message: {reply}); Alice received it as: {atAlice.Raw}");
         }
-        AssertErrorFrame((await b.NextAsync()).Json, "unknown_type");
+        AssertErrorFrame(await b.ReceiveAsync(), "unknown_type");
         await AssertStillRelaysAsync(b, a, members[1]);
     }
 
@@ -393,74 +384,36 @@ public sealed class GroupRoomContractTests(SharedServer shared) : IClassFixture<
     public async Task A_to_that_is_not_in_the_room_gets_invalid_target_and_reaches_nobody(string to)
     {
         using var http = Server.Client();
-        var (members, sockets) = await MeshAsync(Server, http, "Alice", "Bob");
-        await using var _ = new Disposer(sockets);
         var stranger = await NewRoomAsync(http, "Mallory");
-        var target = to.Replace("$OTHER_ROOM_USER", stranger.UserId).Replace("$SELF", members[0].UserId);
-
-        await sockets[0].SendTextAsync($$"""{"type":"offer","to":"{{target}}","sdp":"lost"}""");
-
-        AssertErrorFrame((await sockets[0].NextAsync()).Json, "invalid_target");
-        await AssertStillRelaysAsync(sockets[0], sockets[1], members[0]);
+        await AssertRefusedAndNotRelayedAsync("invalid_target", members =>
+        {
+            var target = to.Replace("$OTHER_ROOM_USER", stranger.UserId).Replace("$SELF", members[0].UserId);
+            return $$"""{"type":"offer","to":"{{target}}","sdp":"lost"}""";
+        });
     }
 
     [Theory]
-    [InlineData("{not json")]
-    [InlineData("")]
-    [InlineData("[1,2,3]")]
-    [InlineData("\"offer\"")]
-    [InlineData("{}")]
-    [InlineData("""{"sdp":"no type"}""")]
-    [InlineData("""{"type":42}""")]
+    [MemberData(nameof(MalformedJson), MemberType = typeof(HttpKit))]
     [InlineData("""{"type":"offer","to":42,"sdp":"x"}""")]
-    [InlineData("""{"type":"offer","sdp":"x",}""")]
-    [InlineData("""{"type":"offer","sdp":"x"} {"type":"offer"}""")]
-    public async Task Malformed_json_gets_an_invalid_json_error_and_the_socket_stays_open(string malformed)
-    {
-        using var http = Server.Client();
-        var (members, sockets) = await MeshAsync(Server, http, "Alice", "Bob");
-        await using var _ = new Disposer(sockets);
+    public Task Malformed_json_gets_an_invalid_json_error_and_the_socket_stays_open(string malformed) =>
+        AssertRefusedAndNotRelayedAsync("invalid_json", _ => malformed);
 
-        await sockets[0].SendTextAsync(malformed);
-
-        AssertErrorFrame((await sockets[0].NextAsync()).Json, "invalid_json");
-        await AssertStillRelaysAsync(sockets[0], sockets[1], members[0]);
-    }
-
+    /// <summary>Valid JSON syntax, but its strings cannot become .NET strings: a malformed message like any other.</summary>
     [Theory]
     [InlineData("""{"type":"offer","to":"\ud800","sdp":"x"}""")]
     [InlineData("""{"type":"offer","from":"\udc00","sdp":"x"}""")]
     [InlineData("""{"type":"\ud800"}""")]
     [InlineData("""{"\ud800":1,"type":"offer","sdp":"x"}""")]
-    public async Task Json_with_an_unpaired_surrogate_escape_gets_invalid_json_and_the_socket_stays_open(string malformed)
-    {
-        // Valid JSON syntax, but its strings cannot become .NET strings: a malformed message like any other.
-        using var http = Server.Client();
-        var (members, sockets) = await MeshAsync(Server, http, "Alice", "Bob");
-        await using var _ = new Disposer(sockets);
-
-        await sockets[0].SendTextAsync(malformed);
-
-        AssertErrorFrame((await sockets[0].NextAsync()).Json, "invalid_json");
-        await AssertStillRelaysAsync(sockets[0], sockets[1], members[0]);
-    }
+    public Task Json_with_an_unpaired_surrogate_escape_gets_invalid_json_and_the_socket_stays_open(string malformed) =>
+        AssertRefusedAndNotRelayedAsync("invalid_json", _ => malformed);
 
     [Theory]
     [InlineData("""{"type":"candidate","candidate":"the link rooms' word"}""")]
     [InlineData("""{"type":"user-joined","user_id":"x","user_name":"forged"}""")]
     [InlineData("""{"type":"user-left","user_id":"x"}""")]
     [InlineData("""{"type":"bye"}""")]
-    public async Task An_unknown_or_server_only_message_type_gets_unknown_type_and_the_socket_stays_open(string frame)
-    {
-        using var http = Server.Client();
-        var (members, sockets) = await MeshAsync(Server, http, "Alice", "Bob");
-        await using var _ = new Disposer(sockets);
-
-        await sockets[0].SendTextAsync(frame);
-
-        AssertErrorFrame((await sockets[0].NextAsync()).Json, "unknown_type");
-        await AssertStillRelaysAsync(sockets[0], sockets[1], members[0]);
-    }
+    public Task An_unknown_or_server_only_message_type_gets_unknown_type_and_the_socket_stays_open(string frame) =>
+        AssertRefusedAndNotRelayedAsync("unknown_type", _ => frame);
 
     [Fact]
     public async Task A_frame_of_exactly_the_64_KiB_limit_is_relayed_and_one_byte_more_closes_1009()
@@ -471,7 +424,7 @@ public sealed class GroupRoomContractTests(SharedServer shared) : IClassFixture<
 
         var largest = FrameOfSize("offer", 65536, ",\"to\":\"" + members[1].UserId + "\"");
         await sockets[0].SendTextAsync(largest);
-        Assert.Equal(WithFrom(largest, members[0]), (await sockets[1].NextAsync()).Raw);
+        Assert.Equal(WithFrom(largest, members[0]), (await sockets[1].ReceiveAsync()).Raw);
 
         await sockets[0].SendFragmentedAsync(FrameOfSize("offer", 65537), 4);
         await sockets[0].AssertClosedAsync(1009);
@@ -507,8 +460,8 @@ public sealed class GroupRoomContractTests(SharedServer shared) : IClassFixture<
         using var http = Server.Client();
         var alice = await NewRoomAsync(http, "Alice");
 
-        Assert.Equal(HttpStatusCode.BadRequest, await HandshakeRefusedAsync(Server.WebSocketUri($"/ws?room_id={alice.RoomId}")));
-        Assert.Equal(HttpStatusCode.BadRequest, await HandshakeRefusedAsync(Server.WebSocketUri($"/ws?user_id={alice.UserId}")));
+        Assert.Equal(HttpStatusCode.BadRequest, await WsClient.HandshakeRefusedAsync(Server.WebSocketUri($"/ws?room_id={alice.RoomId}")));
+        Assert.Equal(HttpStatusCode.BadRequest, await WsClient.HandshakeRefusedAsync(Server.WebSocketUri($"/ws?user_id={alice.UserId}")));
         using (var response = await http.GetAsync("/ws"))
             await AssertErrorAsync(response, HttpStatusCode.BadRequest, "invalid_request");
         using (var response = await http.GetAsync($"/ws?room_id={alice.RoomId}&user_id={alice.UserId}"))
@@ -556,7 +509,7 @@ public sealed class GroupRoomContractTests(SharedServer shared) : IClassFixture<
     [Fact]
     public async Task The_capacity_setting_is_honoured_and_a_leave_frees_a_place()
     {
-        await using var server = ContractKit.Server(null, ("Zvonim:GroupRooms:Capacity", "3"));
+        await using var server = HttpKit.Server(("Zvonim:GroupRooms:Capacity", "3"));
         using var http = server.Client();
         var alice = await NewRoomAsync(http, "Alice");
         var bob = await JoinRoomAsync(http, alice.RoomId, "Bob");
@@ -660,14 +613,6 @@ public sealed class GroupRoomContractTests(SharedServer shared) : IClassFixture<
 
     private sealed record Member(string RoomId, string UserId, string Name);
 
-    private sealed class Disposer(IEnumerable<IAsyncDisposable> items) : IAsyncDisposable
-    {
-        public async ValueTask DisposeAsync()
-        {
-            foreach (var item in items) await item.DisposeAsync();
-        }
-    }
-
     private static string[] Ids(JsonNode? array) => array!.AsArray().Select(id => (string)id!).ToArray();
 
     private static async Task<Member> NewRoomAsync(HttpClient http, string name)
@@ -705,9 +650,9 @@ public sealed class GroupRoomContractTests(SharedServer shared) : IClassFixture<
     private static Uri SocketUri(ZvonimServer server, Member member) =>
         server.WebSocketUri($"/ws?room_id={Uri.EscapeDataString(member.RoomId)}&user_id={Uri.EscapeDataString(member.UserId)}");
 
-    private static async Task<RawWsClient> ConnectAsync(ZvonimServer server, Member member)
+    private static async Task<WsClient> ConnectAsync(ZvonimServer server, Member member)
     {
-        var socket = await RawWsClient.ConnectAsync(SocketUri(server, member), member.Name);
+        var socket = await WsClient.ConnectAsync(SocketUri(server, member), member.Name);
         socket.Id = member.UserId;
         return socket;
     }
@@ -716,11 +661,11 @@ public sealed class GroupRoomContractTests(SharedServer shared) : IClassFixture<
     /// A room with these users, each joined over REST and connected in turn; every user-joined greeting has been read,
     /// so nothing is pending on any socket.
     /// </summary>
-    private static async Task<(Member[] Members, RawWsClient[] Sockets)> MeshAsync(ZvonimServer server, HttpClient http, params string[] names)
+    private static async Task<(Member[] Members, WsClient[] Sockets)> MeshAsync(ZvonimServer server, HttpClient http, params string[] names)
     {
         var members = new List<Member> { await NewRoomAsync(http, names[0]) };
         foreach (var name in names.Skip(1)) members.Add(await JoinRoomAsync(http, members[0].RoomId, name));
-        var sockets = new List<RawWsClient>();
+        var sockets = new List<WsClient>();
         foreach (var member in members)
         {
             var socket = await ConnectAsync(server, member);
@@ -729,8 +674,8 @@ public sealed class GroupRoomContractTests(SharedServer shared) : IClassFixture<
                 // A user alone hears nothing on connecting; wait until the room has seen the socket.
                 await EventuallyAsync(() => IsOnlineAsync(http, member), online => online, $"{member.Name} online");
             }
-            foreach (var earlier in sockets) AssertUserJoined(await earlier.NextAsync(), member);
-            foreach (var earlier in members.Take(sockets.Count)) AssertUserJoined(await socket.NextAsync(), earlier);
+            foreach (var earlier in sockets) AssertUserJoined(await earlier.ReceiveAsync(), member);
+            foreach (var earlier in members.Take(sockets.Count)) AssertUserJoined(await socket.ReceiveAsync(), earlier);
             sockets.Add(socket);
         }
         return ([.. members], [.. sockets]);
@@ -745,26 +690,40 @@ public sealed class GroupRoomContractTests(SharedServer shared) : IClassFixture<
         return $"{frame[..(open + 1)]}\"from\":\"{sender.UserId}\"{separator}{rest}";
     }
 
-    private static void AssertUserJoined(Frame frame, Member member)
+    private static void AssertUserJoined(WsMessage frame, Member member)
     {
         Assert.True(frame.Type == "user-joined", $"expected user-joined of {member.Name}, got {frame}");
         AssertFields(frame.Json, "type", "user_id", "user_name");
         Assert.Equal((member.UserId, member.Name), ((string?)frame.Json["user_id"], (string?)frame.Json["user_name"]));
     }
 
-    private static void AssertUserLeft(Frame frame, Member member)
+    private static void AssertUserLeft(WsMessage frame, Member member)
     {
         Assert.True(frame.Type == "user-left", $"expected user-left of {member.Name}, got {frame}");
         AssertFields(frame.Json, "type", "user_id");
         Assert.Equal(member.UserId, (string?)frame.Json["user_id"]);
     }
 
+    /// <summary>Alice and Bob in a room: what <paramref name="sender"/> (0 Alice, 1 Bob) sends is answered with an
+    /// <paramref name="error"/> frame and reaches nobody: the other's next message is the sender's honest one.</summary>
+    private async Task AssertRefusedAndNotRelayedAsync(string error, Func<Member[], string> frame, int sender = 0)
+    {
+        using var http = Server.Client();
+        var (members, sockets) = await MeshAsync(Server, http, "Alice", "Bob");
+        await using var _ = new Disposer(sockets);
+
+        await sockets[sender].SendTextAsync(frame(members));
+
+        AssertErrorFrame(await sockets[sender].ReceiveAsync(), error);
+        await AssertStillRelaysAsync(sockets[sender], sockets[1 - sender], members[sender]);
+    }
+
     /// <summary>An honest frame from <paramref name="from"/> to everyone is the very next thing <paramref name="to"/> gets.</summary>
-    private static async Task AssertStillRelaysAsync(RawWsClient from, RawWsClient to, Member sender)
+    private static async Task AssertStillRelaysAsync(WsClient from, WsClient to, Member sender)
     {
         var frame = $$"""{"type":"ice-candidate","to":"all","candidate":"honest {{Guid.NewGuid():N}}"}""";
         await from.SendTextAsync(frame);
-        var next = await to.NextAsync();
+        var next = await to.ReceiveAsync();
         Assert.True(next.Raw == WithFrom(frame, sender), $"{to.Name} should get {sender.Name}'s honest frame next; got {next}");
     }
 }

@@ -4,7 +4,7 @@ using System.Text;
 using System.Text.Json.Nodes;
 using Zvonim.Tests.TestKit;
 using Zvonim.Tests.Web;
-using static Zvonim.Tests.Contracts.ContractKit;
+using static Zvonim.Tests.Web.HttpKit;
 
 namespace Zvonim.Tests.Contracts;
 
@@ -23,13 +23,15 @@ public sealed class LinkRoomContractTests(SharedServer shared) : IClassFixture<S
 
     private ZvonimServer Server => shared.Server;
 
+    /// <summary>This test's virtual clock, for a server of its own.</summary>
+    private readonly ManualTimeProvider _time = new();
+
     // ---- REST: creating a room and reading its status ---------------------------------------------------------
 
     [Fact]
     public async Task Creating_a_room_answers_a_token_its_absolute_link_on_the_request_base_and_an_expiry_7_days_out()
     {
-        var time = new ManualTimeProvider();
-        await using var server = ContractKit.Server(time);
+        await using var server = HttpKit.Server(_time);
         using var http = server.Client();
 
         var room = await CreateRoomAsync(http);
@@ -38,15 +40,14 @@ public sealed class LinkRoomContractTests(SharedServer shared) : IClassFixture<S
         var token = (string)room["token"]!;
         Assert.Matches("^[A-Za-z0-9_-]{16,}$", token); // a link token: URL-safe and unguessable
         Assert.Equal($"http://{server.BaseAddress.Authority}/r/{token}", (string?)room["url"]);
-        Assert.Equal(time.GetUtcNow() + DefaultTtl, Time(room["expires_at"]));
+        Assert.Equal(_time.GetUtcNow() + DefaultTtl, Time(room["expires_at"]));
         Assert.NotEqual(token, (string?)(await CreateRoomAsync(http))["token"]);
     }
 
     [Fact]
     public async Task The_link_uses_the_public_base_url_setting_and_the_expiry_the_ttl_setting()
     {
-        var time = new ManualTimeProvider();
-        await using var server = ContractKit.Server(time,
+        await using var server = HttpKit.Server(_time,
             ("Zvonim:LinkRooms:PublicBaseUrl", "https://call.example.org/"),
             ("Zvonim:LinkRooms:Ttl", "01:30:00"));
         using var http = server.Client();
@@ -54,7 +55,7 @@ public sealed class LinkRoomContractTests(SharedServer shared) : IClassFixture<S
         var room = await CreateRoomAsync(http);
 
         Assert.Equal($"https://call.example.org/r/{room["token"]}", (string?)room["url"]);
-        Assert.Equal(time.GetUtcNow() + TimeSpan.FromMinutes(90), Time(room["expires_at"]));
+        Assert.Equal(_time.GetUtcNow() + TimeSpan.FromMinutes(90), Time(room["expires_at"]));
     }
 
     [Fact]
@@ -104,21 +105,17 @@ public sealed class LinkRoomContractTests(SharedServer shared) : IClassFixture<S
         var token = await CreateTokenAsync(http);
 
         // Opening the link's socket is joining: "joined" (your peer_id) then the room's state.
-        await using var a = await OpenAsync(Server, token, "A");
-        AssertState(await a.NextAsync("state"), "waiting", 1, 1);
-        var status = await StatusAsync(http, token);
-        Assert.Equal(("waiting", 1, 1), ((string?)status["state"], (int)status["participants"]!, (int)status["connected"]!));
+        await using var a = await OpenAsync(Server, token, "A", ("waiting", 1, 1));
+        await AssertStatusAsync(http, token, "waiting", 1, 1);
 
-        await using var b = await OpenAsync(Server, token, "B");
+        await using var b = await OpenAsync(Server, token, "B", ("active", 2, 2));
         Assert.NotEqual(a.Id, b.Id);
-        AssertState(await b.NextAsync("state"), "active", 2, 2);
 
         // Whoever was there first is told "join": the cue to make the offer.
-        Assert.Equal(Hello, (await a.NextAsync("join")).Raw);
-        AssertState(await a.NextAsync("state"), "active", 2, 2);
-        await SyncAsync(b);
-        status = await StatusAsync(http, token);
-        Assert.Equal(("active", 2, 2), ((string?)status["state"], (int)status["participants"]!, (int)status["connected"]!));
+        Assert.Equal(Hello, (await a.ReceiveAsync("join")).Raw);
+        AssertState(await a.ReceiveAsync("state"), "active", 2, 2);
+        await b.SyncAsync();
+        await AssertStatusAsync(http, token, "active", 2, 2);
 
         // offer / answer / candidate go to the other side exactly as sent, in order, never back to the sender.
         var offer = """{"type":"offer","sdp":"v=0\r\no=- 4611731400430051336 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n"}""";
@@ -130,23 +127,22 @@ public sealed class LinkRoomContractTests(SharedServer shared) : IClassFixture<S
         };
         await a.SendTextAsync(offer);
         foreach (var candidate in candidatesA) await a.SendTextAsync(candidate);
-        Assert.Equal(offer, (await b.NextAsync("offer")).Raw);
-        foreach (var candidate in candidatesA) Assert.Equal(candidate, (await b.NextAsync("candidate")).Raw);
+        Assert.Equal(offer, (await b.ReceiveAsync("offer")).Raw);
+        foreach (var candidate in candidatesA) Assert.Equal(candidate, (await b.ReceiveAsync("candidate")).Raw);
 
         var answer = """{"type":"answer","sdp":"v=0\r\no=- 99 2 IN IP4 127.0.0.1\r\n","extra":{"kept":[1,2,3]}}""";
         var candidateB = """{"type":"candidate","candidate":{"candidate":"candidate:3 1 udp 1 10.0.0.9 3478 typ relay","sdpMLineIndex":0}}""";
         await b.SendTextAsync(answer);
         await b.SendTextAsync(candidateB);
-        Assert.Equal(answer, (await a.NextAsync("answer")).Raw); // not its own offer or candidates
-        Assert.Equal(candidateB, (await a.NextAsync("candidate")).Raw);
+        Assert.Equal(answer, (await a.ReceiveAsync("answer")).Raw); // not its own offer or candidates
+        Assert.Equal(candidateB, (await a.ReceiveAsync("candidate")).Raw);
 
         // bye: the leaver's socket closes normally; the other is told "bye" and the room waits again.
         await b.SendTextAsync(Bye);
         await b.AssertClosedAsync(1000);
-        Assert.Equal(Bye, (await a.NextAsync("bye")).Raw);
-        AssertState(await a.NextAsync("state"), "waiting", 1, 1);
-        status = await StatusAsync(http, token);
-        Assert.Equal(("waiting", 1, 1), ((string?)status["state"], (int)status["participants"]!, (int)status["connected"]!));
+        Assert.Equal(Bye, (await a.ReceiveAsync("bye")).Raw);
+        AssertState(await a.ReceiveAsync("state"), "waiting", 1, 1);
+        await AssertStatusAsync(http, token, "waiting", 1, 1);
 
         // Nobody ever learns the other's peer_id: it is the key to resume a place.
         Assert.DoesNotContain(b.Received, f => f.Raw.Contains(a.Id, StringComparison.Ordinal));
@@ -158,17 +154,15 @@ public sealed class LinkRoomContractTests(SharedServer shared) : IClassFixture<S
     {
         using var http = Server.Client();
         var token = await CreateTokenAsync(http);
-        await using var a = await OpenAsync(Server, token, "A");
-        AssertState(await a.NextAsync("state"), "waiting", 1, 1);
-        await using var b = await OpenAsync(Server, token, "B");
-        AssertState(await b.NextAsync("state"), "active", 2, 2);
-        await a.NextAsync("join");
-        AssertState(await a.NextAsync("state"), "active", 2, 2);
+        await using var a = await OpenAsync(Server, token, "A", ("waiting", 1, 1));
+        await using var b = await OpenAsync(Server, token, "B", ("active", 2, 2));
+        await a.ReceiveAsync("join");
+        AssertState(await a.ReceiveAsync("state"), "active", 2, 2);
 
         // "join" means "someone arrived, make the offer": told to the newcomer as well, both sides would offer (glare).
         var offer = """{"type":"offer","sdp":"from A, the first one"}""";
         await a.SendTextAsync(offer);
-        var next = await b.NextAsync();
+        var next = await b.ReceiveAsync();
         Assert.True(next.Raw == offer, $"B (the newcomer) must get A's offer next, not a 'join' of its own; got {next}");
     }
 
@@ -177,43 +171,38 @@ public sealed class LinkRoomContractTests(SharedServer shared) : IClassFixture<S
     {
         using var http = Server.Client();
         var token = await CreateTokenAsync(http);
-        await using var a = await OpenAsync(Server, token, "A");
-        AssertState(await a.NextAsync("state"), "waiting", 1, 1);
+        await using var a = await OpenAsync(Server, token, "A", ("waiting", 1, 1));
 
         await a.SendTextAsync(Hello);
 
-        AssertState(await a.NextAsync("state"), "waiting", 1, 1);
+        AssertState(await a.ReceiveAsync("state"), "waiting", 1, 1);
     }
 
     [Fact]
     public async Task A_reload_with_peer_id_resumes_in_the_same_slot_and_the_other_is_not_told_bye()
     {
         using var http = Server.Client();
-        var token = await CreateTokenAsync(http);
-        var (a, b) = await PairAsync(Server, token);
-        await using var _a = a;
-        await using var _b = b;
+        await using var room = await PairAsync(Server, http);
+        var (token, a, b) = room;
 
         // The page reloads: the old socket goes, a new one comes back with the peer_id from "joined".
         await a.DisposeAsync();
-        AssertState(await b.NextAsync("state"), "active", 2, 1);
+        AssertState(await b.ReceiveAsync("state"), "active", 2, 1);
 
-        await using var again = await OpenAsync(Server, token, "A again", a.Id);
+        await using var again = await OpenAsync(Server, token, "A again", ("active", 2, 2), a.Id);
         Assert.Equal(a.Id, again.Id);
-        AssertState(await again.NextAsync("state"), "active", 2, 2);
-        await b.NextAsync("join");
-        AssertState(await b.NextAsync("state"), "active", 2, 2);
-        await SyncAsync(again);
+        await b.ReceiveAsync("join");
+        AssertState(await b.ReceiveAsync("state"), "active", 2, 2);
+        await again.SyncAsync();
 
         var offer = """{"type":"offer","sdp":"renegotiate"}""";
         await b.SendTextAsync(offer);
-        Assert.Equal(offer, (await again.NextAsync("offer")).Raw);
+        Assert.Equal(offer, (await again.ReceiveAsync("offer")).Raw);
         var answer = """{"type":"answer","sdp":"resumed"}""";
         await again.SendTextAsync(answer);
-        Assert.Equal(answer, (await b.NextAsync("answer")).Raw);
+        Assert.Equal(answer, (await b.ReceiveAsync("answer")).Raw);
 
-        var status = await StatusAsync(http, token);
-        Assert.Equal(("active", 2, 2), ((string?)status["state"], (int)status["participants"]!, (int)status["connected"]!));
+        await AssertStatusAsync(http, token, "active", 2, 2);
         Assert.DoesNotContain(b.Received, f => f.Type == "bye");
     }
 
@@ -221,20 +210,18 @@ public sealed class LinkRoomContractTests(SharedServer shared) : IClassFixture<S
     public async Task A_second_socket_with_the_same_peer_id_replaces_the_first_which_closes_4001()
     {
         using var http = Server.Client();
-        var token = await CreateTokenAsync(http);
-        var (a, b) = await PairAsync(Server, token);
-        await using var _a = a;
-        await using var _b = b;
+        await using var room = await PairAsync(Server, http);
+        var (token, a, b) = room;
 
-        await using var newer = await OpenAsync(Server, token, "A newer", a.Id);
+        await using var newer = await OpenAsync(Server, token, "A newer", peerId: a.Id);
 
         Assert.Equal(a.Id, newer.Id);
         await a.AssertClosedAsync(4001);
-        AssertState(await newer.NextAsync("state"), "active", 2, 2);
-        await SyncAsync(newer);
+        AssertState(await newer.ReceiveAsync("state"), "active", 2, 2);
+        await newer.SyncAsync();
         var offer = """{"type":"offer","sdp":"to the newer socket"}""";
         await b.SendTextAsync(offer);
-        Assert.Equal(offer, (await newer.NextAsync("offer")).Raw);
+        Assert.Equal(offer, (await newer.ReceiveAsync("offer")).Raw);
         Assert.Equal(2, (int)(await StatusAsync(http, token))["participants"]!);
     }
 
@@ -244,31 +231,28 @@ public sealed class LinkRoomContractTests(SharedServer shared) : IClassFixture<S
         using var http = Server.Client();
         var token = await CreateTokenAsync(http);
 
-        await using var a = await OpenAsync(Server, token, "A", "made-up-peer-id-123456");
+        await using var a = await OpenAsync(Server, token, "A", ("waiting", 1, 1), "made-up-peer-id-123456");
 
         Assert.NotEqual("made-up-peer-id-123456", a.Id);
         Assert.False(string.IsNullOrEmpty(a.Id));
-        AssertState(await a.NextAsync("state"), "waiting", 1, 1);
     }
 
     [Fact]
     public async Task After_bye_the_link_still_works_until_it_expires()
     {
         using var http = Server.Client();
-        var token = await CreateTokenAsync(http);
-        var (a, b) = await PairAsync(Server, token);
-        await using var _a = a;
-        await using var _b = b;
+        await using var room = await PairAsync(Server, http);
+        var (token, a, b) = room;
+
         await a.SendTextAsync(Bye);
         await a.AssertClosedAsync(1000);
-        await b.NextAsync("bye");
+        await b.ReceiveAsync("bye");
         await b.SendTextAsync(Bye);
         await b.AssertClosedAsync(1000);
         var status = await EventuallyAsync(() => StatusAsync(http, token), s => (int)s["participants"]! == 0, "an empty room");
         Assert.Equal("waiting", (string?)status["state"]);
 
-        await using var c = await OpenAsync(Server, token, "C");
-        AssertState(await c.NextAsync("state"), "waiting", 1, 1);
+        await using var c = await OpenAsync(Server, token, "C", ("waiting", 1, 1));
     }
 
     // ---- Drops, the reconnect grace and the TTL (virtual time) -----------------------------------------------------
@@ -276,112 +260,97 @@ public sealed class LinkRoomContractTests(SharedServer shared) : IClassFixture<S
     [Fact]
     public async Task A_drop_past_the_grace_setting_tells_the_other_bye_and_the_room_waits_again()
     {
-        var time = new ManualTimeProvider();
         var grace = TimeSpan.FromSeconds(10);
-        await using var server = ContractKit.Server(time, ("Zvonim:LinkRooms:ReconnectGrace", grace.ToString()));
+        await using var server = HttpKit.Server(_time, ("Zvonim:LinkRooms:ReconnectGrace", grace.ToString()));
         using var http = server.Client();
-        var token = await CreateTokenAsync(http);
-        var (a, b) = await PairAsync(server, token);
-        await using var _a = a;
-        await using var _b = b;
+        await using var room = await PairAsync(server, http);
+        var (token, a, b) = room;
 
         a.Abort();
-        AssertState(await b.NextAsync("state"), "active", 2, 1); // A's place is held
-        var status = await StatusAsync(http, token);
-        Assert.Equal(("active", 2, 1), ((string?)status["state"], (int)status["participants"]!, (int)status["connected"]!));
+        AssertState(await b.ReceiveAsync("state"), "active", 2, 1); // A's place is held
+        await AssertStatusAsync(http, token, "active", 2, 1);
 
-        time.Advance(grace - TimeSpan.FromSeconds(1));
+        _time.Advance(grace - TimeSpan.FromSeconds(1));
         await b.SendTextAsync(Hello);
-        AssertState(await b.NextAsync("state"), "active", 2, 1); // still no bye
+        AssertState(await b.ReceiveAsync("state"), "active", 2, 1); // still no bye
 
-        time.Advance(TimeSpan.FromSeconds(1));
-        Assert.Equal(Bye, (await b.NextAsync("bye")).Raw);
-        AssertState(await b.NextAsync("state"), "waiting", 1, 1);
-        status = await StatusAsync(http, token);
-        Assert.Equal(("waiting", 1, 1), ((string?)status["state"], (int)status["participants"]!, (int)status["connected"]!));
+        _time.Advance(TimeSpan.FromSeconds(1));
+        Assert.Equal(Bye, (await b.ReceiveAsync("bye")).Raw);
+        AssertState(await b.ReceiveAsync("state"), "waiting", 1, 1);
+        await AssertStatusAsync(http, token, "waiting", 1, 1);
     }
 
     [Fact]
     public async Task A_drop_then_resume_within_the_default_30s_grace_keeps_the_slot_and_nobody_is_told_bye()
     {
-        var time = new ManualTimeProvider();
-        await using var server = ContractKit.Server(time);
+        await using var server = HttpKit.Server(_time);
         using var http = server.Client();
-        var token = await CreateTokenAsync(http);
-        var (a, b) = await PairAsync(server, token);
-        await using var _a = a;
-        await using var _b = b;
+        await using var room = await PairAsync(server, http);
+        var (token, a, b) = room;
 
         a.Abort();
-        AssertState(await b.NextAsync("state"), "active", 2, 1);
-        time.Advance(DefaultGrace - TimeSpan.FromSeconds(1));
+        AssertState(await b.ReceiveAsync("state"), "active", 2, 1);
+        _time.Advance(DefaultGrace - TimeSpan.FromSeconds(1));
 
-        await using var again = await OpenAsync(server, token, "A again", a.Id);
+        await using var again = await OpenAsync(server, token, "A again", ("active", 2, 2), a.Id);
         Assert.Equal(a.Id, again.Id);
-        AssertState(await again.NextAsync("state"), "active", 2, 2);
-        await b.NextAsync("join");
-        AssertState(await b.NextAsync("state"), "active", 2, 2);
+        await b.ReceiveAsync("join");
+        AssertState(await b.ReceiveAsync("state"), "active", 2, 2);
 
-        time.Advance(DefaultGrace); // the old deadline is stale now
+        _time.Advance(DefaultGrace); // the old deadline is stale now
         await b.SendTextAsync(Hello);
-        AssertState(await b.NextAsync("state"), "active", 2, 2);
+        AssertState(await b.ReceiveAsync("state"), "active", 2, 2);
         Assert.DoesNotContain(b.Received, f => f.Type == "bye");
     }
 
     [Fact]
     public async Task A_slot_held_during_the_grace_refuses_a_third_socket_and_is_free_after_it()
     {
-        var time = new ManualTimeProvider();
-        await using var server = ContractKit.Server(time);
+        await using var server = HttpKit.Server(_time);
         using var http = server.Client();
-        var token = await CreateTokenAsync(http);
-        var (a, b) = await PairAsync(server, token);
-        await using var _a = a;
-        await using var _b = b;
-        a.Abort();
-        AssertState(await b.NextAsync("state"), "active", 2, 1);
+        await using var room = await PairAsync(server, http);
+        var (token, a, b) = room;
 
-        await using (var early = await WsClient.ConnectAsync(server.WebSocketUri($"/ws/rooms/{token}")))
+        a.Abort();
+        AssertState(await b.ReceiveAsync("state"), "active", 2, 1);
+
+        await using (var early = await WsClient.ConnectAsync(SocketUri(server, token)))
             await AssertRefusedAsync(early, "call_full", 4409);
 
-        time.Advance(DefaultGrace);
-        await b.NextAsync("bye");
-        AssertState(await b.NextAsync("state"), "waiting", 1, 1);
-        await using var c = await OpenAsync(server, token, "C");
-        AssertState(await c.NextAsync("state"), "active", 2, 2);
+        _time.Advance(DefaultGrace);
+        await b.ReceiveAsync("bye");
+        AssertState(await b.ReceiveAsync("state"), "waiting", 1, 1);
+        await using var c = await OpenAsync(server, token, "C", ("active", 2, 2));
     }
 
     [Fact]
     public async Task At_the_ttl_the_sockets_are_closed_and_the_room_is_404()
     {
-        var time = new ManualTimeProvider();
         var ttl = TimeSpan.FromHours(1);
-        await using var server = ContractKit.Server(time, ("Zvonim:LinkRooms:Ttl", ttl.ToString()));
+        await using var server = HttpKit.Server(_time, ("Zvonim:LinkRooms:Ttl", ttl.ToString()));
         using var http = server.Client();
-        var token = await CreateTokenAsync(http);
-        var (a, b) = await PairAsync(server, token);
-        await using var _a = a;
-        await using var _b = b;
+        await using var room = await PairAsync(server, http);
+        var (token, a, b) = room;
 
-        time.Advance(ttl - TimeSpan.FromSeconds(1));
+        _time.Advance(ttl - TimeSpan.FromSeconds(1));
         Assert.Equal("active", (string?)(await StatusAsync(http, token))["state"]);
 
-        time.Advance(TimeSpan.FromSeconds(1));
+        _time.Advance(TimeSpan.FromSeconds(1));
         foreach (var socket in new[] { a, b })
         {
             AssertState(await socket.ExpectAsync("state"), "ended", 2, 2);
             await socket.AssertClosedAsync(1000);
         }
-        await using (var late = await WsClient.ConnectAsync(server.WebSocketUri($"/ws/rooms/{token}")))
+        await using (var late = await WsClient.ConnectAsync(SocketUri(server, token)))
             await AssertRefusedAsync(late, "call_ended", 4410);
         using (var response = await http.GetAsync($"/api/rooms/{token}")) // also a barrier: the room has handled the above
             await AssertErrorAsync(response, HttpStatusCode.NotFound, "not_found");
 
         // A minute on, the room is forgotten altogether.
-        time.Advance(TimeSpan.FromMinutes(1));
+        _time.Advance(TimeSpan.FromMinutes(1));
         await EventuallyAsync(async () =>
         {
-            await using var probe = await WsClient.ConnectAsync(server.WebSocketUri($"/ws/rooms/{token}"));
+            await using var probe = await WsClient.ConnectAsync(SocketUri(server, token));
             return (string?)(await probe.ReceiveAsync(Patience))["error"];
         }, error => error == "not_found", "the expired room forgotten");
         using (var response = await http.GetAsync($"/api/rooms/{token}"))
@@ -391,15 +360,14 @@ public sealed class LinkRoomContractTests(SharedServer shared) : IClassFixture<S
     [Fact]
     public async Task An_unused_link_expires_after_the_default_7_days()
     {
-        var time = new ManualTimeProvider();
-        await using var server = ContractKit.Server(time);
+        await using var server = HttpKit.Server(_time);
         using var http = server.Client();
         var token = await CreateTokenAsync(http);
 
-        time.Advance(DefaultTtl - TimeSpan.FromMinutes(1));
+        _time.Advance(DefaultTtl - TimeSpan.FromMinutes(1));
         Assert.Equal("waiting", (string?)(await StatusAsync(http, token))["state"]);
 
-        time.Advance(TimeSpan.FromMinutes(1));
+        _time.Advance(TimeSpan.FromMinutes(1));
         await EventuallyAsync(async () =>
         {
             using var response = await http.GetAsync($"/api/rooms/{token}");
@@ -413,19 +381,17 @@ public sealed class LinkRoomContractTests(SharedServer shared) : IClassFixture<S
     public async Task A_third_socket_gets_a_call_full_error_and_close_4409_and_the_two_carry_on()
     {
         using var http = Server.Client();
-        var token = await CreateTokenAsync(http);
-        var (a, b) = await PairAsync(Server, token);
-        await using var _a = a;
-        await using var _b = b;
+        await using var room = await PairAsync(Server, http);
+        var (token, a, b) = room;
 
-        await using (var third = await WsClient.ConnectAsync(Server.WebSocketUri($"/ws/rooms/{token}")))
+        await using (var third = await WsClient.ConnectAsync(SocketUri(Server, token)))
             await AssertRefusedAsync(third, "call_full", 4409);
 
         var offer = """{"type":"offer","sdp":"still two of us"}""";
         await a.SendTextAsync(offer);
-        Assert.Equal(offer, (await b.NextAsync()).Raw); // nothing about the third reached B
+        Assert.Equal(offer, (await b.ReceiveAsync()).Raw); // nothing about the third reached B
         await b.SendTextAsync(Hello);
-        AssertState(await b.NextAsync("state"), "active", 2, 2);
+        AssertState(await b.ReceiveAsync("state"), "active", 2, 2);
         Assert.Equal(2, (int)(await StatusAsync(http, token))["participants"]!);
     }
 
@@ -434,18 +400,17 @@ public sealed class LinkRoomContractTests(SharedServer shared) : IClassFixture<S
     {
         using var http = Server.Client();
         var token = await CreateTokenAsync(http);
-        var uri = Server.WebSocketUri($"/ws/rooms/{token}");
+        var uri = SocketUri(Server, token);
 
-        var sockets = await Task.WhenAll(Enumerable.Range(1, 3).Select(i => RawWsClient.ConnectAsync(uri, $"S{i}")));
+        var sockets = await Task.WhenAll(Enumerable.Range(1, 3).Select(i => WsClient.ConnectAsync(uri, $"S{i}")));
         await using var _ = new Disposer(sockets);
-        var first = await Task.WhenAll(sockets.Select(s => s.NextAsync()));
+        var first = await Task.WhenAll(sockets.Select(s => s.ReceiveAsync()));
 
         Assert.Equal(2, first.Count(f => f.Type == "joined"));
         var refused = Assert.Single(sockets, s => s.Received[0].Type == "error");
-        AssertErrorFrame(refused.Received[0].Json, "call_full");
+        AssertErrorFrame(refused.Received[0], "call_full");
         await refused.AssertClosedAsync(4409);
-        var status = await StatusAsync(http, token);
-        Assert.Equal(("active", 2, 2), ((string?)status["state"], (int)status["participants"]!, (int)status["connected"]!));
+        await AssertStatusAsync(http, token, "active", 2, 2);
     }
 
     [Fact]
@@ -465,110 +430,61 @@ public sealed class LinkRoomContractTests(SharedServer shared) : IClassFixture<S
     }
 
     [Theory]
-    [InlineData("{not json")]
-    [InlineData("")]
-    [InlineData("[1,2,3]")]
-    [InlineData("\"offer\"")]
-    [InlineData("{}")]
-    [InlineData("""{"sdp":"no type"}""")]
-    [InlineData("""{"type":42}""")]
-    [InlineData("""{"type":"offer","sdp":"x",}""")]
-    [InlineData("""{"type":"offer","sdp":"x"} {"type":"offer"}""")]
-    public async Task Malformed_json_gets_an_invalid_json_error_and_the_socket_stays_open(string malformed)
-    {
-        using var http = Server.Client();
-        var (a, b) = await PairAsync(Server, await CreateTokenAsync(http));
-        await using var _a = a;
-        await using var _b = b;
+    [MemberData(nameof(MalformedJson), MemberType = typeof(HttpKit))]
+    public Task Malformed_json_gets_an_invalid_json_error_and_the_socket_stays_open(string malformed) =>
+        AssertErrorAndStillRelaysAsync(a => a.SendTextAsync(malformed), "invalid_json");
 
-        await a.SendTextAsync(malformed);
-
-        AssertErrorFrame((await a.NextAsync("error")).Json, "invalid_json");
-        await AssertStillRelaysAsync(a, b);
-    }
-
+    /// <summary>Valid JSON syntax, but its strings cannot become .NET strings: a malformed message like any other.</summary>
     [Theory]
     [InlineData("""{"type":"offer","sdp":"x","to":"\ud800"}""")]
     [InlineData("""{"type":"\ud800"}""")]
     [InlineData("""{"\ud800":1,"type":"candidate"}""")]
-    public async Task Json_with_an_unpaired_surrogate_escape_gets_invalid_json_and_the_socket_stays_open(string malformed)
-    {
-        // Valid JSON syntax, but its strings cannot become .NET strings: a malformed message like any other.
-        using var http = Server.Client();
-        var (a, b) = await PairAsync(Server, await CreateTokenAsync(http));
-        await using var _a = a;
-        await using var _b = b;
-
-        await a.SendTextAsync(malformed);
-
-        AssertErrorFrame((await a.NextAsync("error")).Json, "invalid_json");
-        await AssertStillRelaysAsync(a, b);
-    }
+    public Task Json_with_an_unpaired_surrogate_escape_gets_invalid_json_and_the_socket_stays_open(string malformed) =>
+        AssertErrorAndStillRelaysAsync(a => a.SendTextAsync(malformed), "invalid_json");
 
     [Theory]
     [InlineData("""{"type":"hello"}""")]
     [InlineData("""{"type":"ice-candidate","candidate":"group rooms' word, not this API's"}""")]
     [InlineData("""{"type":"OFFER","sdp":"x"}""")]
-    public async Task An_unknown_message_type_gets_an_unknown_type_error_and_the_socket_stays_open(string frame)
-    {
-        using var http = Server.Client();
-        var (a, b) = await PairAsync(Server, await CreateTokenAsync(http));
-        await using var _a = a;
-        await using var _b = b;
-
-        await a.SendTextAsync(frame);
-
-        AssertErrorFrame((await a.NextAsync("error")).Json, "unknown_type");
-        await AssertStillRelaysAsync(a, b);
-    }
+    public Task An_unknown_message_type_gets_an_unknown_type_error_and_the_socket_stays_open(string frame) =>
+        AssertErrorAndStillRelaysAsync(a => a.SendTextAsync(frame), "unknown_type");
 
     [Fact]
-    public async Task A_binary_message_gets_an_invalid_message_error_and_the_socket_stays_open()
-    {
-        using var http = Server.Client();
-        var (a, b) = await PairAsync(Server, await CreateTokenAsync(http));
-        await using var _a = a;
-        await using var _b = b;
-
-        await a.SendBytesAsync(Encoding.UTF8.GetBytes("""{"type":"offer","sdp":"x"}"""), WebSocketMessageType.Binary);
-
-        AssertErrorFrame((await a.NextAsync("error")).Json, "invalid_message");
-        await AssertStillRelaysAsync(a, b);
-    }
+    public Task A_binary_message_gets_an_invalid_message_error_and_the_socket_stays_open() =>
+        AssertErrorAndStillRelaysAsync(
+            a => a.SendBytesAsync(Encoding.UTF8.GetBytes("""{"type":"offer","sdp":"x"}"""), WebSocketMessageType.Binary), "invalid_message");
 
     [Fact]
     public async Task A_frame_of_exactly_the_default_64_KiB_limit_is_relayed_and_one_byte_more_closes_1009()
     {
         using var http = Server.Client();
-        var (a, b) = await PairAsync(Server, await CreateTokenAsync(http));
-        await using var _a = a;
-        await using var _b = b;
+        await using var room = await PairAsync(Server, http);
+        var (_, a, b) = room;
 
         var largest = FrameOfSize("offer", 65536);
         await a.SendTextAsync(largest);
-        Assert.Equal(largest, (await b.NextAsync("offer")).Raw);
+        Assert.Equal(largest, (await b.ReceiveAsync("offer")).Raw);
 
         await a.SendTextAsync(FrameOfSize("offer", 65537));
         await a.AssertClosedAsync(1009);
-        AssertState(await b.NextAsync("state"), "active", 2, 1); // a drop, not a bye
+        AssertState(await b.ReceiveAsync("state"), "active", 2, 1); // a drop, not a bye
     }
 
     [Fact]
     public async Task An_oversize_message_sent_in_fragments_also_closes_1009_under_the_max_message_bytes_setting()
     {
-        await using var server = ContractKit.Server(null, ("Zvonim:Signaling:MaxMessageBytes", "2048"));
+        await using var server = HttpKit.Server(("Zvonim:Signaling:MaxMessageBytes", "2048"));
         using var http = server.Client();
-        var (a, b) = await PairAsync(server, await CreateTokenAsync(http));
-        await using var _a = a;
-        await using var _b = b;
+        await using var room = await PairAsync(server, http);
+        var (_, a, b) = room;
 
         var largest = FrameOfSize("candidate", 2048);
         await a.SendFragmentedAsync(largest, 3);
-        Assert.Equal(largest, (await b.NextAsync("candidate")).Raw);
+        Assert.Equal(largest, (await b.ReceiveAsync("candidate")).Raw);
 
         await b.SendFragmentedAsync(FrameOfSize("answer", 3000), 3);
         await b.AssertClosedAsync(1009);
-        AssertState(await a.NextAsync("state"), "active", 2, 1);
+        AssertState(await a.ReceiveAsync("state"), "active", 2, 1);
     }
 
     // ---- Ids of one API are not found through another ---------------------------------------------------------------
@@ -578,8 +494,7 @@ public sealed class LinkRoomContractTests(SharedServer shared) : IClassFixture<S
     {
         using var http = Server.Client();
         var token = await CreateTokenAsync(http);
-        await using var a = await OpenAsync(Server, token, "A");
-        AssertState(await a.NextAsync("state"), "waiting", 1, 1);
+        await using var a = await OpenAsync(Server, token, "A", ("waiting", 1, 1));
 
         using (var response = await http.GetAsync($"/api/room/{token}/info"))
             await AssertErrorAsync(response, HttpStatusCode.NotFound, "not_found");
@@ -595,8 +510,7 @@ public sealed class LinkRoomContractTests(SharedServer shared) : IClassFixture<S
             await AssertErrorAsync(response, HttpStatusCode.NotFound, "not_found");
 
         // None of that touched the room.
-        var status = await StatusAsync(http, token);
-        Assert.Equal(("waiting", 1, 1), ((string?)status["state"], (int)status["participants"]!, (int)status["connected"]!));
+        await AssertStatusAsync(http, token, "waiting", 1, 1);
     }
 
     [Fact]
@@ -629,14 +543,6 @@ public sealed class LinkRoomContractTests(SharedServer shared) : IClassFixture<S
 
     // ---- Helpers -----------------------------------------------------------------------------------------------------
 
-    private sealed class Disposer(IEnumerable<IAsyncDisposable> items) : IAsyncDisposable
-    {
-        public async ValueTask DisposeAsync()
-        {
-            foreach (var item in items) await item.DisposeAsync();
-        }
-    }
-
     private static async Task<JsonObject> CreateRoomAsync(HttpClient http)
     {
         using var response = await http.PostAsync("/api/rooms", null);
@@ -651,20 +557,34 @@ public sealed class LinkRoomContractTests(SharedServer shared) : IClassFixture<S
         return await OkAsync(response);
     }
 
-    /// <summary>Opens the room's socket and checks the first frame: {"type":"joined","peer_id","token"}.</summary>
-    private static async Task<RawWsClient> OpenAsync(ZvonimServer server, string token, string name, string? peerId = null)
+    private static Uri SocketUri(ZvonimServer server, string token, string query = "") =>
+        server.WebSocketUri($"/ws/rooms/{Uri.EscapeDataString(token)}{query}");
+
+    /// <summary>Opens the room's socket and checks the first frame, {"type":"joined","peer_id","token"}, and then (when
+    /// given) the <paramref name="state"/> that follows it.</summary>
+    private static async Task<WsClient> OpenAsync(ZvonimServer server, string token, string name,
+        (string State, int Participants, int Connected)? state = null, string? peerId = null)
     {
         var query = peerId is null ? "" : $"?peer_id={Uri.EscapeDataString(peerId)}";
-        var socket = await RawWsClient.ConnectAsync(server.WebSocketUri($"/ws/rooms/{Uri.EscapeDataString(token)}{query}"), name);
-        var joined = await socket.NextAsync("joined");
+        var socket = await WsClient.ConnectAsync(SocketUri(server, token, query), name);
+        var joined = await socket.ReceiveAsync("joined");
         AssertFields(joined.Json, "type", "peer_id", "token");
         Assert.Equal(token, (string?)joined.Json["token"]);
         socket.Id = (string?)joined.Json["peer_id"] ?? "";
         Assert.False(string.IsNullOrEmpty(socket.Id), $"joined without a peer_id: {joined}");
+        if (state is var (expected, participants, connected))
+            AssertState(await socket.ReceiveAsync("state"), expected, participants, connected);
         return socket;
     }
 
-    private static void AssertState(Frame frame, string state, int participants, int connected)
+    /// <summary>The room's status over REST: its state, participants and connected count.</summary>
+    private static async Task AssertStatusAsync(HttpClient http, string token, string state, int participants, int connected)
+    {
+        var status = await StatusAsync(http, token);
+        Assert.Equal((state, participants, connected), ((string?)status["state"], (int)status["participants"]!, (int)status["connected"]!));
+    }
+
+    private static void AssertState(WsMessage frame, string state, int participants, int connected)
     {
         Assert.True(frame.Type == "state", $"expected a state frame, got {frame}");
         AssertFields(frame.Json, "type", "state", "participants", "connected");
@@ -673,31 +593,44 @@ public sealed class LinkRoomContractTests(SharedServer shared) : IClassFixture<S
             $"expected state {state} with {participants} participants, {connected} connected; got {frame}");
     }
 
-    /// <summary>A and B in the room, past the greetings, nothing pending on either side.</summary>
-    private static async Task<(RawWsClient A, RawWsClient B)> PairAsync(ZvonimServer server, string token)
+    /// <summary>A new room with A and B in it, past the greetings, nothing pending on either side.</summary>
+    private static async Task<Room> PairAsync(ZvonimServer server, HttpClient http)
     {
-        var a = await OpenAsync(server, token, "A");
-        AssertState(await a.NextAsync("state"), "waiting", 1, 1);
-        var b = await OpenAsync(server, token, "B");
-        AssertState(await b.NextAsync("state"), "active", 2, 2);
-        await a.NextAsync("join");
-        AssertState(await a.NextAsync("state"), "active", 2, 2);
-        await SyncAsync(b);
-        return (a, b);
+        var token = await CreateTokenAsync(http);
+        var a = await OpenAsync(server, token, "A", ("waiting", 1, 1));
+        var b = await OpenAsync(server, token, "B", ("active", 2, 2));
+        await a.ReceiveAsync("join");
+        AssertState(await a.ReceiveAsync("state"), "active", 2, 2);
+        await b.SyncAsync();
+        return new Room(token, a, b);
     }
 
-    /// <summary>A barrier: "join" is answered with the state, after whatever the server had already queued.</summary>
-    private static async Task SyncAsync(RawWsClient socket)
+    /// <summary>A room's token and its two sockets, which disposing it closes.</summary>
+    private sealed record Room(string Token, WsClient A, WsClient B) : IAsyncDisposable
     {
-        await socket.SendTextAsync(Hello);
-        Assert.Equal("state", (await socket.ExpectAsync("state")).Type);
+        public async ValueTask DisposeAsync()
+        {
+            await B.DisposeAsync();
+            await A.DisposeAsync();
+        }
     }
 
-    private static async Task AssertStillRelaysAsync(RawWsClient from, RawWsClient to)
+    /// <summary>A and B in a room: what A sends is answered with an <paramref name="error"/> frame, the socket stays
+    /// open and A's next offer is the next thing B gets.</summary>
+    private async Task AssertErrorAndStillRelaysAsync(Func<WsClient, Task> send, string error)
+    {
+        using var http = Server.Client();
+        await using var room = await PairAsync(Server, http);
+        await send(room.A);
+        AssertErrorFrame(await room.A.ReceiveAsync("error"), error);
+        await AssertStillRelaysAsync(room.A, room.B);
+    }
+
+    private static async Task AssertStillRelaysAsync(WsClient from, WsClient to)
     {
         var offer = $$"""{"type":"offer","sdp":"after the refusal {{Guid.NewGuid():N}}"}""";
         await from.SendTextAsync(offer);
-        var next = await to.NextAsync();
+        var next = await to.ReceiveAsync();
         Assert.True(next.Raw == offer, $"{to.Name} should get the offer next; got {next}");
     }
 }
