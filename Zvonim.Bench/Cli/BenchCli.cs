@@ -1,0 +1,269 @@
+using System.CommandLine;
+using BenchmarkDotNet.Columns;
+using BenchmarkDotNet.Configs;
+using BenchmarkDotNet.Diagnosers;
+using BenchmarkDotNet.Exporters;
+using BenchmarkDotNet.Exporters.Json;
+using BenchmarkDotNet.Filters;
+using BenchmarkDotNet.Jobs;
+using BenchmarkDotNet.Loggers;
+using BenchmarkDotNet.Running;
+using BenchmarkDotNet.Toolchains.InProcess.Emit;
+using Zvonim.Bench.Bare;
+using Zvonim.Bench.Load;
+using Zvonim.Bench.Micro;
+using Zvonim.Bench.Results;
+using Zvonim.Bench.Scenarios;
+using Zvonim.Bench.Servers;
+
+namespace Zvonim.Bench.Cli;
+
+/// <summary>
+/// <c>zvonim-bench setup|relay|idle|micro</c>. Exit codes: 0 done and every message accounted for; 3 some message
+/// was lost, reordered, duplicated or changed, or a step failed; 2 the run could not be made (bad options, no server).
+/// </summary>
+public static class BenchCli
+{
+    public const int IntegrityFailed = 3;
+    public const int CannotRun = 2;
+
+    public static Task<int> RunAsync(string[] args, TextWriter? output = null, TextWriter? error = null, CancellationToken ct = default)
+    {
+        output ??= Console.Out;
+        error ??= Console.Error;
+        var root = Build(args, output, error);
+        return root.Parse(args).InvokeAsync(new InvocationConfiguration { Output = output, Error = error }, ct);
+    }
+
+    private sealed record Common(
+        Option<string> Target, Option<string?> Url, Option<string?> BareUrl, Option<bool> Spawn, Option<string?> ServerDll,
+        Option<int?> ServerPid, Option<int?> BarePid, Option<string[]> ServerEnv, Option<string?> Json, Option<double> Duration, Option<double> Warmup,
+        Option<int> Calls, Option<int> ConnectParallel, Option<int> SourceAddresses, Option<bool> Quiet, Option<bool> BareBuffered);
+
+    private static RootCommand Build(string[] args, TextWriter output, TextWriter error)
+    {
+        var root = new RootCommand(
+            "zvonim-bench: drives a Zvonim server (and a bare Kestrel WebSocket relay, the baseline) over real HTTP and " +
+            "WebSockets on loopback, checks every message for loss and order, and reports the figures as a table and JSON.");
+
+        // setup
+        var setup = new Command("setup", "Full call setups (create, join, both sockets, offer, answer, 4 ICE candidates each way): setups/s and setup time.");
+        var setupCommon = AddCommon(setup, calls: 32, duration: 20, warmup: 5);
+        setup.SetAction((parse, ct) => RunScenarioAsync("setup", args, parse, setupCommon, output, error,
+            settings => settings, (server, settings, token) => SetupScenario.RunAsync(server, settings, token).ContinueWith(t => new List<RunResult> { t.Result }, token), ct));
+        root.Add(setup);
+
+        // relay
+        var relay = new Command("relay", "P calls relaying ICE-sized messages both ways: closed loop (peak msg/s with W in flight) and open loop (latency at a fixed rate).");
+        var relayCommon = AddCommon(relay, calls: 50, duration: 20, warmup: 10);
+        var window = new Option<int>("--window", "-w") { Description = "Closed loop: messages in flight per direction of each call.", DefaultValueFactory = _ => 8 };
+        var rate = new Option<int>("--rate", "-r") { Description = "Open loop: messages per second over all calls and directions.", DefaultValueFactory = _ => 30_000 };
+        var mode = new Option<string>("--mode") { Description = "closed, open or both.", DefaultValueFactory = _ => "both" };
+        mode.AcceptOnlyFromAmong("closed", "open", "both");
+        relay.Add(window);
+        relay.Add(rate);
+        relay.Add(mode);
+        relay.SetAction((parse, ct) => RunScenarioAsync("relay", args, parse, relayCommon, output, error,
+            settings => settings with { Window = parse.GetValue(window), Rate = parse.GetValue(rate), Mode = parse.GetValue(mode)! },
+            RelayScenario.RunAsync, ct));
+        root.Add(relay);
+
+        // idle
+        var idle = new Command("idle", "Hold C calls (2C sockets) connected and idle: the server's memory per socket and that it stays flat.");
+        var idleCommon = AddCommon(idle, calls: 1000, duration: 30, warmup: 0);
+        var interval = new Option<double>("--sample-interval") { Description = "Seconds between server memory samples.", DefaultValueFactory = _ => 1 };
+        idle.Add(interval);
+        idle.SetAction((parse, ct) => RunScenarioAsync("idle", args, parse, idleCommon, output, error,
+            settings => settings with { SampleInterval = TimeSpan.FromSeconds(Math.Max(0.1, parse.GetValue(interval))) },
+            (server, settings, token) => IdleScenario.RunAsync(server, settings, token).ContinueWith(t => new List<RunResult> { t.Result }, token), ct));
+        root.Add(idle);
+
+        // micro
+        var micro = new Command("micro", "BenchmarkDotNet micro-benchmarks of the hot path (frame → route → write) with allocations per relayed message.");
+        var quick = new Option<bool>("--quick") { Description = "Plain timed loops instead of BenchmarkDotNet (seconds, not minutes)." };
+        var messages = new Option<int>("--messages") { Description = "--quick: messages per path.", DefaultValueFactory = _ => 200_000 };
+        var job = new Option<string>("--job") { Description = "BenchmarkDotNet job: dry, short or medium.", DefaultValueFactory = _ => "short" };
+        job.AcceptOnlyFromAmong("dry", "short", "medium");
+        var filter = new Option<string[]>("--filter") { Description = "BenchmarkDotNet glob filters on benchmark names, e.g. *Relay*." };
+        var microJson = new Option<string?>("--json") { Description = "Also write the results as JSON to this file." };
+        micro.Add(quick);
+        micro.Add(messages);
+        micro.Add(job);
+        micro.Add(filter);
+        micro.Add(microJson);
+        micro.SetAction(async (parse, ct) =>
+        {
+            var report = new BenchReport { Command = "zvonim-bench " + string.Join(' ', args) };
+            report.Parameters["quick"] = parse.GetValue(quick);
+            if (parse.GetValue(quick))
+                report.Runs.AddRange(await QuickMicro.RunAsync(Math.Max(10, parse.GetValue(messages)), error).ConfigureAwait(false));
+            else
+                report.Runs.AddRange(RunBenchmarkDotNet(parse.GetValue(job)!, parse.GetValue(filter) ?? []));
+            await output.WriteAsync(ResultTable.Render(report)).ConfigureAwait(false);
+            if (parse.GetValue(microJson) is { } path) await report.WriteJsonAsync(path).ConfigureAwait(false);
+            return 0;
+        });
+        root.Add(micro);
+
+        // serve-bare: the baseline in its own process (what --spawn starts)
+        var serveBare = new Command("serve-bare", "Run the bare relay on 127.0.0.1 until stopped.") { Hidden = true };
+        var port = new Option<int>("--port") { Description = "Port on 127.0.0.1 (0: any free port).", DefaultValueFactory = _ => 0 };
+        var serveBuffered = new Option<bool>("--buffered") { Description = "A 4 KB receive buffer per socket for its whole life." };
+        serveBare.Add(port);
+        serveBare.Add(serveBuffered);
+        serveBare.SetAction(async (parse, ct) =>
+        {
+            await using var bare = await BareRelay.StartAsync(parse.GetValue(port), parse.GetValue(serveBuffered), ct).ConfigureAwait(false);
+            await output.WriteLineAsync($"bare relay listening on {bare.Url}").ConfigureAwait(false);
+            try
+            {
+                await Task.Delay(Timeout.Infinite, ct).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+            }
+            return 0;
+        });
+        root.Add(serveBare);
+        return root;
+    }
+
+    private static Common AddCommon(Command command, int calls, double duration, double warmup)
+    {
+        var common = new Common(
+            new Option<string>("--target", "-t") { Description = "zvonim, bare or both (both: Zvonim as a ratio of the bare relay).", DefaultValueFactory = _ => "both" },
+            new Option<string?>("--url", "-u") { Description = "Zvonim's base URL, e.g. http://127.0.0.1:5080 (loopback only)." },
+            new Option<string?>("--bare-url") { Description = "A bare relay already running (zvonim-bench serve-bare); default: one in this process, or spawned with --spawn." },
+            new Option<bool>("--spawn") { Description = "Start each server in its own process on a free loopback port (Zvonim from the built Zvonim.Web.dll)." },
+            new Option<string?>("--server-dll") { Description = "Zvonim.Web.dll to start with --spawn (default: the repository's build)." },
+            new Option<int?>("--server-pid") { Description = "Pid of the Zvonim server at --url, for its memory and CPU figures." },
+            new Option<int?>("--bare-pid") { Description = "Pid of the bare relay at --bare-url, for its memory and CPU figures." },
+            new Option<string[]>("--server-env") { Description = "KEY=VALUE settings for a spawned Zvonim, e.g. Zvonim__Signaling__SendQueueLimit=1024 (repeatable)." },
+            new Option<string?>("--json", "-j") { Description = "Also write the results as JSON to this file." },
+            new Option<double>("--duration", "-d") { Description = "Measured seconds (each relay phase; idle: how long the sockets are held).", DefaultValueFactory = _ => duration },
+            new Option<double>("--warmup") { Description = "Unmeasured seconds before.", DefaultValueFactory = _ => warmup },
+            new Option<int>("--calls", "-c") { Description = "setup: concurrent setups; relay: calls carrying traffic; idle: calls held (2 sockets each).", DefaultValueFactory = _ => calls },
+            new Option<int>("--connect-parallel") { Description = "Calls connected at once while setting up.", DefaultValueFactory = _ => 64 },
+            new Option<int>("--source-addresses") { Description = "Spread sockets over this many source addresses 127.0.0.2… (0: off).", DefaultValueFactory = _ => 8 },
+            new Option<bool>("--quiet", "-q") { Description = "No progress lines." },
+            new Option<bool>("--bare-buffered") { Description = "Experiment: the bare relay keeps a 4 KB receive buffer per socket for its whole life (default: a zero-byte read, a buffer per message, as Zvonim's bridge)." });
+        common.Target.AcceptOnlyFromAmong("zvonim", "bare", "both");
+        foreach (var option in new Option[]
+                 {
+                     common.Target, common.Url, common.BareUrl, common.Spawn, common.ServerDll, common.ServerPid, common.BarePid, common.ServerEnv, common.Json,
+                     common.Duration, common.Warmup, common.Calls, common.ConnectParallel, common.SourceAddresses, common.Quiet, common.BareBuffered,
+                 })
+        {
+            command.Add(option);
+        }
+        return common;
+    }
+
+    private static async Task<int> RunScenarioAsync(string scenario, string[] args, ParseResult parse, Common common, TextWriter output, TextWriter error,
+        Func<ScenarioSettings, ScenarioSettings> configure, Func<ServerUnderTest, ScenarioSettings, CancellationToken, Task<List<RunResult>>> run, CancellationToken ct)
+    {
+        var target = parse.GetValue(common.Target)!;
+        var url = parse.GetValue(common.Url);
+        var spawn = parse.GetValue(common.Spawn);
+        var progress = parse.GetValue(common.Quiet) ? null : error;
+        var settings = configure(new ScenarioSettings
+        {
+            Duration = TimeSpan.FromSeconds(Math.Max(0.1, parse.GetValue(common.Duration))),
+            Warmup = TimeSpan.FromSeconds(Math.Max(0, parse.GetValue(common.Warmup))),
+            Calls = Math.Max(1, parse.GetValue(common.Calls)),
+            ConnectParallelism = Math.Max(1, parse.GetValue(common.ConnectParallel)),
+            SourceAddresses = parse.GetValue(common.SourceAddresses),
+            Progress = progress,
+        });
+        var report = new BenchReport { Command = "zvonim-bench " + string.Join(' ', args) };
+        report.Parameters["scenario"] = scenario;
+        report.Parameters["target"] = target;
+        report.Parameters["spawn"] = spawn;
+        report.Parameters["calls"] = settings.Calls;
+        report.Parameters["duration_s"] = settings.Duration.TotalSeconds;
+        report.Parameters["warmup_s"] = settings.Warmup.TotalSeconds;
+        if (scenario == "relay")
+        {
+            report.Parameters["window"] = settings.Window;
+            report.Parameters["rate"] = settings.Rate;
+            report.Parameters["mode"] = settings.Mode;
+        }
+        report.Parameters["server_env"] = parse.GetValue(common.ServerEnv) ?? [];
+        report.Parameters["bare_buffered"] = parse.GetValue(common.BareBuffered);
+
+        try
+        {
+            if (target is "zvonim" or "both" && url is null && !spawn)
+                throw new ArgumentException("Zvonim needs --url (a running server) or --spawn.");
+            foreach (var name in target == "both" ? new[] { "zvonim", "bare" } : [target])
+            {
+                await using var server = await ProvideAsync(name, parse, common, progress).ConfigureAwait(false);
+                report.Runs.AddRange(await run(server, settings, ct).ConfigureAwait(false));
+            }
+        }
+        catch (Exception ex) when (ex is ArgumentException or FileNotFoundException or TimeoutException or InvalidOperationException or BenchFailure or HttpRequestException)
+        {
+            await error.WriteLineAsync($"zvonim-bench: {ex.Message}").ConfigureAwait(false);
+            return CannotRun;
+        }
+
+        report.Compare();
+        await output.WriteAsync(ResultTable.Render(report)).ConfigureAwait(false);
+        if (parse.GetValue(common.Json) is { } path)
+        {
+            await report.WriteJsonAsync(path).ConfigureAwait(false);
+            await error.WriteLineAsync($"results written to {Path.GetFullPath(path)}").ConfigureAwait(false);
+        }
+        if (!report.Clean) await error.WriteLineAsync("zvonim-bench: some messages were lost, reordered, duplicated or changed, or steps failed (see the integrity line).").ConfigureAwait(false);
+        return report.Clean ? 0 : IntegrityFailed;
+    }
+
+    private static async Task<ServerUnderTest> ProvideAsync(string target, ParseResult parse, Common common, TextWriter? progress)
+    {
+        var spawn = parse.GetValue(common.Spawn);
+        if (target == "zvonim")
+        {
+            if (spawn) return await SpawnedServer.StartZvonimAsync(parse.GetValue(common.ServerDll), parse.GetValue(common.ServerEnv) ?? [], progress).ConfigureAwait(false);
+            var url = BenchClient.RequireLoopback(new Uri(parse.GetValue(common.Url)!));
+            return new ExternalServer { Target = "zvonim", Url = url, Pid = parse.GetValue(common.ServerPid) };
+        }
+        if (parse.GetValue(common.BareUrl) is { } bareUrl)
+            return new ExternalServer { Target = "bare", Url = BenchClient.RequireLoopback(new Uri(bareUrl)), Pid = parse.GetValue(common.BarePid) };
+        var buffered = parse.GetValue(common.BareBuffered);
+        if (spawn) return await SpawnedServer.StartBareAsync(buffered, progress).ConfigureAwait(false);
+        return await InProcessBare.StartAsync(buffered).ConfigureAwait(false);
+    }
+
+    private static List<RunResult> RunBenchmarkDotNet(string jobName, string[] filters)
+    {
+        var job = (jobName switch
+        {
+            "dry" => Job.Dry,
+            "medium" => Job.MediumRun,
+            _ => Job.ShortRun,
+        }).WithToolchain(InProcessEmitToolchain.Instance);
+        var config = ManualConfig.CreateEmpty()
+            .AddJob(job)
+            .AddDiagnoser(MemoryDiagnoser.Default)
+            .AddColumnProvider(DefaultColumnProviders.Instance)
+            .AddLogger(ConsoleLogger.Default)
+            .AddExporter(MarkdownExporter.GitHub, JsonExporter.Brief)
+            .WithArtifactsPath(Path.Combine(Environment.CurrentDirectory, "BenchmarkDotNet.Artifacts"));
+#if DEBUG
+        config = config.WithOptions(ConfigOptions.DisableOptimizationsValidator);
+#endif
+        if (filters.Length > 0) config = config.AddFilter(new GlobFilter(filters));
+        var summary = BenchmarkRunner.Run<HotPathBenchmarks>(config);
+        var results = new List<RunResult>();
+        foreach (var report in summary.Reports)
+        {
+            var name = report.BenchmarkCase.Descriptor.WorkloadMethodDisplayInfo.Trim('\'');
+            var result = new RunResult("micro: " + name, "in-process");
+            if (report.ResultStatistics is { } statistics) result.Add("ns_per_msg", statistics.Mean, "ns").Add("ns_stddev", statistics.StandardDeviation, "ns");
+            if (report.GcStats.GetBytesAllocatedPerOperation(report.BenchmarkCase) is { } bytes) result.Add("bytes_per_msg", bytes, "B");
+            if (!report.Success) result.Integrity.AddFailure("the benchmark did not run to the end");
+            results.Add(result);
+        }
+        return results;
+    }
+}

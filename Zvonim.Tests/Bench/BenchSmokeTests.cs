@@ -1,0 +1,123 @@
+using System.Text.Json;
+using Zvonim.Bench.Cli;
+using Zvonim.Tests.Web;
+
+namespace Zvonim.Tests.Bench;
+
+/// <summary>
+/// Each zvonim-bench scenario at tiny sizes, against a real Zvonim on loopback and the built-in bare relay, through
+/// the command line as a person runs it: the tool must finish, account for every message, and write JSON that
+/// parses. No test here asserts a speed.
+/// </summary>
+public sealed class BenchSmokeTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("zvonim-bench-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    [Fact]
+    public async Task Setup_runs_against_zvonim_and_the_bare_relay()
+    {
+        await using var server = new ZvonimServer();
+        var report = await RunAsync("setup", server, "--calls", "2", "--duration", "1", "--warmup", "0");
+        foreach (var run in Runs(report, "setup", "zvonim", "bare"))
+        {
+            Assert.True(run.GetProperty("metrics").GetProperty("setups").GetDouble() > 0);
+            AssertClean(run);
+        }
+        Assert.Contains(Comparisons(report), c => c == "setups_per_s");
+    }
+
+    [Fact]
+    public async Task Relay_runs_closed_and_open_loop_against_zvonim_and_the_bare_relay()
+    {
+        await using var server = new ZvonimServer();
+        var report = await RunAsync("relay", server, "--calls", "2", "--duration", "1", "--warmup", "0.2", "--window", "4", "--rate", "400");
+        foreach (var scenario in new[] { "relay-closed", "relay-open" })
+        {
+            foreach (var run in Runs(report, scenario, "zvonim", "bare"))
+            {
+                var integrity = run.GetProperty("integrity");
+                Assert.True(integrity.GetProperty("received").GetInt64() > 0);
+                Assert.Equal(integrity.GetProperty("sent").GetInt64(), integrity.GetProperty("received").GetInt64());
+                Assert.True(run.GetProperty("metrics").TryGetProperty("latency_p99_ms", out _));
+                AssertClean(run);
+            }
+        }
+        Assert.Contains(Comparisons(report), c => c == "msgs_per_s");
+    }
+
+    [Fact]
+    public async Task Idle_holds_calls_and_reads_the_server_memory()
+    {
+        await using var server = new ZvonimServer();
+        var report = await RunAsync("idle", server, "--calls", "3", "--duration", "1", "--server-pid", Environment.ProcessId.ToString());
+        foreach (var run in Runs(report, "idle", "zvonim", "bare"))
+        {
+            var metrics = run.GetProperty("metrics");
+            Assert.Equal(6, metrics.GetProperty("sockets").GetDouble());
+            Assert.True(metrics.TryGetProperty("kb_per_socket", out _), "memory per socket is reported");
+            Assert.True(run.GetProperty("memory_samples").GetArrayLength() > 0);
+            // The final message each way on every call arrived.
+            Assert.Equal(6, run.GetProperty("integrity").GetProperty("received").GetInt64());
+            AssertClean(run);
+        }
+    }
+
+    [Fact]
+    public async Task Micro_quick_measures_every_relay_path()
+    {
+        var json = Path.Combine(_dir, "micro.json");
+        var output = new StringWriter();
+        var code = await BenchCli.RunAsync(["micro", "--quick", "--messages", "2000", "--json", json], output, new StringWriter());
+        Assert.Equal(0, code);
+        using var report = JsonDocument.Parse(await File.ReadAllTextAsync(json));
+        var names = report.RootElement.GetProperty("runs").EnumerateArray().Select(r => r.GetProperty("scenario").GetString()).ToList();
+        Assert.Contains(names, n => n!.Contains("Decode"));
+        Assert.Contains(names, n => n!.Contains("bare"));
+        Assert.Contains(names, n => n!.Contains("SocketConnection"));
+        var metrics = report.RootElement.GetProperty("runs").EnumerateArray().Select(r => r.GetProperty("metrics")).ToList();
+        Assert.All(metrics.Where(m => m.TryGetProperty("ns_per_msg", out _)), m => Assert.True(m.TryGetProperty("bytes_per_msg", out _)));
+        Assert.Contains(metrics, m => m.TryGetProperty("bytes_per_peer", out var bytes) && bytes.GetDouble() > 0);
+        Assert.Contains("bytes_per_msg", output.ToString());
+    }
+
+    [Fact]
+    public async Task Refuses_any_server_that_is_not_on_loopback()
+    {
+        var error = new StringWriter();
+        var code = await BenchCli.RunAsync(["relay", "--target", "zvonim", "--url", "http://example.invalid:5080", "--quiet"], new StringWriter(), error);
+        Assert.Equal(BenchCli.CannotRun, code);
+        Assert.Contains("loopback", error.ToString());
+    }
+
+    private async Task<JsonElement> RunAsync(string scenario, ZvonimServer server, params string[] options)
+    {
+        var json = Path.Combine(_dir, scenario + ".json");
+        var output = new StringWriter();
+        var error = new StringWriter();
+        string[] args = [scenario, "--target", "both", "--url", server.BaseAddress.ToString(), "--json", json, "--quiet", .. options];
+        var code = await BenchCli.RunAsync(args, output, error);
+        Assert.True(code == 0, $"zvonim-bench {string.Join(' ', args)} exited with {code}:\n{output}\n{error}");
+        Assert.Contains("zvonim/bare", output.ToString()); // the results table
+        using var document = JsonDocument.Parse(await File.ReadAllTextAsync(json));
+        return document.RootElement.Clone();
+    }
+
+    private static IEnumerable<JsonElement> Runs(JsonElement report, string scenario, params string[] targets)
+    {
+        var runs = report.GetProperty("runs").EnumerateArray().Where(r => r.GetProperty("scenario").GetString() == scenario).ToList();
+        Assert.Equal(targets, runs.Select(r => r.GetProperty("target").GetString()!).ToArray());
+        return runs;
+    }
+
+    private static IEnumerable<string?> Comparisons(JsonElement report) =>
+        report.GetProperty("comparisons").EnumerateArray().Select(c => c.GetProperty("metric").GetString());
+
+    private static void AssertClean(JsonElement run)
+    {
+        var integrity = run.GetProperty("integrity");
+        foreach (var field in new[] { "lost", "reordered", "duplicated", "corrupted", "server_errors", "unexpected_closes", "failures" })
+            Assert.True(integrity.GetProperty(field).GetInt64() == 0, $"{run.GetProperty("scenario")} {run.GetProperty("target")}: {field} = {integrity.GetProperty(field)}; {integrity.GetProperty("failure_samples")}");
+    }
+}
