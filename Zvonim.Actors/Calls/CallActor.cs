@@ -14,6 +14,7 @@ public sealed class CallActor : ReceiveActor
 {
     private readonly RoomState _room;
     private readonly Dictionary<string, IActorRef> _sockets = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, ICancelable> _deadlines = new(StringComparer.Ordinal);
     private readonly TimeProvider _time;
     private bool _retireScheduled;
 
@@ -52,6 +53,11 @@ public sealed class CallActor : ReceiveActor
     }
 
     private string CallId => _room.CallId;
+
+    protected override void PostStop()
+    {
+        foreach (var deadline in _deadlines.Values) deadline.Cancel();
+    }
 
     private void OnCreate(CreateCall create)
     {
@@ -115,6 +121,7 @@ public sealed class CallActor : ReceiveActor
             return;
         }
         var peerId = participant.PeerId;
+        CancelDeadline(peerId);
 
         var socket = Sender;
         if (_sockets.TryGetValue(peerId, out var previous) && !Equals(previous, socket))
@@ -167,6 +174,7 @@ public sealed class CallActor : ReceiveActor
     private void RemoveParticipant(string peerId, string why)
     {
         _room.Leave(peerId, out var endedCall);
+        CancelDeadline(peerId);
         Log.LogInformation("Peer {peer_id} left call {call_id} ({Why})", peerId, CallId, why);
         if (_sockets.Remove(peerId, out var socket))
         {
@@ -201,8 +209,15 @@ public sealed class CallActor : ReceiveActor
 
     private void ArmDeadline(string peerId, TimeSpan after)
     {
+        CancelDeadline(peerId);
         var epoch = _room.Find(peerId)!.Epoch;
-        Context.System.Scheduler.ScheduleTellOnceCancelable(after, Self, new ConnectDeadline(peerId, epoch), Self);
+        _deadlines[peerId] = Context.System.Scheduler.ScheduleTellOnceCancelable(after, Self, new ConnectDeadline(peerId, epoch), Self);
+    }
+
+    /// <summary>Connected or gone: its deadline timer is dropped rather than left to fire for nothing.</summary>
+    private void CancelDeadline(string peerId)
+    {
+        if (_deadlines.Remove(peerId, out var deadline)) deadline.Cancel();
     }
 
     private void UpdateIdleTimer() =>

@@ -23,10 +23,12 @@ internal sealed partial class ActorCell : IActorContext
     private bool _isTerminated; // guarded by _watchers
     private int _anonymousChildren;
 
-    // Receive timeout: one timer, re-armed after each message that counts as activity. A tick that fires while a
-    // message is being enqueued is checked against the last activity when it is dequeued, so it never arrives early.
+    // Receive timeout: one timer, not re-armed per message (that costs a timer-queue operation on every message).
+    // Activity only moves _lastActivity; when the timer fires, the tick compares and either delivers ReceiveTimeout
+    // or re-arms for the rest of the period. So a tick racing a new message never arrives early either.
     private TimeSpan? _receiveTimeout;
     private bool _receiveTimeoutChanged;
+    private bool _receiveTimeoutArmed;
     private ITimer? _receiveTimeoutTimer;
     private long _lastActivity;
 
@@ -191,8 +193,14 @@ internal sealed partial class ActorCell : IActorContext
             case EscalatedFailure escalated:
                 return HandleFailure(escalated.Cause, message);
             case ReceiveTimeoutTick:
-                if (_receiveTimeout is not { } timeout || System.TimeProvider.GetElapsedTime(_lastActivity) < timeout)
+                _receiveTimeoutArmed = false;
+                if (_receiveTimeout is not { } timeout) return Task.CompletedTask;
+                var idle = System.TimeProvider.GetElapsedTime(_lastActivity);
+                if (idle < timeout)
+                {
+                    StartReceiveTimeoutTimer(timeout - idle);
                     return Task.CompletedTask;
+                }
                 message = Kernel.ReceiveTimeout.Instance;
                 break;
             case Terminated terminated when !_watching.Remove(terminated.ActorRef):
@@ -243,19 +251,27 @@ internal sealed partial class ActorCell : IActorContext
     internal void ArmReceiveTimeout(bool activity)
     {
         if (!activity && !_receiveTimeoutChanged) return;
+        var changed = _receiveTimeoutChanged;
         _receiveTimeoutChanged = false;
         if (_receiveTimeout is { } timeout)
         {
             _lastActivity = System.TimeProvider.GetTimestamp();
-            _receiveTimeoutTimer ??= System.TimeProvider.CreateTimer(
-                static state => ((ActorCell)state!).Post(new Envelope(ReceiveTimeoutTick.Instance, null)),
-                this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
-            _receiveTimeoutTimer.Change(timeout, Timeout.InfiniteTimeSpan);
+            if (changed || !_receiveTimeoutArmed) StartReceiveTimeoutTimer(timeout);
         }
-        else
+        else if (_receiveTimeoutArmed)
         {
             _receiveTimeoutTimer?.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+            _receiveTimeoutArmed = false;
         }
+    }
+
+    private void StartReceiveTimeoutTimer(TimeSpan due)
+    {
+        _receiveTimeoutTimer ??= System.TimeProvider.CreateTimer(
+            static state => ((ActorCell)state!).Post(new Envelope(ReceiveTimeoutTick.Instance, null)),
+            this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+        _receiveTimeoutTimer.Change(due, Timeout.InfiniteTimeSpan);
+        _receiveTimeoutArmed = true;
     }
 
     private async Task TerminateAsync()
