@@ -20,7 +20,7 @@ public sealed class PeerActor : ReceiveActor
     private readonly IPeerConnection _connection;
     private readonly int _pendingLimit;
     private readonly Dictionary<string, IActorRef?> _others = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, Queue<RelayedSignal>> _pending = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, Queue<SignalEvent>> _pending = new(StringComparer.Ordinal);
     private readonly List<object> _early = []; // client messages received before admission
     private IActorRef _call = ActorRefs.Nobody;
     private string _peerId;
@@ -81,7 +81,7 @@ public sealed class PeerActor : ReceiveActor
         Receive<ClientSignal>(OnClientMessage);
         Receive<ClientHello>(OnClientMessage);
         Receive<ClientLeave>(OnClientMessage);
-        Receive<RelayedSignal>(signal => _connection.Send(new SignalEvent(signal.FromPeerId, signal.Kind, signal.Frame)));
+        Receive<SignalEvent>(_connection.Send);
         Receive<CallInfo>(info => _connection.Send(new StateEvent(info.Snapshot)));
         Receive<CallLeft>(_ => { }); // RemovedFromCall closes the socket
         Receive<CallRefused>(refused => _connection.Send(new ErrorEvent(ErrorCodes.For(refused.Reason), refused.Message)));
@@ -157,7 +157,7 @@ public sealed class PeerActor : ReceiveActor
 
     private void OnClientSignal(ClientSignal signal)
     {
-        var relayed = new RelayedSignal(PeerId, signal.Kind, signal.Frame);
+        var relayed = new SignalEvent(PeerId, signal.Kind, signal.Frame);
         if (signal.To is { } to)
         {
             if (to == PeerId)
@@ -176,15 +176,15 @@ public sealed class PeerActor : ReceiveActor
         foreach (var (peerId, target) in _others) DeliverOrHold(peerId, target, relayed);
     }
 
-    private void DeliverOrHold(string peerId, IActorRef? target, RelayedSignal signal)
+    private void DeliverOrHold(string peerId, IActorRef? target, SignalEvent signal)
     {
         if (target is not null) target.Tell(signal, Self);
         else Hold(peerId, signal);
     }
 
-    private void Hold(string peerId, RelayedSignal signal)
+    private void Hold(string peerId, SignalEvent signal)
     {
-        if (!_pending.TryGetValue(peerId, out var queue)) _pending[peerId] = queue = new Queue<RelayedSignal>();
+        if (!_pending.TryGetValue(peerId, out var queue)) _pending[peerId] = queue = new Queue<SignalEvent>();
         if (queue.Count >= _pendingLimit)
         {
             _connection.Send(new ErrorEvent(ErrorCodes.QueueFull,

@@ -27,7 +27,6 @@ public sealed record SocketClosed(string Reason);
 
 // Between the call and its peers.
 
-public sealed record RelayedSignal(string FromPeerId, SignalKind Kind, byte[] Frame);
 
 public sealed record MemberJoined(string PeerId, string? DisplayName);
 
@@ -65,6 +64,8 @@ public sealed record PeerConnectedEvent(string PeerId, string? DisplayName, bool
 
 public sealed record PeerLeftEvent(string PeerId) : PeerEvent;
 
+/// <summary>A participant's frame on its way: sent from the sender's PeerActor to each receiver's, which hands the
+/// same object to its socket (one object per relayed message).</summary>
 public sealed record SignalEvent(string FromPeerId, SignalKind Kind, byte[] Frame) : PeerEvent;
 
 public sealed record ErrorEvent(string Code, string Message) : PeerEvent;

@@ -19,7 +19,7 @@ public interface IRelayPath : IAsyncDisposable
 
 /// <summary>
 /// Zvonim's own path, as the WebSocket bridge runs it after a frame was read: Apiv2Dialect.Decode, Tell to the
-/// sender's PeerActor, RelayedSignal to the other PeerActor, its IPeerConnection. With <c>realWriter</c> that is a
+/// sender's PeerActor, SignalEvent to the other PeerActor, its IPeerConnection. With <c>realWriter</c> that is a
 /// real <see cref="SocketConnection"/> (encode, bounded queue, single writer loop) over a WebSocket that only counts;
 /// without, a connection that only counts the events. The call is a real CallManager/CallActor admission.
 /// </summary>

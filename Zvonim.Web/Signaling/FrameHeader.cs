@@ -1,4 +1,3 @@
-using System.Text;
 using System.Text.Json;
 
 namespace Zvonim.Web.Signaling;
@@ -7,6 +6,8 @@ namespace Zvonim.Web.Signaling;
 /// The few top-level fields the server routes on, read from a client frame in one forward pass. The rest of the
 /// frame (SDP, candidates) is only validated as JSON, never materialised: it is relayed as the original bytes.
 /// </summary>
+/// <param name="Type">The type's text only when it is none of the known ones (for the error message): a known type is
+/// <paramref name="TypeIndex"/> alone, so the hot path allocates no string for it.</param>
 public readonly record struct FrameHeader(int TypeIndex, string? Type, string? To, bool HasFrom, string? From)
 {
     /// <summary>Reads <c>type</c> (matched against <paramref name="knownTypes"/> without allocating), <c>to</c> and
@@ -68,7 +69,7 @@ public readonly record struct FrameHeader(int TypeIndex, string? Type, string? T
             return "The message is not valid JSON: it holds text that is not valid UTF-16 (an unpaired surrogate escape).";
         }
         if (!sawType) return "A message needs a 'type'.";
-        header = new FrameHeader(typeIndex, typeIndex >= 0 ? Encoding.UTF8.GetString(knownTypes[typeIndex]) : type, to, hasFrom, from);
+        header = new FrameHeader(typeIndex, type, to, hasFrom, from);
         return null;
     }
 
