@@ -63,7 +63,7 @@ public sealed class CallTests(ChromiumFixture chromium, ITestOutputHelper output
         await using var call = await TwoPartyCall.StartAsync(chromium, server, output);
 
         await call.A.Page.Locator("#hangup").ClickAsync();
-        await call.A.Page.WaitForURLAsync(url => new Uri(url).AbsolutePath == "/", Participant.Committed);
+        await call.A.WaitForPathAsync("^/$");
         await call.B.WaitForStatusAsync("peerLeft");
         Assert.Equal("The other person left. The call has ended.", await call.B.StatusTextAsync());
         await Assertions.Expect(call.B.Page.Locator("#over")).ToBeVisibleAsync();

@@ -28,6 +28,7 @@ public sealed class ClientEndpointsTests : IAsyncLifetime
     [InlineData("/", "/js/home.js")]
     [InlineData("/c/abc123", "/js/call.js")]
     [InlineData("/r/V1StGXR8_Z5jdHi6B", "/js/call.js")]
+    [InlineData("/g/V1StGXR8_Z5jdHi6B", "/js/group.js")]
     public async Task Pages_are_served_with_a_strict_policy_and_no_referrer(string path, string script)
     {
         using var response = await _http.GetAsync(path);

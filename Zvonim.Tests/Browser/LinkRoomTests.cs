@@ -44,7 +44,7 @@ public sealed class LinkRoomTests(ChromiumFixture chromium, ITestOutputHelper ou
 
         // Hanging up says bye: the other is told, and the link still works for whoever comes next.
         await second.Page.Locator("#hangup").ClickAsync();
-        await second.Page.WaitForURLAsync(u => new Uri(u).AbsolutePath == "/", Participant.Committed);
+        await second.WaitForPathAsync("^/$");
         await first.WaitForStatusAsync("peerGone");
         await Assertions.Expect(first.Page.Locator("#share")).ToBeVisibleAsync();
         await first.ScreenshotAsync(nameof(Two_people_talk_through_a_room_link_reload_and_one_leaves));

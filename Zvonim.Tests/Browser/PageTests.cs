@@ -67,7 +67,7 @@ public sealed class PageTests(ChromiumFixture chromium, ITestOutputHelper output
         await TabToAsync(a.Page, "cam");
         await TabToAsync(a.Page, "hangup");
         await a.Page.Keyboard.PressAsync("Enter");
-        await a.Page.WaitForURLAsync(url => new Uri(url).AbsolutePath == "/", Participant.Committed);
+        await a.WaitForPathAsync("^/$");
         await Assertions.Expect(a.Page.Locator("#note")).ToHaveTextAsync("You left the call.");
     }
 

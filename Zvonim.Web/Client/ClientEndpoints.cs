@@ -31,6 +31,8 @@ public static class ClientEndpoints
         // from the address, and an unknown call or room is its business to report.
         app.MapGet("/c/{callId}", (HttpContext context, IWebHostEnvironment env) => Page(context, env, "call.html"));
         app.MapGet("/r/{token}", (HttpContext context, IWebHostEnvironment env) => Page(context, env, "call.html"));
+        // A group room (seed 003): asks for a name, then a grid of tiles, one connection per other participant.
+        app.MapGet("/g/{roomId}", (HttpContext context, IWebHostEnvironment env) => Page(context, env, "group.html"));
         app.MapGet("/api/qr", Qr);
         return app;
     }

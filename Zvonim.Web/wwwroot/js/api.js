@@ -1,4 +1,4 @@
-// The server's HTTP API (apiv2 and the TURN config), and where this tab keeps its place in a call or room.
+// The server's HTTP API (apiv2, group rooms and the TURN config), and where this tab keeps its place in a call or room.
 
 /** A refusal from the server ({error, message}), or status 0 when the server could not be reached. */
 export class ApiError extends Error {
@@ -49,6 +49,72 @@ export function leaveCall(callId, peerId) {
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ peer_id: peerId }),
   });
+}
+
+// Group rooms (seed 003).
+
+/** → {room_id, user_id, users_in_room}; no roomId creates a room. Refused with 404 not_found, 409 call_full,
+ *  410 call_ended or 400 invalid_request (the name). */
+export const joinRoom = (roomId, userName) =>
+  request('POST', '/api/room/join', roomId ? { room_id: roomId, user_name: userName } : { user_name: userName });
+
+/** → {room_id, users: [{user_id, user_name, is_online}], created_at}; 404 not_found once it is closed. */
+export const roomInfo = (roomId) => request('GET', `/api/room/${encodeURIComponent(roomId)}/info`);
+
+/** Leaves the room for good (the others are told). Survives the page being unloaded right after. */
+export function leaveRoom(roomId, userId) {
+  return fetch('/api/room/leave', {
+    method: 'POST',
+    keepalive: true,
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ room_id: roomId, user_id: userId }),
+  });
+}
+
+// A tab's place in a group room, {user_id, user_name}, survives a reload within the reconnect grace.
+// {user_id: null, user_name} means "join again under this name" (the old place was given up).
+const groupKey = (roomId) => `zvonim.group.${roomId}`;
+
+export function loadGroupPlace(roomId) {
+  try {
+    const place = JSON.parse(sessionStorage.getItem(groupKey(roomId)) ?? 'null');
+    return typeof place?.user_name === 'string' ? place : null;
+  } catch {
+    return null;
+  }
+}
+
+export function saveGroupPlace(roomId, place) {
+  try {
+    sessionStorage.setItem(groupKey(roomId), JSON.stringify(place));
+  } catch {
+    // storage disabled: the room still works, only a reload will join anew
+  }
+}
+
+export function forgetGroupPlace(roomId) {
+  try {
+    sessionStorage.removeItem(groupKey(roomId));
+  } catch {
+    // nothing to forget
+  }
+}
+
+/** The name last typed in, offered again next time (this browser only). */
+export function rememberedName() {
+  try {
+    return localStorage.getItem('zvonim.name') ?? '';
+  } catch {
+    return '';
+  }
+}
+
+export function rememberName(name) {
+  try {
+    localStorage.setItem('zvonim.name', name);
+  } catch {
+    // storage disabled: the name is asked again
+  }
 }
 
 /** → {iceServers, ttl}: STUN/TURN servers for RTCPeerConnection; TURN credentials expire after ttl seconds. */

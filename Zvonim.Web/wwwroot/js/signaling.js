@@ -17,11 +17,16 @@ export class Signaling extends EventTarget {
   #lastHeard = 0;
   #options;
 
-  /** @param {string | (() => string)} url  a function is asked again at each reconnect */
-  constructor(url, { minDelay = 500, maxDelay = 10_000, heartbeat = 15_000, silence = 25_000 } = {}) {
+  /**
+   * @param {string | (() => string)} url  a function is asked again at each reconnect
+   * @param {object} [o]
+   * @param {object|null} [o.hello]  sent on open and as the heartbeat; null for a dialect that answers nothing to it
+   * @param {number} [o.heartbeat]   ms between hellos (0: none, and no silence check)
+   */
+  constructor(url, { minDelay = 500, maxDelay = 10_000, heartbeat = 15_000, silence = 25_000, hello = { type: 'join' } } = {}) {
     super();
     this.#url = url;
-    this.#options = { minDelay, maxDelay, heartbeat, silence };
+    this.#options = { minDelay, maxDelay, heartbeat: hello ? heartbeat : 0, silence, hello };
     this.onOnline = () => this.#retryNow();
   }
 
@@ -70,8 +75,8 @@ export class Signaling extends EventTarget {
       this.#opened = true;
       this.#attempt = 0;
       this.#lastHeard = Date.now();
-      this.send({ type: 'join' });
-      this.#heartbeatTimer = setInterval(() => this.#heartbeat(ws), this.#options.heartbeat);
+      if (this.#options.hello) this.send(this.#options.hello);
+      if (this.#options.heartbeat > 0) this.#heartbeatTimer = setInterval(() => this.#heartbeat(ws), this.#options.heartbeat);
       this.dispatchEvent(new CustomEvent('open', { detail: { reconnected } }));
     };
     ws.onmessage = (event) => {
@@ -98,7 +103,7 @@ export class Signaling extends EventTarget {
       this.drop();
       return;
     }
-    this.send({ type: 'join' });
+    this.send(this.#options.hello);
   }
 
   #lost(code, reason) {
