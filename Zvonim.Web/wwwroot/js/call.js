@@ -5,7 +5,7 @@
 // Page settings: ?relay=1 forces TURN relay (iceTransportPolicy "relay"); ?lang=en|ru picks the language.
 import { ApiError, turnConfig } from './api.js';
 import { fromPath } from './dialects.js';
-import { openMedia, openTrack } from './media.js';
+import { mediaToggles, openMedia } from './media.js';
 import { Peer } from './peer.js';
 import { Signaling } from './signaling.js';
 import { CallView } from './ui.js';
@@ -32,7 +32,12 @@ let peer = null;
 let signaling = null;
 let leaving = false;
 
-const view = new CallView({ onMic: toggleMic, onCam: toggleCam, onHangUp: hangUp });
+const view = new CallView({ onMic: () => toggles.toggleMic(), onCam: () => toggles.toggleCam(), onHangUp: hangUp });
+const toggles = mediaToggles({
+  local, state, view,
+  setTrack: (kind, track) => peer?.setTrack(kind, track),
+  changed: () => { sendControlState(); render(); },
+});
 
 function statusKey() {
   if (state.terminal) return state.terminal;
@@ -103,42 +108,6 @@ function sendControlState() {
   peer?.sendControl({ mic: !!local.audio?.enabled, cam: !!local.video });
 }
 
-async function toggleMic() {
-  if (local.audio) {
-    local.audio.enabled = !local.audio.enabled;
-  } else {
-    try {
-      local.audio = await openTrack('audio');
-      delete state.problems.audio;
-      await peer?.setTrack('audio', local.audio);
-    } catch (e) {
-      state.problems.audio = e.reason ?? 'error';
-    }
-  }
-  sendControlState();
-  render();
-}
-
-async function toggleCam() {
-  if (local.video) {
-    // Off means off: release the camera (its light goes out), send no picture.
-    local.video.stop();
-    local.video = null;
-    view.setLocalVideo(null);
-    await peer?.setTrack('video', null);
-  } else {
-    try {
-      local.video = await openTrack('video');
-      delete state.problems.video;
-      view.setLocalVideo(local.video);
-      await peer?.setTrack('video', local.video);
-    } catch (e) {
-      state.problems.video = e.reason ?? 'error';
-    }
-  }
-  sendControlState();
-  render();
-}
 
 async function hangUp() {
   if (state.terminal || !place) {

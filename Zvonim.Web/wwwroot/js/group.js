@@ -16,7 +16,7 @@ import {
   saveGroupPlace, turnConfig,
 } from './api.js';
 import { t } from './i18n.js';
-import { openMedia, openTrack } from './media.js';
+import { mediaToggles, openMedia } from './media.js';
 import { Peer } from './peer.js';
 import { Signaling } from './signaling.js';
 import { GroupView } from './group-ui.js';
@@ -56,7 +56,12 @@ const remotes = new Map();
 /** Users told to have left: their late frames are dropped. */
 const gone = new Set();
 
-const view = new GroupView({ onJoin: joinWithName, onMic: toggleMic, onCam: toggleCam, onLeave: leave });
+const view = new GroupView({ onJoin: joinWithName, onMic: () => toggles.toggleMic(), onCam: () => toggles.toggleCam(), onLeave: leave });
+const toggles = mediaToggles({
+  local, state, view,
+  setTrack: (kind, track) => setTrackEverywhere(kind, track),
+  changed: () => { sendControlState(); render(); },
+});
 
 // --- what the page shows
 
@@ -225,42 +230,6 @@ function setTrackEverywhere(kind, track) {
   return Promise.all([...remotes.values()].map((r) => r.peer.setTrack(kind, track).catch(() => {})));
 }
 
-async function toggleMic() {
-  if (local.audio) {
-    local.audio.enabled = !local.audio.enabled;
-  } else {
-    try {
-      local.audio = await openTrack('audio');
-      delete state.problems.audio;
-      await setTrackEverywhere('audio', local.audio);
-    } catch (e) {
-      state.problems.audio = e.reason ?? 'error';
-    }
-  }
-  sendControlState();
-  render();
-}
-
-async function toggleCam() {
-  if (local.video) {
-    // Off means off: release the camera (its light goes out), send no picture.
-    local.video.stop();
-    local.video = null;
-    view.setLocalVideo(null);
-    await setTrackEverywhere('video', null);
-  } else {
-    try {
-      local.video = await openTrack('video');
-      delete state.problems.video;
-      view.setLocalVideo(local.video);
-      await setTrackEverywhere('video', local.video);
-    } catch (e) {
-      state.problems.video = e.reason ?? 'error';
-    }
-  }
-  sendControlState();
-  render();
-}
 
 // --- joining, leaving, the end
 

@@ -55,3 +55,40 @@ export async function openMedia() {
   }
   return result;
 }
+
+/**
+ * The microphone and camera buttons of a page. Microphone off mutes the track; camera off releases the camera (its
+ * light goes out) and sends no picture. `setTrack(kind, track)` puts a track (or null) on the page's connection(s);
+ * `changed()` runs after every toggle (tell the others, redraw). `state.problems` records what could not be opened.
+ */
+export function mediaToggles({ local, state, view, setTrack, changed }) {
+  async function open(kind) {
+    try {
+      local[kind] = await openTrack(kind);
+      delete state.problems[kind];
+      if (kind === 'video') view.setLocalVideo(local.video);
+      await setTrack(kind, local[kind]);
+    } catch (e) {
+      state.problems[kind] = e.reason ?? 'error';
+    }
+  }
+
+  return {
+    async toggleMic() {
+      if (local.audio) local.audio.enabled = !local.audio.enabled;
+      else await open('audio');
+      changed();
+    },
+    async toggleCam() {
+      if (local.video) {
+        local.video.stop();
+        local.video = null;
+        view.setLocalVideo(null);
+        await setTrack('video', null);
+      } else {
+        await open('video');
+      }
+      changed();
+    },
+  };
+}
