@@ -5,7 +5,7 @@
 // Page settings: ?relay=1 forces TURN relay (iceTransportPolicy "relay"); ?lang=en|ru picks the language.
 import { ApiError, turnConfig } from './api.js';
 import { fromPath } from './dialects.js';
-import { mediaToggles, openMedia } from './media.js';
+import { adoptMedia, mediaToggles, openMedia } from './media.js';
 import { Peer } from './peer.js';
 import { Signaling } from './signaling.js';
 import { CallView } from './ui.js';
@@ -195,18 +195,7 @@ async function main() {
   }
 
   const media = openMedia().then((m) => {
-    if (state.terminal) {
-      m.audio?.stop();
-      m.video?.stop();
-      return;
-    }
-    Object.assign(local, { audio: m.audio, video: m.video });
-    state.problems = m.problems;
-    state.mediaSettled = true;
-    view.setLocalVideo(local.video);
-    // Tracks that arrive after the connection was made are sent without renegotiation.
-    peer.setTrack('audio', local.audio).catch(() => {});
-    peer.setTrack('video', local.video).catch(() => {});
+    if (!adoptMedia(m, { local, state, view, setTrack: (kind, track) => peer?.setTrack(kind, track) })) return;
     sendControlState();
     render();
   });

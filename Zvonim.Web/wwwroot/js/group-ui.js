@@ -2,6 +2,7 @@
 // the controls. Renders a plain view model and reports what the user does; no room logic here.
 import { qrImageUrl } from './api.js';
 import { t, translatePage } from './i18n.js';
+import { copyShareLink } from './ui.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -50,7 +51,7 @@ export class GroupView {
     el.mic.addEventListener('click', onMic);
     el.cam.addEventListener('click', onCam);
     el.leave.addEventListener('click', onLeave);
-    el.copy.addEventListener('click', () => this.#copyLink());
+    el.copy.addEventListener('click', () => copyShareLink(el.copy, el.shareLink));
     el.inviteCopy.addEventListener('click', () => {
       this.#inviteOpen = !this.#inviteOpen;
       if (this.#last) this.render(this.#last);
@@ -234,19 +235,5 @@ export class GroupView {
     button.setAttribute('aria-pressed', String(on));
     button.classList.toggle('off', !on);
     button.title = t(on ? offTitle : onTitle);
-  }
-
-  async #copyLink() {
-    const { copy, shareLink } = this.el;
-    try {
-      await navigator.clipboard.writeText(shareLink.value);
-      copy.textContent = t('copied');
-    } catch {
-      shareLink.focus();
-      shareLink.select();
-      copy.textContent = t('copyFailed');
-    }
-    clearTimeout(this.copyTimer);
-    this.copyTimer = setTimeout(() => (copy.textContent = t('copy')), 2500);
   }
 }

@@ -16,7 +16,7 @@ import {
   saveGroupPlace, turnConfig,
 } from './api.js';
 import { t } from './i18n.js';
-import { mediaToggles, openMedia } from './media.js';
+import { adoptMedia, mediaToggles, openMedia } from './media.js';
 import { Peer } from './peer.js';
 import { Signaling } from './signaling.js';
 import { GroupView } from './group-ui.js';
@@ -306,18 +306,7 @@ function enter() {
   render();
 
   media = openMedia().then((m) => {
-    if (state.terminal) {
-      m.audio?.stop();
-      m.video?.stop();
-      return;
-    }
-    Object.assign(local, { audio: m.audio, video: m.video });
-    state.problems = m.problems;
-    state.mediaSettled = true;
-    view.setLocalVideo(local.video);
-    // Connections made before the camera was settled get the tracks without renegotiation.
-    setTrackEverywhere('audio', local.audio);
-    setTrackEverywhere('video', local.video);
+    if (!adoptMedia(m, { local, state, view, setTrack: setTrackEverywhere })) return;
     sendControlState();
     render();
   });

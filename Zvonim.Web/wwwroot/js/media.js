@@ -92,3 +92,22 @@ export function mediaToggles({ local, state, view, setTrack, changed }) {
     },
   };
 }
+
+/**
+ * Takes what openMedia() found into the page: unless the page has already ended (then the tracks are released),
+ * keeps the tracks, records what is missing, shows the local picture and puts the tracks on the connection(s) made
+ * meanwhile (no renegotiation needed). Returns whether the media was adopted.
+ */
+export function adoptMedia(found, { local, state, view, setTrack }) {
+  if (state.terminal) {
+    found.audio?.stop();
+    found.video?.stop();
+    return false;
+  }
+  Object.assign(local, { audio: found.audio, video: found.video });
+  state.problems = found.problems;
+  state.mediaSettled = true;
+  view.setLocalVideo(local.video);
+  for (const kind of ['audio', 'video']) Promise.resolve(setTrack(kind, local[kind])).catch(() => {});
+  return true;
+}

@@ -4,6 +4,20 @@ import { t, translatePage } from './i18n.js';
 
 const $ = (id) => document.getElementById(id);
 
+/** Copies the share link, saying so on the button for a moment; where the clipboard is refused, selects the text. */
+export async function copyShareLink(button, field) {
+  try {
+    await navigator.clipboard.writeText(field.value);
+    button.textContent = t('copied');
+  } catch {
+    field.focus();
+    field.select();
+    button.textContent = t('copyFailed');
+  }
+  clearTimeout(button.resetTimer);
+  button.resetTimer = setTimeout(() => (button.textContent = t('copy')), 2500);
+}
+
 export class CallView {
   constructor({ onMic, onCam, onHangUp }) {
     translatePage();
@@ -31,7 +45,7 @@ export class CallView {
     this.el.mic.addEventListener('click', onMic);
     this.el.cam.addEventListener('click', onCam);
     this.el.hangup.addEventListener('click', onHangUp);
-    this.el.copy.addEventListener('click', () => this.#copyLink());
+    this.el.copy.addEventListener('click', () => copyShareLink(this.el.copy, this.el.shareLink));
     this.el.shareLink.addEventListener('focus', () => this.el.shareLink.select());
     this.el.sound.addEventListener('click', () => {
       this.el.remoteVideo.muted = false;
@@ -120,19 +134,5 @@ export class CallView {
     button.classList.toggle('off', !on);
     button.title = t(on ? offTitle : onTitle);
     button.disabled = disabled;
-  }
-
-  async #copyLink() {
-    const { copy, shareLink } = this.el;
-    try {
-      await navigator.clipboard.writeText(shareLink.value);
-      copy.textContent = t('copied');
-    } catch {
-      shareLink.focus();
-      shareLink.select();
-      copy.textContent = t('copyFailed');
-    }
-    clearTimeout(this.copyTimer);
-    this.copyTimer = setTimeout(() => (copy.textContent = t('copy')), 2500);
   }
 }
