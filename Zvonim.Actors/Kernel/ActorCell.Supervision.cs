@@ -52,7 +52,7 @@ internal sealed partial class ActorCell
         _actor = null; // the failed instance has had its PostStop: never run it again
         try
         {
-            _actor = ActorBase.Construct(this, _props);
+            _actor = ActorBase.Construct(this, _props!);
             _actor.InvokePostRestart(cause);
             ArmReceiveTimeout(activity: false);
         }

@@ -11,7 +11,7 @@ internal sealed partial class ActorCell : IActorContext
 {
     private readonly Channel<Envelope> _mailbox =
         Channel.CreateUnbounded<Envelope>(new UnboundedChannelOptions { SingleReader = true });
-    private readonly Props _props;
+    private Props? _props; // dropped at termination, with the instance: a stale ref must not keep what they hold alive
     private readonly ActorCell? _parent;
     private readonly Dictionary<string, ActorCell> _children = new(StringComparer.Ordinal);
     private readonly HashSet<IActorRef> _watchers = [];
@@ -71,7 +71,7 @@ internal sealed partial class ActorCell : IActorContext
     {
         try
         {
-            _actor = ActorBase.Construct(this, _props);
+            _actor = ActorBase.Construct(this, _props!);
             _actor.InvokePreStart();
             ArmReceiveTimeout(activity: false);
         }
@@ -245,8 +245,13 @@ internal sealed partial class ActorCell : IActorContext
         AfterMessage(message);
     }
 
-    private void AfterMessage(object message) =>
+    private void AfterMessage(object message)
+    {
+        // Sender is only valid while its message is handled; holding it after would keep a stopped sender's whole
+        // actor (its socket included) alive for as long as this actor lives.
+        _sender = ActorRefs.Nobody;
         ArmReceiveTimeout(activity: message is not INotInfluenceReceiveTimeout || message is ReceiveTimeout);
+    }
 
     internal void ArmReceiveTimeout(bool activity)
     {
@@ -296,6 +301,10 @@ internal sealed partial class ActorCell : IActorContext
         {
             Log.LogError(ex, "Actor {ActorPath} failed in PostStop", Self.Path.ToString());
         }
+        // Refs to a stopped actor may live on (in messages, in other actors' maps); they keep only this shell.
+        _actor = null;
+        _props = null;
+        _sender = ActorRefs.Nobody;
 
         _mailbox.Writer.TryComplete();
         while (_mailbox.Reader.TryRead(out var leftover))
