@@ -1,16 +1,13 @@
-using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 
 namespace Zvonim.Actors.Kernel;
 
 /// <summary>
-/// One actor's runtime: its mailbox (an unbounded single-reader channel, so order per sender–receiver pair is kept),
-/// the loop that feeds it one message at a time, its children, watchers, receive timeout and supervision.
+/// One actor's runtime: its mailbox (<c>ActorCell.Mailbox.cs</c>), the turns that feed it one message at a time, its
+/// children, watchers, receive timeout and supervision.
 /// </summary>
 internal sealed partial class ActorCell : IActorContext
 {
-    private readonly Channel<Envelope> _mailbox =
-        Channel.CreateUnbounded<Envelope>(new UnboundedChannelOptions { SingleReader = true });
     private Props? _props; // dropped at termination, with the instance: a stale ref must not keep what they hold alive
     private readonly ActorCell? _parent;
     private readonly Dictionary<string, ActorCell> _children = new(StringComparer.Ordinal);
@@ -81,15 +78,13 @@ internal sealed partial class ActorCell : IActorContext
             Log.LogError(failure.InnerException, "Actor {ActorPath} failed to start and is stopped", Self.Path.ToString());
             _stopRequested = true;
         }
-        _ = Task.Run(RunAsync);
+        OpenMailbox();
     }
-
-    public bool Post(in Envelope envelope) => _mailbox.Writer.TryWrite(envelope);
 
     public void RequestStop()
     {
         _stopRequested = true;
-        _mailbox.Writer.TryWrite(new Envelope(StopSignal.Instance, null));
+        Post(new Envelope(StopSignal.Instance, null));
     }
 
     public IActorRef ActorOf(Props props, string? name = null)
@@ -152,25 +147,6 @@ internal sealed partial class ActorCell : IActorContext
     internal void RemoveWatcher(IActorRef watcher)
     {
         lock (_watchers) _watchers.Remove(watcher);
-    }
-
-    private async Task RunAsync()
-    {
-        var reader = _mailbox.Reader;
-        while (true)
-        {
-            while (!_stopRequested && reader.TryRead(out var envelope))
-            {
-                var processing = Process(envelope);
-                if (!processing.IsCompletedSuccessfully) await processing.ConfigureAwait(false);
-            }
-            if (_stopRequested)
-            {
-                await TerminateAsync().ConfigureAwait(false);
-                return;
-            }
-            await reader.WaitToReadAsync().ConfigureAwait(false);
-        }
     }
 
     private Task Process(Envelope envelope)
@@ -306,8 +282,7 @@ internal sealed partial class ActorCell : IActorContext
         _props = null;
         _sender = ActorRefs.Nobody;
 
-        _mailbox.Writer.TryComplete();
-        while (_mailbox.Reader.TryRead(out var leftover))
+        foreach (var leftover in CloseMailbox())
         {
             if (leftover.Message is not IKernelMessage) System.DeadLetter(leftover.Message, leftover.Sender, Self);
         }

@@ -7,8 +7,10 @@ namespace Zvonim.Tests.Bench;
 /// <summary>
 /// Each zvonim-bench scenario at tiny sizes, against a real Zvonim on loopback and the built-in bare relay, through
 /// the command line as a person runs it: the tool must finish, account for every message, and write JSON that
-/// parses. No test here asserts a speed.
+/// parses. No test here asserts a speed. They run alone: the in-process footprint reads the whole process's heap,
+/// which other tests running alongside would disturb.
 /// </summary>
+[Collection(BenchCollection.Name)]
 public sealed class BenchSmokeTests : IDisposable
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("zvonim-bench-").FullName;
@@ -120,4 +122,10 @@ public sealed class BenchSmokeTests : IDisposable
         foreach (var field in new[] { "lost", "reordered", "duplicated", "corrupted", "server_errors", "unexpected_closes", "failures" })
             Assert.True(integrity.GetProperty(field).GetInt64() == 0, $"{run.GetProperty("scenario")} {run.GetProperty("target")}: {field} = {integrity.GetProperty(field)}; {integrity.GetProperty("failure_samples")}");
     }
+}
+
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class BenchCollection
+{
+    public const string Name = "bench";
 }
