@@ -24,6 +24,8 @@ public sealed class PeerActor : ReceiveActor
     private readonly List<object> _early = []; // client messages received before admission
     private IActorRef _call = ActorRefs.Nobody;
     private string _peerId;
+    private bool _congested;            // this socket cannot take more for now
+    private HashSet<string>? _slowPeers; // others whose sockets cannot; while any is, this client is not read
 
     public static Props Props(AttachPeer attach, IActorRef calls, IPeerConnection connection, int pendingLimit) =>
         Kernel.Props.Create(() => new PeerActor(attach, calls, connection, pendingLimit));
@@ -58,6 +60,7 @@ public sealed class PeerActor : ReceiveActor
             foreach (var other in admitted.Others.Where(o => o.Peer is not null))
                 _connection.Send(new PeerConnectedEvent(other.PeerId, other.DisplayName, WasThereFirst: true));
             Become(Attached);
+            if (_congested) TellOthers(new PeerCongestion(PeerId, true));
             // Handled right here rather than re-sent to Self: later frames already in the mailbox must not overtake them.
             foreach (var early in _early) OnClientMessage(early);
             _early.Clear();
@@ -70,6 +73,7 @@ public sealed class PeerActor : ReceiveActor
             Context.Stop(Self);
         });
         Receive<SocketClosed>(_ => Context.Stop(Self));
+        Receive<SocketCongestion>(congestion => _congested = congestion.Congested);
         // The client may speak before the call has answered; keep its words for after admission.
         Receive<ClientSignal>(Early);
         Receive<ClientHello>(Early);
@@ -102,16 +106,28 @@ public sealed class PeerActor : ReceiveActor
                 foreach (var signal in queued) connected.Peer.Tell(signal, Self);
             }
             _connection.Send(new PeerConnectedEvent(connected.PeerId, connected.DisplayName));
+            if (_congested) connected.Peer.Tell(new PeerCongestion(PeerId, true), Self);
         });
         Receive<PeerDisconnected>(disconnected =>
         {
             if (_others.ContainsKey(disconnected.PeerId)) _others[disconnected.PeerId] = null;
+            SetSlow(disconnected.PeerId, false);
         });
         Receive<MemberLeft>(left =>
         {
             _others.Remove(left.PeerId);
             _pending.Remove(left.PeerId);
+            SetSlow(left.PeerId, false);
             _connection.Send(new PeerLeftEvent(left.PeerId));
+        });
+        Receive<SocketCongestion>(congestion =>
+        {
+            _congested = congestion.Congested;
+            TellOthers(new PeerCongestion(PeerId, congestion.Congested));
+        });
+        Receive<PeerCongestion>(congestion =>
+        {
+            if (_others.ContainsKey(congestion.PeerId)) SetSlow(congestion.PeerId, congestion.Congested);
         });
         Receive<CallStateChanged>(changed => _connection.Send(new StateEvent(changed.Snapshot)));
         Receive<CallEnded>(ended =>
@@ -132,6 +148,20 @@ public sealed class PeerActor : ReceiveActor
             Context.Stop(Self);
         });
         Receive<SocketClosed>(_ => Context.Stop(Self));
+    }
+
+    private void TellOthers(object message)
+    {
+        foreach (var other in _others.Values) other?.Tell(message, Self);
+    }
+
+    private void SetSlow(string peerId, bool slow)
+    {
+        var wasPaused = _slowPeers is { Count: > 0 };
+        if (slow) (_slowPeers ??= new HashSet<string>(StringComparer.Ordinal)).Add(peerId);
+        else _slowPeers?.Remove(peerId);
+        var paused = _slowPeers is { Count: > 0 };
+        if (paused != wasPaused) _connection.PauseReading(paused);
     }
 
     private void Early(object message)

@@ -25,6 +25,9 @@ public sealed record ClientLeave;
 /// <summary>The socket is gone (closed by the client, dropped, or failed).</summary>
 public sealed record SocketClosed(string Reason);
 
+/// <summary>The socket's send queue passed its high-water mark (true) or drained again (false).</summary>
+public sealed record SocketCongestion(bool Congested);
+
 // Between the call and its peers.
 
 
@@ -35,6 +38,11 @@ public sealed record PeerConnected(string PeerId, string? DisplayName, IActorRef
 public sealed record PeerDisconnected(string PeerId);
 
 public sealed record MemberLeft(string PeerId);
+
+/// <summary>Flow control between peers: <paramref name="PeerId"/>'s socket cannot take more for now (or can again).
+/// Whoever sends to it pauses reading its own client meanwhile, so an overloaded receiver slows its senders down
+/// instead of losing their frames.</summary>
+public sealed record PeerCongestion(string PeerId, bool Congested);
 
 public sealed record CallStateChanged(CallSnapshot Snapshot);
 
@@ -87,4 +95,7 @@ public interface IPeerConnection
 
     /// <summary>Closes the socket after what is already queued. <paramref name="refusal"/> is set for <see cref="CloseReason.Refused"/>.</summary>
     void Close(CloseReason reason, string message, Refusal? refusal = null);
+
+    /// <summary>Stops (or resumes) reading the client's frames; the client's own TCP window then slows it down.</summary>
+    void PauseReading(bool paused);
 }

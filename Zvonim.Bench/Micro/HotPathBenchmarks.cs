@@ -55,7 +55,7 @@ public class HotPathBenchmarks
     public Task RelayToSocketWriter() => _actorsToSocket!.RelayBatchAsync(_ice, Batch);
 
     /// <summary>As a socket delivers them under light load: the next message only after the last was written, so no
-    /// hop finds work already queued (each mailbox and the writer loop are woken once per message).</summary>
+    /// hop finds work already queued (each mailbox is woken once per message).</summary>
     [Benchmark(Description = "zvonim: one at a time, decode → 2 PeerActors → SocketConnection → write")]
     public Task RelayOneAtATime() => _actorsToSocket!.RelayBatchAsync(_ice, 1);
 }

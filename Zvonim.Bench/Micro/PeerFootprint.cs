@@ -8,7 +8,7 @@ namespace Zvonim.Bench.Micro;
 
 /// <summary>
 /// The managed memory Zvonim's own objects keep for an idle, connected peer — its PeerActor and ActorCell, its
-/// SocketConnection (queue, writer loop) and its half of the CallActor — measured in process (GC.GetTotalMemory
+/// SocketConnection and its half of the CallActor — measured in process (GC.GetTotalMemory
 /// after full collections) over many peers, with WebSockets that cost nothing. Kestrel's connection, the WebSocket and
 /// the bridge's receive buffer are not in it: the bare relay's idle figure is that part.
 /// </summary>
@@ -48,7 +48,7 @@ public static class PeerFootprint
         {
             var socket = new NullWebSocket();
             var connection = new SocketConnection(socket, Apiv2Dialect.Instance, 512);
-            var writer = connection.RunWriterAsync();
+            var writer = connection.Completion;
             system.ActorOf(PeerActor.Props(new AttachPeer(created.CallId, peerId, Kind: CallOptions.Kind), manager, connection, 256), $"peer-{created.CallId}-{peerId}");
             var deadline = DateTime.UtcNow + timeout;
             while (socket.Frames == 0 && DateTime.UtcNow < deadline) await Task.Delay(1).ConfigureAwait(false); // admitted: its state was written

@@ -20,7 +20,7 @@ public interface IRelayPath : IAsyncDisposable
 /// <summary>
 /// Zvonim's own path, as the WebSocket bridge runs it after a frame was read: Apiv2Dialect.Decode, Tell to the
 /// sender's PeerActor, SignalEvent to the other PeerActor, its IPeerConnection. With <c>realWriter</c> that is a
-/// real <see cref="SocketConnection"/> (encode, bounded queue, single writer loop) over a WebSocket that only counts;
+/// real <see cref="SocketConnection"/> (encode, then sent inline or queued behind the send in flight) over a WebSocket that only counts;
 /// without, a connection that only counts the events. The call is a real CallManager/CallActor admission.
 /// </summary>
 public sealed class ActorRelayPath : IRelayPath
@@ -61,8 +61,8 @@ public sealed class ActorRelayPath : IRelayPath
             var a = new SocketConnection(new NullWebSocket(), Apiv2Dialect.Instance, 1 << 20);
             socketB = new NullWebSocket();
             var b = new SocketConnection(socketB, Apiv2Dialect.Instance, 1 << 20);
-            writers.Add(a.RunWriterAsync());
-            writers.Add(b.RunWriterAsync());
+            writers.Add(a.Completion);
+            writers.Add(b.Completion);
             connectionA = countA = new CountingConnection(a);
             connectionB = countB = new CountingConnection(b);
         }
@@ -147,6 +147,8 @@ public sealed class ActorRelayPath : IRelayPath
         }
 
         public void Close(CloseReason reason, string message, Refusal? refusal = null) => inner?.Close(reason, message, refusal);
+
+        public void PauseReading(bool paused) => inner?.PauseReading(paused);
     }
 }
 

@@ -9,6 +9,10 @@ public sealed class ProbeConnection(TestProbe probe) : IPeerConnection
 {
     public sealed record Closed(CloseReason Reason, string Message, Refusal? Refusal);
 
+    public sealed record ReadingPaused(bool Paused);
+
+    public void PauseReading(bool paused) => probe.Tell(new ReadingPaused(paused), null);
+
     public void Send(PeerEvent peerEvent) => probe.Tell(peerEvent, null);
 
     private int _closed;

@@ -108,6 +108,7 @@ public sealed class SettingsValidationTests(ITestOutputHelper output)
         { "Zvonim__Signaling__SendQueueLimit", "2", "Zvonim:Signaling:SendQueueLimit" },
         { "Zvonim__Signaling__PendingLimit", "0", "Zvonim:Signaling:PendingLimit" },
         { "Zvonim__Signaling__KeepAliveTimeout", "-00:00:05", "Zvonim:Signaling:KeepAliveTimeout" },
+        { "Zvonim__Signaling__StallTimeout", "00:00:30", "Zvonim:Signaling:StallTimeout" },
         { "Zvonim__Calls__WhenPeerLeaves", "Sometimes", "Zvonim:Calls:WhenPeerLeaves" },
         { "Zvonim__Calls__ReconnectGrace", "00:00:00", "Zvonim:Calls:ReconnectGrace" },
         { "Zvonim__Calls__IdleTtl", "banana", "Zvonim:Calls:IdleTtl" },

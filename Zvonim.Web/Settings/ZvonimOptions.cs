@@ -109,8 +109,16 @@ public sealed class SignalingOptions
     /// <summary>Largest WebSocket message accepted; a larger one closes the socket with 1009.</summary>
     public int MaxMessageBytes { get; set; } = 64 * 1024;
 
-    /// <summary>Frames waiting to be written to one socket; past this the socket is too slow and is closed.</summary>
+    /// <summary>Frames waiting to be written to one socket. At a quarter of it the socket is congested and the read
+    /// loops of those who send to it pause until it drains; past all of it the socket is closed (1008).</summary>
     public int SendQueueLimit { get; set; } = 512;
+
+    /// <summary>A congested socket that completes no send for this long is closed (1008): its client stopped reading.
+    /// Must be shorter than <see cref="KeepAliveTimeout"/>, so that the paused senders' own keep-alives are not missed;
+    /// unset, it is half of it (10 s by default).</summary>
+    public TimeSpan? StallTimeout { get; set; }
+
+    public TimeSpan EffectiveStallTimeout => StallTimeout ?? KeepAliveTimeout / 2;
 
     /// <summary>Frames held for a participant whose socket is not open yet.</summary>
     public int PendingLimit { get; set; } = 256;

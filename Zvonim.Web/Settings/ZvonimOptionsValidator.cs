@@ -42,6 +42,12 @@ public sealed class ZvonimOptionsValidator : IValidateOptions<ZvonimOptions>
         Positive(signaling.KeepAliveInterval, "Signaling:KeepAliveInterval");
         Positive(signaling.KeepAliveTimeout, "Signaling:KeepAliveTimeout");
         Positive(signaling.RequestTimeout, "Signaling:RequestTimeout");
+        if (signaling.StallTimeout is { } stall)
+        {
+            Positive(stall, "Signaling:StallTimeout");
+            if (stall >= signaling.KeepAliveTimeout)
+                failures.Add($"Zvonim:Signaling:StallTimeout must be shorter than KeepAliveTimeout (got {stall} and {signaling.KeepAliveTimeout}).");
+        }
 
         var turn = options.Turn;
         foreach (var url in turn.StunUrls.Where(u => !u.StartsWith("stun:", StringComparison.Ordinal) && !u.StartsWith("stuns:", StringComparison.Ordinal)))

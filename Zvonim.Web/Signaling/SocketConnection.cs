@@ -1,48 +1,80 @@
 using System.Net.WebSockets;
 using System.Text;
-using System.Threading.Channels;
 using Zvonim.Actors.Peers;
 using Zvonim.Actors.Rooms;
 
 namespace Zvonim.Web.Signaling;
 
 /// <summary>
-/// The edge half of a peer: one WebSocket, rendered in one dialect, written by exactly one writer loop from a bounded
-/// queue. Nothing that sends to it ever waits: a client that cannot keep up is closed instead.
+/// The edge half of a peer: one WebSocket, rendered in one dialect, written by one sender at a time. Whoever queues a
+/// frame onto an idle socket sends it right away on its own thread (no hop to a writer); while a send is in flight,
+/// frames queue behind it and the same sender drains them, in order. Nothing that queues ever waits: past a high-water
+/// mark the socket reports congestion (so the senders' read loops pause, see <see cref="PeerActor"/>), and a client
+/// that stops reading for <see cref="StallTimeout"/>, or overruns the hard limit, is closed.
 /// </summary>
 public sealed class SocketConnection : IPeerConnection
 {
     /// <summary>How long a closing handshake may take before the socket is simply dropped.</summary>
     public static readonly TimeSpan CloseTimeout = TimeSpan.FromSeconds(5);
 
+    /// <summary>Frames sent inline by one caller before the rest is handed to the thread pool.</summary>
+    private const int InlineSends = 32;
+
     private readonly WebSocket _socket;
     private readonly ISignalingDialect _dialect;
-    private readonly Channel<Outgoing> _queue;
-    private readonly CancellationTokenSource _abort = new();
-    private Outgoing? _closing; // set once, by whoever closes first
-    private int _closed;
+    private readonly int _limit;
+    private readonly int _highWater;
+    private readonly int _lowWater;
+    private readonly TimeProvider _time;
+    private readonly CancellationTokenSource _abort;
+    private readonly TaskCompletionSource _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly Lock _gate = new();
+    private Queue<Outgoing>? _queue; // frames behind the one in flight
+    private bool _sending;           // a sender owns the socket
+    private bool _closed;            // a close was asked for (or the socket is finished): nothing more is queued
+    private bool _congested;
+    private long _lastProgress;      // timestamp of the last completed send
+    private ITimer? _stallTimer;
+    private TaskCompletionSource? _readGate; // set while reading is paused
 
     private readonly record struct Outgoing(byte[]? Frame, WebSocketCloseStatus Status = WebSocketCloseStatus.NormalClosure, string? Reason = null);
 
-    public SocketConnection(WebSocket socket, ISignalingDialect dialect, int sendQueueLimit)
+    public SocketConnection(WebSocket socket, ISignalingDialect dialect, int sendQueueLimit, TimeProvider? time = null, TimeSpan? stallTimeout = null)
     {
         _socket = socket;
         _dialect = dialect;
-        _queue = Channel.CreateBounded<Outgoing>(new BoundedChannelOptions(sendQueueLimit)
-        {
-            SingleReader = true,
-            FullMode = BoundedChannelFullMode.Wait, // TryWrite fails when full, which is the signal to close
-        });
+        _limit = sendQueueLimit;
+        _highWater = Math.Max(2, sendQueueLimit / 4);
+        _lowWater = Math.Max(1, sendQueueLimit / 16);
+        _time = time ?? TimeProvider.System;
+        _abort = new CancellationTokenSource(Timeout.InfiniteTimeSpan, _time); // its CancelAfter runs on the same clock
+        StallTimeout = stallTimeout ?? TimeSpan.FromSeconds(10);
     }
+
+    /// <summary>How long a congested socket may go without completing a send before it is closed.</summary>
+    public TimeSpan StallTimeout { get; }
+
+    /// <summary>Told true when the queue passes its high-water mark and false when it has drained; never from under a lock.</summary>
+    public Action<bool>? CongestionChanged { get; set; }
 
     /// <summary>Cancelled when the socket must be dropped without further ceremony.</summary>
     public CancellationToken Aborted => _abort.Token;
 
+    /// <summary>Completes when nothing more will be written: after the close frame, a failure, or <see cref="Complete"/>.</summary>
+    public Task Completion => _done.Task;
+
+    /// <summary>Completed while the client's frames may be read; pending while its PeerActor has paused reading.</summary>
+    public Task WhenReadable => Volatile.Read(ref _readGate)?.Task ?? Task.CompletedTask;
+
     public void Send(PeerEvent peerEvent)
     {
-        if (_dialect.Encode(peerEvent) is not { } frame) return;
-        if (!_queue.Writer.TryWrite(new Outgoing(frame)) && Volatile.Read(ref _closed) == 0)
-            CloseNow(WebSocketCloseStatus.PolicyViolation, "Send queue overflow: the client is not reading its messages.");
+        if (_dialect.Encode(peerEvent) is { } frame) Enqueue(new Outgoing(frame));
+    }
+
+    public void PauseReading(bool paused)
+    {
+        if (paused) Interlocked.CompareExchange(ref _readGate, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously), null);
+        else Interlocked.Exchange(ref _readGate, null)?.TrySetResult();
     }
 
     public void Close(CloseReason reason, string message, Refusal? refusal = null)
@@ -63,51 +95,148 @@ public sealed class SocketConnection : IPeerConnection
         CloseAfterQueued(status, message);
     }
 
-    /// <summary>Closes after the frames already queued.</summary>
-    public void CloseAfterQueued(WebSocketCloseStatus status, string reason)
-    {
-        if (Interlocked.Exchange(ref _closed, 1) != 0) return;
-        var close = new Outgoing(null, status, reason);
-        if (!_queue.Writer.TryWrite(close)) _closing = close;
-        _queue.Writer.TryComplete();
-    }
+    /// <summary>Closes after the frames already queued. Only the first close counts.</summary>
+    public void CloseAfterQueued(WebSocketCloseStatus status, string reason) => BeginClose(new Outgoing(null, status, reason), dropQueued: false);
 
     /// <summary>Closes without sending what is still queued (a client too slow to read it).</summary>
-    public void CloseNow(WebSocketCloseStatus status, string reason)
+    public void CloseNow(WebSocketCloseStatus status, string reason) => BeginClose(new Outgoing(null, status, reason), dropQueued: true);
+
+    /// <summary>Called by the reader when the socket is finished: nothing more is queued, and what is queued is dropped.</summary>
+    public void Complete()
     {
-        if (Interlocked.Exchange(ref _closed, 1) != 0) return;
-        _closing = new Outgoing(null, status, reason);
-        _queue.Writer.TryComplete();
+        bool idle;
+        lock (_gate)
+        {
+            _closed = true;
+            _queue?.Clear();
+            idle = !_sending;
+        }
+        PauseReading(false);
+        StopStallWatch();
+        if (idle) _done.TrySetResult();
     }
 
-    /// <summary>The single writer. Ends after the close frame is out, or when the socket fails.</summary>
-    public async Task RunWriterAsync()
+    private void Enqueue(Outgoing item)
+    {
+        bool start = false, overflow = false, congested = false;
+        lock (_gate)
+        {
+            if (_closed) return;
+            if (!_sending) start = _sending = true;
+            else
+            {
+                _queue ??= new Queue<Outgoing>();
+                if (_queue.Count >= _limit) overflow = true;
+                else
+                {
+                    _queue.Enqueue(item);
+                    if (!_congested && _queue.Count >= _highWater) congested = _congested = true;
+                }
+            }
+        }
+        if (start) _ = PumpAsync(item); // only the caller that found the socket idle sends; everyone else has queued
+        else if (overflow) CloseNow(WebSocketCloseStatus.PolicyViolation, "Send queue overflow: the client is not reading its messages.");
+        else if (congested) OnCongested();
+    }
+
+    private void BeginClose(Outgoing close, bool dropQueued)
+    {
+        bool start;
+        lock (_gate)
+        {
+            if (_closed) return;
+            _closed = true;
+            if (dropQueued) _queue?.Clear();
+            start = !_sending;
+            if (start) _sending = true;
+            else (_queue ??= new Queue<Outgoing>()).Enqueue(close);
+        }
+        // A send that never completes (a client that stopped reading) must not keep the socket forever.
+        if (dropQueued) _abort.CancelAfter(CloseTimeout);
+        StopStallWatch();
+        if (start) _ = PumpAsync(close);
+    }
+
+    /// <summary>Sends <paramref name="item"/> and then whatever queued behind it, until the queue is empty.</summary>
+    private async Task PumpAsync(Outgoing item)
     {
         try
         {
-            await foreach (var item in _queue.Reader.ReadAllAsync(_abort.Token).ConfigureAwait(false))
+            for (var sent = 0; ; sent++)
             {
-                if (_closing is not null) break; // CloseNow: drop the backlog
                 if (item.Frame is null)
                 {
                     await SendCloseAsync(item).ConfigureAwait(false);
-                    return;
+                    break;
                 }
+                if (sent == InlineSends) await Task.Yield(); // a long backlog is drained off the caller's thread
                 await _socket.SendAsync(item.Frame, WebSocketMessageType.Text, endOfMessage: true, _abort.Token).ConfigureAwait(false);
+                Volatile.Write(ref _lastProgress, _time.GetTimestamp());
+                bool relieved = false, idle = false, finished = false;
+                lock (_gate)
+                {
+                    if (_queue is { Count: > 0 } queue) item = queue.Dequeue();
+                    else
+                    {
+                        idle = true;
+                        _sending = false;
+                        finished = _closed; // Complete() came while this send was in flight
+                    }
+                    if (_congested && (_queue?.Count ?? 0) <= _lowWater)
+                    {
+                        _congested = false;
+                        relieved = true;
+                    }
+                }
+                if (relieved) OnRelieved();
+                if (finished) break;
+                if (idle) return;
             }
-            if (_closing is { } closing) await SendCloseAsync(closing).ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or ObjectDisposedException)
+        catch (Exception)
         {
+            // Any failure to write ends this socket (the reader sees the abort); it must never stop the pump silently.
             _abort.Cancel();
         }
+        Finish();
     }
 
-    /// <summary>Called by the reader when the socket is finished, so the writer stops too.</summary>
-    public void Complete()
+    private void Finish()
     {
-        Interlocked.Exchange(ref _closed, 1);
-        _queue.Writer.TryComplete();
+        lock (_gate)
+        {
+            _closed = true;
+            _sending = true; // nobody sends again
+            _queue?.Clear();
+        }
+        StopStallWatch();
+        _done.TrySetResult();
+    }
+
+    private void OnCongested()
+    {
+        Volatile.Write(ref _lastProgress, _time.GetTimestamp());
+        var check = StallTimeout / 4;
+        _stallTimer ??= _time.CreateTimer(static state => ((SocketConnection)state!).CheckStall(), this, check, check);
+        CongestionChanged?.Invoke(true);
+    }
+
+    private void OnRelieved()
+    {
+        StopStallWatch();
+        CongestionChanged?.Invoke(false);
+    }
+
+    private void CheckStall()
+    {
+        if (!Volatile.Read(ref _congested) || _time.GetElapsedTime(Volatile.Read(ref _lastProgress)) < StallTimeout) return;
+        CloseNow(WebSocketCloseStatus.PolicyViolation, "The client stopped reading its messages.");
+    }
+
+    private void StopStallWatch()
+    {
+        var timer = Interlocked.Exchange(ref _stallTimer, null);
+        timer?.Dispose();
     }
 
     private async Task SendCloseAsync(Outgoing close)

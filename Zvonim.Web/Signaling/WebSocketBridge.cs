@@ -14,7 +14,7 @@ namespace Zvonim.Web.Signaling;
 /// Turns an HTTP upgrade into a <see cref="PeerActor"/> with its <see cref="SocketConnection"/>, then reads the socket:
 /// frames are size-checked, decoded by the dialect and told to the actor. Runs for the life of the socket.
 /// </summary>
-public sealed class WebSocketBridge(ActorRuntime runtime, IOptions<ZvonimOptions> options, ILogger<WebSocketBridge> log)
+public sealed class WebSocketBridge(ActorRuntime runtime, IOptions<ZvonimOptions> options, TimeProvider time, ILogger<WebSocketBridge> log)
 {
     private const int InitialBufferBytes = 4096;
     private long _connections;
@@ -30,11 +30,11 @@ public sealed class WebSocketBridge(ActorRuntime runtime, IOptions<ZvonimOptions
             KeepAliveInterval = settings.KeepAliveInterval,
             KeepAliveTimeout = settings.KeepAliveTimeout,
         });
-        var connection = new SocketConnection(socket, dialect, settings.SendQueueLimit);
-        var writer = connection.RunWriterAsync();
+        var connection = new SocketConnection(socket, dialect, settings.SendQueueLimit, time, settings.EffectiveStallTimeout);
         // Only our own counter goes into the name: ids come from the client and may hold anything.
         var name = "peer-" + Interlocked.Increment(ref _connections).ToString(System.Globalization.CultureInfo.InvariantCulture);
         var peer = runtime.System.ActorOf(PeerActor.Props(attach, runtime.Calls, connection, settings.PendingLimit), name);
+        connection.CongestionChanged = congested => peer.Tell(new SocketCongestion(congested));
         var why = "closed";
         try
         {
@@ -51,7 +51,7 @@ public sealed class WebSocketBridge(ActorRuntime runtime, IOptions<ZvonimOptions
         {
             peer.Tell(new SocketClosed(why));
             connection.Complete();
-            await writer;
+            await connection.Completion;
             log.LogDebug("Socket of peer {peer_id} in call {call_id} ended: {Why}", attach.PeerId, attach.CallId, why);
         }
         return null;
@@ -66,6 +66,9 @@ public sealed class WebSocketBridge(ActorRuntime runtime, IOptions<ZvonimOptions
         {
             while (true)
             {
+                // Paused while someone this client sends to cannot keep up: TCP then slows the client, nothing is lost.
+                var readable = connection.WhenReadable;
+                if (!readable.IsCompleted) await readable.WaitAsync(stop.Token);
                 // Wait for the next message without holding a buffer: an idle socket costs no receive memory.
                 var peek = await socket.ReceiveAsync(Memory<byte>.Empty, stop.Token);
                 if (peek.MessageType == WebSocketMessageType.Close) return "closed by the client";
