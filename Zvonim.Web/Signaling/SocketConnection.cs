@@ -114,6 +114,7 @@ public sealed class SocketConnection : IPeerConnection
         PauseReading(false);
         StopStallWatch();
         if (idle) _done.TrySetResult();
+        else _abort.CancelAfter(CloseTimeout); // a send stuck on a client that is gone must not hold the socket forever
     }
 
     private void Enqueue(Outgoing item)
@@ -229,6 +230,13 @@ public sealed class SocketConnection : IPeerConnection
 
     private void CheckStall()
     {
+        bool closed;
+        lock (_gate) closed = _closed;
+        if (closed)
+        {
+            StopStallWatch(); // the watch may have been started just as the socket closed
+            return;
+        }
         if (!Volatile.Read(ref _congested) || _time.GetElapsedTime(Volatile.Read(ref _lastProgress)) < StallTimeout) return;
         CloseNow(WebSocketCloseStatus.PolicyViolation, "The client stopped reading its messages.");
     }
