@@ -1,7 +1,8 @@
-using Microsoft.Extensions.Logging;
-using Zvonim.Actors.Kernel;
+using Akka.Actor;
+using Akka.Event;
 using Zvonim.Actors.Peers;
 using Zvonim.Actors.Rooms;
+using Zvonim.Actors.Time;
 
 namespace Zvonim.Actors.Calls;
 
@@ -16,6 +17,7 @@ public sealed class CallActor : ReceiveActor
     private readonly Dictionary<string, IActorRef> _sockets = new(StringComparer.Ordinal);
     private readonly Dictionary<string, ICancelable> _deadlines = new(StringComparer.Ordinal);
     private readonly TimeProvider _time;
+    private readonly ILoggingAdapter _log = Context.GetLogger();
     private bool _retireScheduled;
 
     /// <summary>A participant's socket deadline (first connect or reconnect grace), valid only for its epoch.</summary>
@@ -25,11 +27,11 @@ public sealed class CallActor : ReceiveActor
 
     private sealed record Retire;
 
-    public static Props Props(string callId, RoomPolicy policy) => Kernel.Props.Create(() => new CallActor(callId, policy));
+    public static Props Props(string callId, RoomPolicy policy) => ActorFactory.Props(() => new CallActor(callId, policy));
 
     public CallActor(string callId, RoomPolicy policy)
     {
-        _time = Context.System.TimeProvider;
+        _time = Context.System.Clock();
         _room = new RoomState(callId, policy, _time.GetUtcNow());
 
         Receive<CreateCall>(OnCreate);
@@ -43,7 +45,7 @@ public sealed class CallActor : ReceiveActor
         Receive<LifetimeOver>(_ => EndCall("its lifetime is over"));
         Receive<Retire>(_ =>
         {
-            Log.LogInformation("Call {call_id} retired", CallId);
+            _log.Info("Call {call_id} retired", CallId);
             Context.Parent.Tell(new Passivate(CallId), Self);
         });
 
@@ -68,7 +70,7 @@ public sealed class CallActor : ReceiveActor
             _room.Join(peerId, creator.DisplayName, _time.GetUtcNow());
             ArmDeadline(peerId, _room.Policy.FirstConnectTimeout);
         }
-        Log.LogInformation("Call {call_id} created by {peer_id}", CallId, peerId ?? "nobody");
+        _log.Info("Call {call_id} created by {peer_id}", CallId, peerId ?? "nobody");
         Sender.Tell(new CallCreated(CallId, peerId, _room.Snapshot()), Self);
     }
 
@@ -80,7 +82,7 @@ public sealed class CallActor : ReceiveActor
             Sender.Tell(Refuse(refusal), Self);
             return;
         }
-        Log.LogInformation("Peer {peer_id} joined call {call_id}", peerId, CallId);
+        _log.Info("Peer {peer_id} joined call {call_id}", peerId, CallId);
         ArmDeadline(peerId, _room.Policy.FirstConnectTimeout);
         Sender.Tell(new CallJoined(CallId, peerId, _room.Snapshot()), Self);
         Broadcast(new MemberJoined(peerId, join.DisplayName), except: null);
@@ -111,7 +113,7 @@ public sealed class CallActor : ReceiveActor
                 Sender.Tell(Refuse(joinRefusal), Self);
                 return;
             }
-            Log.LogInformation("Peer {peer_id} joined call {call_id}", newId, CallId);
+            _log.Info("Peer {peer_id} joined call {call_id}", newId, CallId);
             Broadcast(new MemberJoined(newId, attach.DisplayName), except: null);
             participant = _room.Find(newId);
         }
@@ -129,7 +131,7 @@ public sealed class CallActor : ReceiveActor
             // A reload or a network change: the newest socket wins, so nobody is locked out by their own ghost.
             Context.Unwatch(previous);
             previous.Tell(new Superseded(), Self);
-            Log.LogInformation("Peer {peer_id} of call {call_id} reconnected; older socket closed", peerId, CallId);
+            _log.Info("Peer {peer_id} of call {call_id} reconnected; older socket closed", peerId, CallId);
         }
         _sockets[peerId] = socket;
         Context.Watch(socket);
@@ -138,7 +140,7 @@ public sealed class CallActor : ReceiveActor
             .Select(p => new PeerLink(p.PeerId, p.DisplayName, _sockets.GetValueOrDefault(p.PeerId)))
             .ToArray();
         socket.Tell(new PeerAdmitted(CallId, peerId, _room.Snapshot(), others), Self);
-        Log.LogInformation("Peer {peer_id} connected to call {call_id}", peerId, CallId);
+        _log.Info("Peer {peer_id} connected to call {call_id}", peerId, CallId);
         Broadcast(new PeerConnected(peerId, participant.DisplayName, socket), except: peerId);
         BroadcastState(except: peerId);
         UpdateIdleTimer();
@@ -151,7 +153,7 @@ public sealed class CallActor : ReceiveActor
         _sockets.Remove(peerId);
         _room.Disconnect(peerId);
         if (_room.IsEnded) return;
-        Log.LogInformation("Peer {peer_id} of call {call_id} dropped; holding its place for {Grace}", peerId, CallId, _room.Policy.ReconnectGrace);
+        _log.Info("Peer {peer_id} of call {call_id} dropped; holding its place for {Grace}", peerId, CallId, _room.Policy.ReconnectGrace);
         ArmDeadline(peerId, _room.Policy.ReconnectGrace);
         Broadcast(new PeerDisconnected(peerId), except: null);
         BroadcastState();
@@ -175,7 +177,7 @@ public sealed class CallActor : ReceiveActor
     {
         _room.Leave(peerId, out var endedCall);
         CancelDeadline(peerId);
-        Log.LogInformation("Peer {peer_id} left call {call_id} ({Why})", peerId, CallId, why);
+        _log.Info("Peer {peer_id} left call {call_id} ({Why})", peerId, CallId, why);
         if (_sockets.Remove(peerId, out var socket))
         {
             Context.Unwatch(socket);
@@ -196,7 +198,7 @@ public sealed class CallActor : ReceiveActor
             _retireScheduled = true;
             Context.System.Scheduler.ScheduleTellOnceCancelable(_room.Policy.EndedRetention, Self, new Retire(), Self);
         }
-        Log.LogInformation("Call {call_id} ended: {Why}", CallId, why);
+        _log.Info("Call {call_id} ended: {Why}", CallId, why);
         var ended = new CallEnded(_room.Snapshot());
         foreach (var socket in _sockets.Values)
         {

@@ -1,5 +1,5 @@
-using Microsoft.Extensions.Logging;
-using Zvonim.Actors.Kernel;
+using Akka.Actor;
+using Akka.Event;
 using Zvonim.Actors.Rooms;
 
 namespace Zvonim.Actors.Calls;
@@ -23,9 +23,10 @@ public sealed class CallManager : ReceiveActor
 
     /// <param name="callProps">Builds a call's actor; tests put a probe-backed actor here.</param>
     public static Props Props(Func<string, RoomPolicy, Props>? callProps = null) =>
-        Kernel.Props.Create(() => new CallManager(callProps ?? CallActor.Props));
+        ActorFactory.Props(() => new CallManager(callProps ?? CallActor.Props));
 
     private readonly Dictionary<string, (IActorRef Call, string Kind)> _calls = new(StringComparer.Ordinal);
+    private readonly ILoggingAdapter _log = Context.GetLogger();
 
     public CallManager(Func<string, RoomPolicy, Props> callProps)
     {
@@ -35,12 +36,12 @@ public sealed class CallManager : ReceiveActor
             var call = Context.ActorOf(callProps(callId, create.Policy), callId);
             _calls[callId] = (call, create.Policy.Kind);
             Context.Watch(call);
-            call.Forward(create, Context);
+            call.Forward(create);
         });
         Receive<ICallCommand>(command =>
         {
             if (_calls.TryGetValue(command.CallId, out var entry) && (command.Kind is null || command.Kind == entry.Kind))
-                entry.Call.Forward(command, Context);
+                entry.Call.Forward(command);
             else
                 Sender.Tell(CallRefused.NotFound(command.CallId), Self);
         });
@@ -53,11 +54,13 @@ public sealed class CallManager : ReceiveActor
         {
             var callId = terminated.ActorRef.Path.Name;
             if (_calls.TryGetValue(callId, out var entry) && Equals(entry.Call, terminated.ActorRef)) _calls.Remove(callId);
-            Log.LogDebug("Call {call_id} is gone", callId);
+            _log.Debug("Call {call_id} is gone", callId);
         });
     }
 
     /// <summary>A call that throws keeps its state and skips the message: ending people's call for a bug in one
     /// message would be worse, and <see cref="RoomState"/> checks before it changes anything.</summary>
-    public override SupervisorStrategy SupervisorStrategy { get; } = new OneForOneStrategy(_ => Directive.Resume);
+    protected override SupervisorStrategy SupervisorStrategy() => ResumeOnFailure;
+
+    private static readonly SupervisorStrategy ResumeOnFailure = new OneForOneStrategy(_ => Directive.Resume);
 }

@@ -1,4 +1,4 @@
-using Zvonim.Actors.Kernel;
+using Akka.Actor;
 using Zvonim.Actors.Rooms;
 
 namespace Zvonim.Actors.Calls;

@@ -1,6 +1,6 @@
-using Microsoft.Extensions.Logging;
+using Akka.Actor;
+using Akka.Event;
 using Zvonim.Actors.Calls;
-using Zvonim.Actors.Kernel;
 using Zvonim.Actors.Rooms;
 
 namespace Zvonim.Actors.Peers;
@@ -19,6 +19,7 @@ public sealed class PeerActor : ReceiveActor
     private readonly IActorRef _calls;
     private readonly IPeerConnection _connection;
     private readonly int _pendingLimit;
+    private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly Dictionary<string, IActorRef?> _others = new(StringComparer.Ordinal);
     private readonly Dictionary<string, Queue<SignalEvent>> _pending = new(StringComparer.Ordinal);
     private readonly List<object> _early = []; // client messages received before admission
@@ -28,7 +29,7 @@ public sealed class PeerActor : ReceiveActor
     private HashSet<string>? _slowPeers; // others whose sockets cannot; while any is, this client is not read
 
     public static Props Props(AttachPeer attach, IActorRef calls, IPeerConnection connection, int pendingLimit) =>
-        Kernel.Props.Create(() => new PeerActor(attach, calls, connection, pendingLimit));
+        ActorFactory.PropsOnce(() => new PeerActor(attach, calls, connection, pendingLimit));
 
     public PeerActor(AttachPeer attach, IActorRef calls, IPeerConnection connection, int pendingLimit)
     {
@@ -67,7 +68,7 @@ public sealed class PeerActor : ReceiveActor
         });
         Receive<CallRefused>(refused =>
         {
-            Log.LogInformation("Socket of peer {peer_id} refused by call {call_id}: {Reason}", PeerId, _attach.CallId, refused.Reason);
+            _log.Info("Socket of peer {peer_id} refused by call {call_id}: {Reason}", PeerId, _attach.CallId, refused.Reason);
             _connection.Send(new ErrorEvent(ErrorCodes.For(refused.Reason), refused.Message));
             _connection.Close(CloseReason.Refused, refused.Message, refused.Reason);
             Context.Stop(Self);

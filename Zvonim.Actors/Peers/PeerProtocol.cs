@@ -1,5 +1,6 @@
 using Zvonim.Actors.Calls;
-using Zvonim.Actors.Kernel;
+using Akka.Actor;
+using Akka.Event;
 using Zvonim.Actors.Rooms;
 
 namespace Zvonim.Actors.Peers;
@@ -11,49 +12,55 @@ public enum SignalKind
     IceCandidate,
 }
 
+/// <summary>
+/// Everything addressed to a <see cref="PeerActor"/>. A PeerActor stops as soon as its socket closes, so frames and
+/// news still on their way to it then are the normal end of a call, not a fault: they are not logged as dead letters.
+/// </summary>
+public interface IPeerMessage : IDeadLetterSuppression;
+
 // From the socket's edge to its PeerActor.
 
 /// <summary>A signalling frame from the client, already checked by the dialect. <paramref name="To"/> is null for
 /// "every other participant". <paramref name="Frame"/> is relayed as it is; the server never reads the SDP.</summary>
-public sealed record ClientSignal(SignalKind Kind, string? To, byte[] Frame);
+public sealed record ClientSignal(SignalKind Kind, string? To, byte[] Frame) : IPeerMessage;
 
 /// <summary>The client announced itself (<c>join</c>); it is answered with the current state.</summary>
-public sealed record ClientHello;
+public sealed record ClientHello : IPeerMessage;
 
-public sealed record ClientLeave;
+public sealed record ClientLeave : IPeerMessage;
 
 /// <summary>The socket is gone (closed by the client, dropped, or failed).</summary>
-public sealed record SocketClosed(string Reason);
+public sealed record SocketClosed(string Reason) : IPeerMessage;
 
 /// <summary>The socket's send queue passed its high-water mark (true) or drained again (false).</summary>
-public sealed record SocketCongestion(bool Congested);
+public sealed record SocketCongestion(bool Congested) : IPeerMessage;
 
 // Between the call and its peers.
 
 
-public sealed record MemberJoined(string PeerId, string? DisplayName);
+public sealed record MemberJoined(string PeerId, string? DisplayName) : IPeerMessage;
 
-public sealed record PeerConnected(string PeerId, string? DisplayName, IActorRef Peer);
+public sealed record PeerConnected(string PeerId, string? DisplayName, IActorRef Peer) : IPeerMessage;
 
-public sealed record PeerDisconnected(string PeerId);
+public sealed record PeerDisconnected(string PeerId) : IPeerMessage;
 
-public sealed record MemberLeft(string PeerId);
+public sealed record MemberLeft(string PeerId) : IPeerMessage;
 
 /// <summary>Flow control between peers: <paramref name="PeerId"/>'s socket cannot take more for now (or can again).
 /// Whoever sends to it pauses reading its own client meanwhile, so an overloaded receiver slows its senders down
 /// instead of losing their frames.</summary>
-public sealed record PeerCongestion(string PeerId, bool Congested);
+public sealed record PeerCongestion(string PeerId, bool Congested) : IPeerMessage;
 
-public sealed record CallStateChanged(CallSnapshot Snapshot);
+public sealed record CallStateChanged(CallSnapshot Snapshot) : IPeerMessage;
 
 /// <summary>The call is over: the socket says so and closes.</summary>
-public sealed record CallEnded(CallSnapshot Snapshot);
+public sealed record CallEnded(CallSnapshot Snapshot) : IPeerMessage;
 
 /// <summary>The same peer id connected again on a newer socket; this one closes.</summary>
-public sealed record Superseded;
+public sealed record Superseded : IPeerMessage;
 
 /// <summary>This participant left (or was dropped for good); its socket closes.</summary>
-public sealed record RemovedFromCall(CallSnapshot Snapshot);
+public sealed record RemovedFromCall(CallSnapshot Snapshot) : IPeerMessage;
 
 // From a PeerActor to its socket's edge, which renders them in the dialect's words.
 
@@ -74,7 +81,7 @@ public sealed record PeerLeftEvent(string PeerId) : PeerEvent;
 
 /// <summary>A participant's frame on its way: sent from the sender's PeerActor to each receiver's, which hands the
 /// same object to its socket (one object per relayed message).</summary>
-public sealed record SignalEvent(string FromPeerId, SignalKind Kind, byte[] Frame) : PeerEvent;
+public sealed record SignalEvent(string FromPeerId, SignalKind Kind, byte[] Frame) : PeerEvent, IPeerMessage;
 
 public sealed record ErrorEvent(string Code, string Message) : PeerEvent;
 

@@ -1,5 +1,5 @@
+using Akka.Actor;
 using Zvonim.Actors.Calls;
-using Zvonim.Actors.Kernel;
 using Zvonim.Actors.Peers;
 using Zvonim.Web.Settings;
 using Zvonim.Web.Signaling;
@@ -16,17 +16,24 @@ public static class PeerFootprint
 {
     public static async Task<double> BytesPerPeerAsync(int calls)
     {
-        await using var system = ActorSystem.Create("footprint");
-        var manager = system.ActorOf(CallManager.Props(), CallManager.Name);
-        var timeout = TimeSpan.FromSeconds(30);
-        // Warm: one call first, so that static caches and code are not charged to the peers.
-        var keep = new List<object> { await ConnectAsync(system, manager, timeout).ConfigureAwait(false) };
-        var before = Settle();
-        for (var i = 0; i < calls; i++) keep.Add(await ConnectAsync(system, manager, timeout).ConfigureAwait(false));
-        await Task.Delay(200).ConfigureAwait(false);
-        var after = Settle();
-        GC.KeepAlive(keep);
-        return (after - before) / (2.0 * calls);
+        var system = BenchActors.Create("footprint");
+        try
+        {
+            var manager = system.ActorOf(CallManager.Props(), CallManager.Name);
+            var timeout = TimeSpan.FromSeconds(30);
+            // Warm: one call first, so that static caches and code are not charged to the peers.
+            var keep = new List<object> { await ConnectAsync(system, manager, timeout).ConfigureAwait(false) };
+            var before = Settle();
+            for (var i = 0; i < calls; i++) keep.Add(await ConnectAsync(system, manager, timeout).ConfigureAwait(false));
+            await Task.Delay(200).ConfigureAwait(false);
+            var after = Settle();
+            GC.KeepAlive(keep);
+            return (after - before) / (2.0 * calls);
+        }
+        finally
+        {
+            await system.Terminate().ConfigureAwait(false);
+        }
     }
 
     private static long Settle()

@@ -1,5 +1,5 @@
+using Akka.Actor;
 using Zvonim.Actors.Calls;
-using Zvonim.Actors.Kernel;
 using Zvonim.Actors.Peers;
 using Zvonim.Actors.Rooms;
 using Zvonim.Bench.Bare;
@@ -47,7 +47,7 @@ public sealed class ActorRelayPath : IRelayPath
 
     public static async Task<ActorRelayPath> StartAsync(bool realWriter)
     {
-        var system = ActorSystem.Create("bench");
+        var system = BenchActors.Create("bench");
         var calls = system.ActorOf(CallManager.Props(), CallManager.Name);
         var timeout = TimeSpan.FromSeconds(10);
         var created = (CallCreated)await calls.Ask<ICallReply>(new CreateCall(new CallOptions().ToPolicy(), new JoinAs(null)), timeout).ConfigureAwait(false);
@@ -89,7 +89,7 @@ public sealed class ActorRelayPath : IRelayPath
         for (var i = 0; i < count; i++)
         {
             var inbound = Apiv2Dialect.Instance.Decode(frame.Span, _senderPeerId);
-            _sender.Tell(inbound.Message!);
+            _sender.Tell(inbound.Message!, ActorRefs.NoSender);
         }
         return _whenWritten(target);
     }

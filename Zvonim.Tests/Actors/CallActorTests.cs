@@ -1,7 +1,8 @@
 using System.Text;
 using Xunit.Abstractions;
 using Zvonim.Actors.Calls;
-using Zvonim.Actors.Kernel;
+using Akka.Actor;
+using Akka.TestKit;
 using Zvonim.Actors.Peers;
 using Zvonim.Actors.Rooms;
 
@@ -267,14 +268,14 @@ public sealed class CallActorTests(ITestOutputHelper output) : CallSimulationBas
     }
 
     private void AwaitStatus(string callId, CallStatus expected) =>
-        AwaitAssert(() => Assert.Equal(expected, Status(callId).Status)).GetAwaiter().GetResult();
+        AwaitAssert(() => Assert.Equal(expected, Status(callId).Status), TimeSpan.FromSeconds(3));
 
     private void AwaitCount(string callId, int expected) =>
-        AwaitAssert(() => Assert.Equal(expected, Status(callId).Count)).GetAwaiter().GetResult();
+        AwaitAssert(() => Assert.Equal(expected, Status(callId).Count), TimeSpan.FromSeconds(3));
 
     private void AwaitGone(string callId) => AwaitAssert(() =>
     {
         Client.Send(Calls, new GetCall(callId));
         Assert.Equal(Refusal.NotFound, Client.ExpectMsg<CallRefused>().Reason);
-    }).GetAwaiter().GetResult();
+    }, TimeSpan.FromSeconds(3));
 }

@@ -1,6 +1,7 @@
 using Xunit.Abstractions;
 using Zvonim.Actors.Calls;
-using Zvonim.Actors.Kernel;
+using Akka.Actor;
+using Akka.TestKit;
 using Zvonim.Actors.Peers;
 using Zvonim.Actors.Rooms;
 using Zvonim.Tests.TestKit;
@@ -8,7 +9,7 @@ using Zvonim.Tests.TestKit;
 namespace Zvonim.Tests.Actors;
 
 /// <summary>A node's actors with no web in front: calls driven by probes, sockets replaced by probe connections.</summary>
-public abstract class CallSimulationBase : ActorTestKit
+public abstract class CallSimulationBase : VirtualTimeTestKit
 {
     protected static readonly RoomPolicy TwoParty = new()
     {
@@ -23,6 +24,8 @@ public abstract class CallSimulationBase : ActorTestKit
         Calls = Sys.ActorOf(CallManager.Props(), CallManager.Name);
         Client = CreateTestProbe("client");
     }
+
+    private int _sockets;
 
     protected IActorRef Calls { get; }
 
@@ -50,7 +53,7 @@ public abstract class CallSimulationBase : ActorTestKit
     /// <summary>Opens a "socket" for the peer and waits until the call admitted it (its first state push).</summary>
     protected Socket Connect(string callId, string peerId, bool expectAdmission = true)
     {
-        var probe = CreateTestProbe($"socket-{peerId[..4]}");
+        var probe = CreateTestProbe($"socket-{peerId[..4]}-{++_sockets}"); // a reconnect is a new probe
         var peer = Sys.ActorOf(PeerActor.Props(new AttachPeer(callId, peerId), Calls, new ProbeConnection(probe), pendingLimit: 16));
         var socket = new Socket(peer, probe);
         if (expectAdmission)
@@ -63,27 +66,20 @@ public abstract class CallSimulationBase : ActorTestKit
 
     protected sealed record Socket(IActorRef Peer, TestProbe Events)
     {
-        public void Say(object clientMessage) => Peer.Tell(clientMessage);
+        public void Say(object clientMessage) => Peer.Tell(clientMessage, ActorRefs.NoSender);
 
-        public void Drop() => Peer.Tell(new SocketClosed("dropped"));
+        public void Drop() => Peer.Tell(new SocketClosed("dropped"), ActorRefs.NoSender);
 
-        public T Expect<T>(Func<T, bool>? predicate = null) where T : class => Events.FishForMessage(predicate);
+        public T Expect<T>(Func<T, bool>? predicate = null) where T : class =>
+            Events.FishForMessage<T>(m => predicate is null || predicate(m), TimeSpan.FromSeconds(3));
     }
 
     /// <summary>The socket may hear state and roster news, but no signalling frame.</summary>
     protected static void AssertNoSignal(Socket socket)
     {
-        while (true)
+        while (socket.Events.ReceiveOne(TimeSpan.FromMilliseconds(200)) is { } heard)
         {
-            try
-            {
-                var echoed = socket.Events.FishForMessage<SignalEvent>(timeout: TimeSpan.FromMilliseconds(200));
-                Assert.Fail($"Unexpected frame: {System.Text.Encoding.UTF8.GetString(echoed.Frame)}");
-            }
-            catch (Xunit.Sdk.XunitException ex) when (ex.Message.StartsWith("Timed out", StringComparison.Ordinal))
-            {
-                return;
-            }
+            if (heard is SignalEvent echoed) Assert.Fail($"Unexpected frame: {System.Text.Encoding.UTF8.GetString(echoed.Frame)}");
         }
     }
 

@@ -1,4 +1,5 @@
 using System.Text;
+using Akka.TestKit;
 using Xunit.Abstractions;
 using Zvonim.Actors.Calls;
 using Zvonim.Actors.Peers;
@@ -108,7 +109,7 @@ public sealed class GroupRoomSimulationTests(ITestOutputHelper output) : CallSim
 
     private string? LastFrom { get; set; }
 
-    private TestKit.TestProbe Attach(string callId, string? claimedId)
+    private TestProbe Attach(string callId, string? claimedId)
     {
         var probe = CreateTestProbe();
         Sys.ActorOf(PeerActor.Props(new AttachPeer(callId, claimedId, JoinIfAbsent: true), Calls, new ProbeConnection(probe), 16));

@@ -1,6 +1,7 @@
 using Zvonim.Actors.Peers;
 using Zvonim.Actors.Rooms;
-using Zvonim.Tests.TestKit;
+using Akka.Actor;
+using Akka.TestKit;
 
 namespace Zvonim.Tests.Actors;
 
@@ -11,15 +12,15 @@ public sealed class ProbeConnection(TestProbe probe) : IPeerConnection
 
     public sealed record ReadingPaused(bool Paused);
 
-    public void PauseReading(bool paused) => probe.Tell(new ReadingPaused(paused), null);
+    public void PauseReading(bool paused) => probe.Ref.Tell(new ReadingPaused(paused), ActorRefs.NoSender);
 
-    public void Send(PeerEvent peerEvent) => probe.Tell(peerEvent, null);
+    public void Send(PeerEvent peerEvent) => probe.Ref.Tell(peerEvent, ActorRefs.NoSender);
 
     private int _closed;
 
     /// <summary>Like a real socket, only the first close counts.</summary>
     public void Close(CloseReason reason, string message, Refusal? refusal = null)
     {
-        if (Interlocked.Exchange(ref _closed, 1) == 0) probe.Tell(new Closed(reason, message, refusal), null);
+        if (Interlocked.Exchange(ref _closed, 1) == 0) probe.Ref.Tell(new Closed(reason, message, refusal), ActorRefs.NoSender);
     }
 }

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Time.Testing;
 using System.Diagnostics;
 using System.Net.WebSockets;
 using System.Text;
@@ -85,7 +86,7 @@ public sealed class LimitsTests
     [Fact]
     public async Task A_slow_reader_slows_its_sender_down_and_loses_nothing()
     {
-        var time = new ManualTimeProvider(); // the stall timer never fires: B is slow, not stalled
+        var time = Clocks.Fake(); // the stall timer never fires: B is slow, not stalled
         await using var server = Server(time, ("Zvonim:Signaling:SendQueueLimit", "256"));
         using var http = server.Client();
         var call = await CreateAsync(http);
@@ -133,7 +134,7 @@ public sealed class LimitsTests
     [Fact]
     public async Task A_client_that_stops_reading_is_dropped_after_the_stall_timeout_and_the_sender_goes_on()
     {
-        var time = new ManualTimeProvider();
+        var time = Clocks.Fake();
         await using var server = Server(time, ("Zvonim:Signaling:SendQueueLimit", "256"), ("Zvonim:Signaling:PendingLimit", "8"),
             ("Zvonim:Signaling:StallTimeout", "00:00:10"));
         using var http = server.Client();

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Time.Testing;
 using System.Net;
 using System.Net.WebSockets;
 using Zvonim.Tests.TestKit;
@@ -12,7 +13,7 @@ public sealed class ReconnectTests
 {
     private static readonly TimeSpan Grace = TimeSpan.FromSeconds(30);
 
-    private readonly ManualTimeProvider _time = new();
+    private readonly FakeTimeProvider _time = new();
 
     /// <summary>A server on this test's virtual time, with the 30 s grace.</summary>
     private ZvonimServer Server(string whenPeerLeaves = "End") => HttpKit.Server(_time,

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Time.Testing;
 using System.Net;
 using Zvonim.Tests.TestKit;
 using static Zvonim.Tests.Api.ApiKit;
@@ -8,7 +9,7 @@ namespace Zvonim.Tests.Api;
 /// <summary>Idle TTL, ended retention and first-connect timeout, in virtual time.</summary>
 public sealed class TimeoutTests
 {
-    private readonly ManualTimeProvider _time = new();
+    private readonly FakeTimeProvider _time = new();
 
     [Fact]
     public async Task A_call_nobody_connects_to_ends_after_IdleTtl_and_is_gone_after_EndedRetention()

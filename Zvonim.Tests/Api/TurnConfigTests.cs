@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Time.Testing;
 using System.Net;
 using System.Security.Cryptography;
 using System.Text;
@@ -82,7 +83,7 @@ public sealed class TurnConfigTests
     public async Task With_a_secret_TURN_credentials_follow_the_coturn_REST_scheme()
     {
         const string secret = "coturn-static-auth-secret-Ω";
-        var time = new ManualTimeProvider(new DateTimeOffset(2026, 3, 4, 5, 6, 7, TimeSpan.Zero));
+        var time = Clocks.Fake(new DateTimeOffset(2026, 3, 4, 5, 6, 7, TimeSpan.Zero));
         await using var server = Server(time,
             ("Zvonim:Turn:StunUrls:0", "stun:stun.example.org:3478"),
             ("Zvonim:Turn:TurnUrls:0", "turn:turn.example.org:3478"),
@@ -125,7 +126,7 @@ public sealed class TurnConfigTests
     [Fact]
     public async Task With_a_secret_two_requests_get_different_usernames_and_the_static_credentials_are_not_used()
     {
-        var time = new ManualTimeProvider();
+        var time = Clocks.Fake();
         await using var server = Server(time,
             ("Zvonim:Turn:TurnUrls:0", "turn:turn.example.org:3478"),
             ("Zvonim:Turn:Secret", "another-secret"),

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Time.Testing;
 using System.Net;
 using System.Text.Json.Nodes;
 using Zvonim.Tests.TestKit;
@@ -18,7 +19,7 @@ public sealed class GroupRoomContractTests(SharedServer shared) : IClassFixture<
     private ZvonimServer Server => shared.Server;
 
     /// <summary>This test's virtual clock, for a server of its own.</summary>
-    private readonly ManualTimeProvider _time = new();
+    private readonly FakeTimeProvider _time = new();
 
     // ---- REST: join, info, leave -------------------------------------------------------------------------------------
 

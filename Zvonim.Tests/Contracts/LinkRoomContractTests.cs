@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Time.Testing;
 using System.Net;
 using System.Net.WebSockets;
 using System.Text;
@@ -24,7 +25,7 @@ public sealed class LinkRoomContractTests(SharedServer shared) : IClassFixture<S
     private ZvonimServer Server => shared.Server;
 
     /// <summary>This test's virtual clock, for a server of its own.</summary>
-    private readonly ManualTimeProvider _time = new();
+    private readonly FakeTimeProvider _time = new();
 
     // ---- REST: creating a room and reading its status ---------------------------------------------------------
 

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Time.Testing;
 using System.Globalization;
 using System.Net;
 using System.Text;
@@ -36,7 +37,7 @@ public static class HttpKit
 
     public static ZvonimServer Server(params (string Key, string Value)[] settings) => Server(null, settings);
 
-    public static ZvonimServer Server(ManualTimeProvider? time, params (string Key, string Value)[] settings) =>
+    public static ZvonimServer Server(FakeTimeProvider? time, params (string Key, string Value)[] settings) =>
         new(settings.ToDictionary(s => s.Key, s => (string?)s.Value), time);
 
     /// <summary>An <see cref="HttpClient"/> on the server that gives up after <see cref="Patience"/>.</summary>

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Time.Testing;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
@@ -20,7 +21,7 @@ public sealed class ZvonimServer : WebApplicationFactory<Program>
         ["Urls"] = "http://127.0.0.1:0",
     };
 
-    public ZvonimServer(IDictionary<string, string?>? settings = null, ManualTimeProvider? time = null)
+    public ZvonimServer(IDictionary<string, string?>? settings = null, FakeTimeProvider? time = null)
     {
         Time = time;
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>()) _settings[key] = value;
@@ -31,7 +32,7 @@ public sealed class ZvonimServer : WebApplicationFactory<Program>
     }
 
     /// <summary>The clock the server runs on, when the test drives it.</summary>
-    public ManualTimeProvider? Time { get; }
+    public FakeTimeProvider? Time { get; }
 
     /// <summary>e.g. http://127.0.0.1:41234/</summary>
     public Uri BaseAddress { get; }

@@ -1,6 +1,7 @@
+using Akka.Actor;
+using Akka.Hosting;
 using Microsoft.Extensions.Options;
 using Zvonim.Actors.Calls;
-using Zvonim.Actors.Kernel;
 using Zvonim.Actors.Rooms;
 using Zvonim.Web.Errors;
 using Zvonim.Web.Settings;
@@ -8,14 +9,14 @@ using Zvonim.Web.Settings;
 namespace Zvonim.Web.Hosting;
 
 /// <summary>How HTTP endpoints of every dialect talk to the calls: one Ask, and one mapping of refusals to statuses.</summary>
-public sealed class CallGateway(ActorRuntime runtime, IOptions<ZvonimOptions> options)
+public sealed class CallGateway(IRequiredActor<CallManager> calls, IOptions<ZvonimOptions> options)
 {
     /// <summary>Asks the call manager; a call that does not answer in time becomes a 503, not a hung request.</summary>
     public async Task<(ICallReply? Reply, IResult? Error)> AskAsync(object command, CancellationToken cancellationToken)
     {
         try
         {
-            var reply = await runtime.Calls.Ask<ICallReply>(command, options.Value.Signaling.RequestTimeout, cancellationToken);
+            var reply = await calls.ActorRef.Ask<ICallReply>(command, options.Value.Signaling.RequestTimeout, cancellationToken);
             return reply is CallRefused refused ? (null, Refused(refused)) : (reply, null);
         }
         catch (AskTimeoutException)

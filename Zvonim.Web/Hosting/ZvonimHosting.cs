@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Serilog;
 using Zvonim.Web.Settings;
@@ -12,11 +13,9 @@ public static class ZvonimHosting
 {
     public static WebApplicationBuilder AddZvonim(this WebApplicationBuilder builder)
     {
-        var logger = new LoggerConfiguration()
-            .ReadFrom.Configuration(builder.Configuration)
-            .CreateLogger();
-        builder.Logging.ClearProviders();
-        builder.Logging.AddSerilog(logger, dispose: true);
+        // Serilog.AspNetCore: the host's logger, also assigned to Serilog's static Log.Logger, which is where
+        // Akka.Logger.Serilog writes Akka's own log.
+        builder.Services.AddSerilog((_, logger) => logger.ReadFrom.Configuration(builder.Configuration));
 
         builder.Services.AddOptions<ZvonimOptions>()
             .Bind(builder.Configuration.GetSection(ZvonimOptions.Section))
@@ -30,9 +29,8 @@ public static class ZvonimHosting
             json.SerializerOptions.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower));
         });
 
-        builder.Services.AddSingleton(TimeProvider.System);
-        builder.Services.AddSingleton<ActorRuntime>();
-        builder.Services.AddHostedService(sp => sp.GetRequiredService<ActorRuntime>());
+        builder.Services.TryAddSingleton(TimeProvider.System);
+        builder.Services.AddZvonimActors(builder.Configuration);
         builder.Services.AddSingleton<CallGateway>();
         builder.Services.AddSingleton<WebSocketBridge>();
         builder.Services.AddSingleton<TurnCredentials>();

@@ -1,8 +1,9 @@
 using System.Buffers;
 using System.Net.WebSockets;
+using Akka.Actor;
+using Akka.Hosting;
 using Microsoft.Extensions.Options;
 using Zvonim.Actors.Calls;
-using Zvonim.Actors.Kernel;
 using Zvonim.Actors.Peers;
 using Zvonim.Web.Errors;
 using Zvonim.Web.Hosting;
@@ -14,7 +15,7 @@ namespace Zvonim.Web.Signaling;
 /// Turns an HTTP upgrade into a <see cref="PeerActor"/> with its <see cref="SocketConnection"/>, then reads the socket:
 /// frames are size-checked, decoded by the dialect and told to the actor. Runs for the life of the socket.
 /// </summary>
-public sealed class WebSocketBridge(ActorRuntime runtime, IOptions<ZvonimOptions> options, TimeProvider time, ILogger<WebSocketBridge> log)
+public sealed class WebSocketBridge(ActorSystem system, IRequiredActor<CallManager> calls, IOptions<ZvonimOptions> options, TimeProvider time, ILogger<WebSocketBridge> log)
 {
     private const int InitialBufferBytes = 4096;
     private long _connections;
@@ -33,8 +34,8 @@ public sealed class WebSocketBridge(ActorRuntime runtime, IOptions<ZvonimOptions
         var connection = new SocketConnection(socket, dialect, settings.SendQueueLimit, time, settings.EffectiveStallTimeout);
         // Only our own counter goes into the name: ids come from the client and may hold anything.
         var name = "peer-" + Interlocked.Increment(ref _connections).ToString(System.Globalization.CultureInfo.InvariantCulture);
-        var peer = runtime.System.ActorOf(PeerActor.Props(attach, runtime.Calls, connection, settings.PendingLimit), name);
-        connection.CongestionChanged = congested => peer.Tell(new SocketCongestion(congested));
+        var peer = system.ActorOf(PeerActor.Props(attach, calls.ActorRef, connection, settings.PendingLimit), name);
+        connection.CongestionChanged = congested => peer.Tell(new SocketCongestion(congested), ActorRefs.NoSender);
         var why = "closed";
         try
         {
@@ -49,7 +50,7 @@ public sealed class WebSocketBridge(ActorRuntime runtime, IOptions<ZvonimOptions
         }
         finally
         {
-            peer.Tell(new SocketClosed(why));
+            peer.Tell(new SocketClosed(why), ActorRefs.NoSender);
             connection.Complete();
             await connection.Completion;
             log.LogDebug("Socket of peer {peer_id} in call {call_id} ended: {Why}", attach.PeerId, attach.CallId, why);
@@ -106,7 +107,7 @@ public sealed class WebSocketBridge(ActorRuntime runtime, IOptions<ZvonimOptions
         }
         var inbound = dialect.Decode(frame, peerId);
         if (inbound.Error is { } error) connection.Send(error);
-        else if (inbound.Message is { } message) peer.Tell(message);
+        else if (inbound.Message is { } message) peer.Tell(message, ActorRefs.NoSender);
     }
 
     private readonly record struct Received(int Count, WebSocketMessageType Type, bool TooBig = false);

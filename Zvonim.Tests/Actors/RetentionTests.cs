@@ -1,0 +1,66 @@
+using System.Runtime.CompilerServices;
+using Akka.Actor;
+using Akka.TestKit;
+using Xunit.Abstractions;
+using Zvonim.Actors.Calls;
+using Zvonim.Actors.Peers;
+using Zvonim.Actors.Rooms;
+
+namespace Zvonim.Tests.Actors;
+
+/// <summary>
+/// An ended call is kept for <see cref="RoomPolicy.EndedRetention"/> to answer status, and it has seen its peers'
+/// PeerActors as senders and in its maps. Those must not keep a closed socket alive: in the setup benchmarks that
+/// was about 41 KB per ended call (the whole Kestrel connection).
+/// </summary>
+public sealed class RetentionTests(ITestOutputHelper output) : CallSimulationBase(output)
+{
+    /// <summary>Stands for a socket and its connection: something heavy that only the PeerActor holds.</summary>
+    private sealed class HeavyConnection(IPeerConnection inner) : IPeerConnection
+    {
+        public readonly byte[] Bytes = new byte[256 * 1024];
+
+        public void Send(PeerEvent peerEvent) => inner.Send(peerEvent);
+
+        public void Close(CloseReason reason, string message, Refusal? refusal = null) => inner.Close(reason, message, refusal);
+
+        public void PauseReading(bool paused) => inner.PauseReading(paused);
+    }
+
+    [Fact]
+    public async Task An_ended_call_kept_for_status_does_not_keep_its_closed_sockets_alive()
+    {
+        var call = Create();
+        var (peer, events, connection) = ConnectHeavy(call.CallId, call.PeerId!);
+        events.ExpectMsg<WelcomeEvent>(TimeSpan.FromSeconds(3));
+        var watcher = CreateTestProbe();
+        watcher.Watch(peer);
+
+        peer.Tell(new ClientLeave(), ActorRefs.NoSender); // the call's last sender is this PeerActor
+        watcher.ExpectTerminated(peer, TimeSpan.FromSeconds(3));
+        Assert.Equal(CallStatus.Ended, Status(call.CallId).Status); // still answering, inside its retention
+
+        await AwaitCollected(connection);
+        GC.KeepAlive(peer); // a ref to the stopped actor is still held, as the call holds one
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private (IActorRef Peer, TestProbe Events, WeakReference Connection) ConnectHeavy(string callId, string peerId)
+    {
+        var events = CreateTestProbe();
+        var connection = new HeavyConnection(new ProbeConnection(events));
+        var peer = Sys.ActorOf(PeerActor.Props(new AttachPeer(callId, peerId), Calls, connection, pendingLimit: 16));
+        return (peer, events, new WeakReference(connection));
+    }
+
+    private static async Task AwaitCollected(WeakReference weak)
+    {
+        for (var i = 0; i < 50 && weak.IsAlive; i++)
+        {
+            GC.Collect();
+            GC.WaitForPendingFinalizers();
+            await Task.Delay(20);
+        }
+        Assert.False(weak.IsAlive, "the closed socket's connection is still reachable");
+    }
+}
