@@ -1,4 +1,5 @@
 using Akka.Actor;
+using Akka.Event;
 using Zvonim.Actors.Rooms;
 
 namespace Zvonim.Actors.Calls;
@@ -15,8 +16,10 @@ public interface ICallCommand
     string? Kind => null;
 }
 
-/// <summary>Every answer a call (or the manager on its behalf) gives to a command.</summary>
-public interface ICallReply;
+/// <summary>Every answer a call (or the manager on its behalf) gives to a command. An answer that finds its asker gone
+/// (a PeerActor whose socket closed with its <c>leave</c>, an HTTP request that already timed out) is normal, not a
+/// fault: it is not logged as a dead letter.</summary>
+public interface ICallReply : IDeadLetterSuppression;
 
 /// <summary>Creates a call under <paramref name="Policy"/>; with a <paramref name="Creator"/>, that person joins it at once.</summary>
 public sealed record CreateCall(RoomPolicy Policy, JoinAs? Creator = null);

@@ -4,7 +4,9 @@ using System.Net.Sockets;
 using System.Text;
 using Xunit.Abstractions;
 using static Zvonim.Tests.Api.ApiKit;
+using Zvonim.Tests.Web;
 using static Zvonim.Tests.Web.HttpKit;
+using static Zvonim.Tests.Web.ServerProcess;
 
 namespace Zvonim.Tests.Api;
 
@@ -13,93 +15,6 @@ namespace Zvonim.Tests.Api;
 public sealed class SettingsValidationTests(ITestOutputHelper output)
 {
     private static readonly TimeSpan ExitTimeout = TimeSpan.FromSeconds(30);
-
-    private sealed class ServerProcess : IAsyncDisposable
-    {
-        private readonly Process _process;
-        private readonly StringBuilder _stdout = new();
-        private readonly StringBuilder _stderr = new();
-
-        public ServerProcess(IDictionary<string, string> environment, params string[] args)
-        {
-            var dll = typeof(Program).Assembly.Location;
-            var start = new ProcessStartInfo("dotnet")
-            {
-                WorkingDirectory = Path.GetDirectoryName(dll)!,
-                RedirectStandardOutput = true,
-                RedirectStandardError = true,
-                UseShellExecute = false,
-            };
-            start.ArgumentList.Add(dll);
-            foreach (var arg in args) start.ArgumentList.Add(arg);
-            foreach (var key in start.Environment.Keys.Where(k => k.StartsWith("Zvonim__", StringComparison.OrdinalIgnoreCase)).ToList())
-                start.Environment.Remove(key);
-            start.Environment["DOTNET_ENVIRONMENT"] = "Production";
-            start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
-            foreach (var (key, value) in environment) start.Environment[key] = value;
-            _process = new Process { StartInfo = start };
-            _process.OutputDataReceived += (_, e) => { lock (_stdout) if (e.Data is not null) _stdout.AppendLine(e.Data); };
-            _process.ErrorDataReceived += (_, e) => { lock (_stderr) if (e.Data is not null) _stderr.AppendLine(e.Data); };
-            _process.Start();
-            _process.BeginOutputReadLine();
-            _process.BeginErrorReadLine();
-        }
-
-        public string Stdout
-        {
-            get
-            {
-                lock (_stdout) return _stdout.ToString();
-            }
-        }
-
-        public string Stderr
-        {
-            get
-            {
-                lock (_stderr) return _stderr.ToString();
-            }
-        }
-
-        public bool HasExited => _process.HasExited;
-
-        /// <summary>The exit code, or null if the process is still running after <paramref name="timeout"/>.</summary>
-        public async Task<int?> WaitForExitAsync(TimeSpan timeout)
-        {
-            using var cts = new CancellationTokenSource(timeout);
-            try
-            {
-                await _process.WaitForExitAsync(cts.Token);
-                return _process.ExitCode;
-            }
-            catch (OperationCanceledException)
-            {
-                return null;
-            }
-        }
-
-        public async ValueTask DisposeAsync()
-        {
-            try
-            {
-                if (!_process.HasExited) _process.Kill(entireProcessTree: true);
-                await WaitForExitAsync(TimeSpan.FromSeconds(10));
-            }
-            catch (InvalidOperationException)
-            {
-            }
-            _process.Dispose();
-        }
-    }
-
-    private static int FreePort()
-    {
-        var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
-        return port;
-    }
 
     public static TheoryData<string, string, string> BadSettings => new()
     {

@@ -1,0 +1,99 @@
+using System.Diagnostics;
+using Xunit.Abstractions;
+using Zvonim.Tests.Web;
+using static Zvonim.Tests.Api.ApiKit;
+
+namespace Zvonim.Tests.Api;
+
+/// <summary>
+/// The real server process as an operator runs it: what its log says about a call, and how it stops. Each line is
+/// printed with its structured properties (call_id, peer_id) written out by the output template, so the test sees
+/// what a log store would index.
+/// </summary>
+public sealed class NodeProcessTests(ITestOutputHelper output)
+{
+    private const string Secret = "turn-secret-that-must-not-leak";
+
+    private static Dictionary<string, string> Settings() => new()
+    {
+        ["Serilog__MinimumLevel__Default"] = "Information",
+        ["Serilog__WriteTo__0__Args__outputTemplate"] = "[{Level:u3}] {Message:lj} | call_id={call_id} peer_id={peer_id}{NewLine}{Exception}",
+        ["Zvonim__Turn__Secret"] = Secret,
+        ["Zvonim__Turn__TurnUrls__0"] = "turn:127.0.0.1:3478",
+    };
+
+    private static async Task<(ServerProcess Server, HttpClient Http, int Port)> StartAsync()
+    {
+        var port = ServerProcess.FreePort();
+        var server = new ServerProcess(Settings(), "--urls", $"http://127.0.0.1:{port}");
+        await server.WaitUntilListeningAsync(port, TimeSpan.FromSeconds(30));
+        return (server, new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromSeconds(10) }, port);
+    }
+
+    private static Uri Socket(int port, string callId, string peerId) => new($"ws://127.0.0.1:{port}/apiv2/ws?call_id={callId}&peer_id={peerId}");
+
+    [Fact]
+    public async Task A_whole_call_logs_its_ids_on_every_line_and_a_normal_hang_up_logs_no_dead_letters()
+    {
+        var (server, http, port) = await StartAsync();
+        await using var _ = server;
+        using var __ = http;
+
+        var call = await CreateAsync(http);
+        var peerB = await JoinAsync(http, call.CallId);
+        (await http.GetAsync("/api/turn-config")).EnsureSuccessStatusCode();
+        await using (var a = await WsClient.ConnectAsync(Socket(port, call.CallId, call.PeerId), "A"))
+        await using (var b = await WsClient.ConnectAsync(Socket(port, call.CallId, peerB), "B"))
+        {
+            await a.ExpectAsync("join");
+            await AssertRelayAsync(a, b);
+            await a.SendTextAsync("""{"type":"leave"}""");
+            await a.AssertClosedAsync(1000);
+            await b.AssertClosedAsync(1000);
+        }
+        await WaitForLogAsync(server, $"Call {call.CallId} ended");
+        await Task.Delay(500); // anything the hang-up sends to the stopped peers is logged by now, if it is logged at all
+        var log = server.Stdout;
+        output.WriteLine(log);
+
+        var callLines = log.Split('\n').Where(l => l.Contains(call.CallId, StringComparison.Ordinal)).ToList();
+        Assert.True(callLines.Count >= 5, "created, joined, two connects, leave, end");
+        Assert.All(callLines, line => Assert.Contains($"call_id={call.CallId}", line));
+        var peerLines = callLines.Where(l => l.Contains("Peer ", StringComparison.Ordinal)).ToList();
+        Assert.Contains(peerLines, l => l.Contains($"peer_id={peerB}", StringComparison.Ordinal));
+        Assert.Contains(peerLines, l => l.Contains($"peer_id={call.PeerId}", StringComparison.Ordinal));
+        Assert.DoesNotContain("dead letter", log, StringComparison.OrdinalIgnoreCase);
+        Assert.DoesNotContain(Secret, log + server.Stderr);
+    }
+
+    [Fact]
+    public async Task Asked_to_stop_the_node_closes_every_socket_as_going_away_at_once_and_exits_cleanly()
+    {
+        var (server, http, port) = await StartAsync();
+        await using var _ = server;
+        using var __ = http;
+        var call = await CreateAsync(http);
+        await using var a = await WsClient.ConnectAsync(Socket(port, call.CallId, call.PeerId), "A");
+        await a.ExpectStateAsync("waiting");
+
+        var clock = Stopwatch.StartNew();
+        server.Terminate();
+        await a.AssertClosedAsync(1001);
+        var exit = await server.WaitForExitAsync(TimeSpan.FromSeconds(20));
+        output.WriteLine($"closed and exited in {clock.Elapsed}\n{server.Stdout}\n{server.Stderr}");
+        Assert.Equal(0, exit);
+        // Kestrel would wait up to its 30 s shutdown timeout for an open socket; closing them first makes it prompt.
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(10), $"stopping took {clock.Elapsed}");
+        Assert.DoesNotContain("dead letter", server.Stdout, StringComparison.OrdinalIgnoreCase);
+    }
+
+    private static async Task WaitForLogAsync(ServerProcess server, string text)
+    {
+        var clock = Stopwatch.StartNew();
+        while (!server.Stdout.Contains(text, StringComparison.Ordinal))
+        {
+            if (clock.Elapsed > TimeSpan.FromSeconds(10)) throw new Xunit.Sdk.XunitException($"no log line with '{text}': {server.Stdout}");
+            await Task.Delay(50);
+        }
+    }
+}
