@@ -22,7 +22,7 @@ public sealed class PeerActor : ReceiveActor
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly Dictionary<string, IActorRef?> _others = new(StringComparer.Ordinal);
     private readonly Dictionary<string, Queue<SignalEvent>> _pending = new(StringComparer.Ordinal);
-    private readonly List<object> _early = []; // client messages received before admission
+    private List<object>? _early; // client messages received before admission
     private IActorRef _call = ActorRefs.Nobody;
     private string _peerId;
     private bool _congested;            // this socket cannot take more for now
@@ -38,7 +38,7 @@ public sealed class PeerActor : ReceiveActor
         _connection = connection;
         _pendingLimit = pendingLimit;
         _peerId = attach.PeerId ?? "(joining)";
-        Attaching();
+        Handlers();
     }
 
     private string PeerId => _peerId;
@@ -49,48 +49,43 @@ public sealed class PeerActor : ReceiveActor
     /// already closed for a reason keeps that reason: only the first close counts.</summary>
     protected override void PostStop() => _connection.Close(CloseReason.ServerStopping, "The server is shutting down.");
 
-    private void Attaching()
+    private bool Admitted => !_call.IsNobody();
+
+    /// <summary>
+    /// One set of handlers for the socket's whole life. Before the call admits the socket, what the client says is
+    /// kept for after admission and a refusal closes the socket; after it, the call's news and the client's frames
+    /// flow. (One behaviour rather than Become: Akka keeps an actor's first handler set for its whole life, and a node
+    /// holds one PeerActor per socket.)
+    /// </summary>
+    private void Handlers()
     {
-        Receive<PeerAdmitted>(admitted =>
-        {
-            _call = Sender;
-            _peerId = admitted.PeerId;
-            foreach (var other in admitted.Others) _others[other.PeerId] = other.Peer;
-            _connection.Send(new WelcomeEvent(admitted.PeerId, admitted.Snapshot));
-            _connection.Send(new StateEvent(admitted.Snapshot));
-            foreach (var other in admitted.Others.Where(o => o.Peer is not null))
-                _connection.Send(new PeerConnectedEvent(other.PeerId, other.DisplayName, WasThereFirst: true));
-            Become(Attached);
-            if (_congested) TellOthers(new PeerCongestion(PeerId, true));
-            // Handled right here rather than re-sent to Self: later frames already in the mailbox must not overtake them.
-            foreach (var early in _early) OnClientMessage(early);
-            _early.Clear();
-        });
+        Receive<PeerAdmitted>(OnAdmitted);
         Receive<CallRefused>(refused =>
         {
+            if (Admitted)
+            {
+                _connection.Send(new ErrorEvent(ErrorCodes.For(refused.Reason), refused.Message));
+                return;
+            }
             _log.Info("Socket of peer {peer_id} refused by call {call_id}: {Reason}", PeerId, _attach.CallId, refused.Reason);
             _connection.Send(new ErrorEvent(ErrorCodes.For(refused.Reason), refused.Message));
             _connection.Close(CloseReason.Refused, refused.Message, refused.Reason);
             Context.Stop(Self);
         });
         Receive<SocketClosed>(_ => Context.Stop(Self));
-        Receive<SocketCongestion>(congestion => _congested = congestion.Congested);
+        Receive<SocketCongestion>(congestion =>
+        {
+            _congested = congestion.Congested;
+            if (Admitted) TellOthers(new PeerCongestion(PeerId, congestion.Congested));
+        });
         // The client may speak before the call has answered; keep its words for after admission.
-        Receive<ClientSignal>(Early);
-        Receive<ClientHello>(Early);
-        Receive<ClientLeave>(Early);
-    }
-
-    private void Attached()
-    {
         Receive<ClientSignal>(OnClientMessage);
         Receive<ClientHello>(OnClientMessage);
         Receive<ClientLeave>(OnClientMessage);
+
         Receive<SignalEvent>(_connection.Send);
         Receive<CallInfo>(info => _connection.Send(new StateEvent(info.Snapshot)));
         Receive<CallLeft>(_ => { }); // RemovedFromCall closes the socket
-        Receive<CallRefused>(refused => _connection.Send(new ErrorEvent(ErrorCodes.For(refused.Reason), refused.Message)));
-
         Receive<MemberJoined>(joined =>
         {
             if (joined.PeerId == PeerId) return;
@@ -121,11 +116,6 @@ public sealed class PeerActor : ReceiveActor
             SetSlow(left.PeerId, false);
             _connection.Send(new PeerLeftEvent(left.PeerId));
         });
-        Receive<SocketCongestion>(congestion =>
-        {
-            _congested = congestion.Congested;
-            TellOthers(new PeerCongestion(PeerId, congestion.Congested));
-        });
         Receive<PeerCongestion>(congestion =>
         {
             if (_others.ContainsKey(congestion.PeerId)) SetSlow(congestion.PeerId, congestion.Congested);
@@ -148,7 +138,22 @@ public sealed class PeerActor : ReceiveActor
             _connection.Close(CloseReason.Superseded, "Replaced by a newer connection with the same peer_id.");
             Context.Stop(Self);
         });
-        Receive<SocketClosed>(_ => Context.Stop(Self));
+    }
+
+    private void OnAdmitted(PeerAdmitted admitted)
+    {
+        _call = Sender;
+        _peerId = admitted.PeerId;
+        foreach (var other in admitted.Others) _others[other.PeerId] = other.Peer;
+        _connection.Send(new WelcomeEvent(admitted.PeerId, admitted.Snapshot));
+        _connection.Send(new StateEvent(admitted.Snapshot));
+        foreach (var other in admitted.Others.Where(o => o.Peer is not null))
+            _connection.Send(new PeerConnectedEvent(other.PeerId, other.DisplayName, WasThereFirst: true));
+        if (_congested) TellOthers(new PeerCongestion(PeerId, true));
+        // Handled right here rather than re-sent to Self: later frames already in the mailbox must not overtake them.
+        if (_early is null) return;
+        foreach (var early in _early) OnClientMessage(early);
+        _early = null;
     }
 
     private void TellOthers(object message)
@@ -165,13 +170,14 @@ public sealed class PeerActor : ReceiveActor
         if (paused != wasPaused) _connection.PauseReading(paused);
     }
 
-    private void Early(object message)
-    {
-        if (_early.Count < _pendingLimit) _early.Add(message);
-    }
-
     private void OnClientMessage(object message)
     {
+        if (!Admitted)
+        {
+            _early ??= [];
+            if (_early.Count < _pendingLimit) _early.Add(message);
+            return;
+        }
         switch (message)
         {
             case ClientSignal signal:
