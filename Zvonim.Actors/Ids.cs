@@ -9,4 +9,7 @@ public static class Ids
     public const int Length = 21;
 
     public static string New() => RandomNumberGenerator.GetString(Alphabet, Length);
+
+    /// <summary>An id as it may appear in a message: ids come from clients and may be of any length; ours are 21.</summary>
+    public static string Shorten(string id) => id.Length <= 32 ? id : string.Concat(id.AsSpan(0, 32), "…");
 }

@@ -22,16 +22,22 @@ public sealed class CallManager : ReceiveActor
     public const string Name = "calls";
 
     /// <param name="callProps">Builds a call's actor; tests put a probe-backed actor here.</param>
-    public static Props Props(Func<string, RoomPolicy, Props>? callProps = null) =>
-        ActorFactory.Props(() => new CallManager(callProps ?? CallActor.Props));
+    /// <param name="maxCalls">Calls (of every kind) the node carries at most; creating more is refused.</param>
+    public static Props Props(Func<string, RoomPolicy, Props>? callProps = null, int maxCalls = int.MaxValue) =>
+        ActorFactory.Props(() => new CallManager(callProps ?? CallActor.Props, maxCalls));
 
     private readonly Dictionary<string, (IActorRef Call, string Kind)> _calls = new(StringComparer.Ordinal);
     private readonly ILoggingAdapter _log = Context.GetLogger();
 
-    public CallManager(Func<string, RoomPolicy, Props> callProps)
+    public CallManager(Func<string, RoomPolicy, Props> callProps, int maxCalls)
     {
         Receive<CreateCall>(create =>
         {
+            if (_calls.Count >= maxCalls)
+            {
+                Sender.Tell(CallRefused.AtCapacity(maxCalls), Self);
+                return;
+            }
             var callId = Ids.New();
             var call = Context.ActorOf(callProps(callId, create.Policy), callId);
             _calls[callId] = (call, create.Policy.Kind);

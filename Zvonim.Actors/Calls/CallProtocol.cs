@@ -49,7 +49,10 @@ public sealed record CallInfo(CallSnapshot Snapshot) : ICallReply;
 
 public sealed record CallRefused(string CallId, Refusal Reason, string Message) : ICallReply
 {
-    public static CallRefused NotFound(string callId) => new(callId, Refusal.NotFound, $"'{callId}' does not exist or has expired.");
+    public static CallRefused NotFound(string callId) => new(callId, Refusal.NotFound, $"'{Ids.Shorten(callId)}' does not exist or has expired.");
+
+    public static CallRefused AtCapacity(int calls) =>
+        new("", Refusal.AtCapacity, $"The server is carrying its limit of {calls} calls and rooms; try again in a while.");
 }
 
 /// <summary>The other participants as a newly admitted socket should see them; <see cref="PeerLink.Peer"/> is set for

@@ -264,12 +264,15 @@ public static class ErrorCodes
     public const string BadTarget = "invalid_target";
     public const string BadSender = "invalid_sender";
     public const string QueueFull = "queue_full";
+    public const string ServerBusy = "server_busy";
+    public const string TooManyInvalid = "too_many_invalid_messages";
 
     public static string For(Refusal refusal) => refusal switch
     {
         Refusal.Full => Full,
         Refusal.Ended => Ended,
         Refusal.NotAParticipant => NotAParticipant,
+        Refusal.AtCapacity => ServerBusy,
         _ => NotFound,
     };
 }

@@ -6,6 +6,8 @@ public enum Refusal
     Full,
     Ended,
     NotAParticipant,
+    /// <summary>The node carries as many calls as it may; nothing is created until some end.</summary>
+    AtCapacity,
 }
 
 public sealed record ParticipantView(string PeerId, string? DisplayName, DateTimeOffset JoinedAt, DateTimeOffset? ConnectedAt, bool WsConnected);

@@ -57,22 +57,29 @@ public sealed class WsClient : IAsyncDisposable
 
     public bool IsClosed => _closed.Task.IsCompleted;
 
-    public static async Task<WsClient> ConnectAsync(Uri uri, string name = "client")
+    /// <param name="from">The loopback address to connect from (127.0.0.2, ...), as a separate client would.</param>
+    public static async Task<WsClient> ConnectAsync(Uri uri, string name = "client", IPAddress? from = null)
     {
         var client = new WsClient(name);
         using var cts = new CancellationTokenSource(DefaultTimeout);
-        await client._socket.ConnectAsync(uri, cts.Token);
+        if (from is null) await client._socket.ConnectAsync(uri, cts.Token);
+        else
+        {
+            using var invoker = new HttpMessageInvoker(SourceAddress.Handler(from));
+            await client._socket.ConnectAsync(uri, invoker, cts.Token);
+        }
         client._reader = client.ReadAsync();
         return client;
     }
 
     /// <summary>A WebSocket handshake the server answers with a plain HTTP status instead of 101; returns that status.</summary>
-    public static async Task<HttpStatusCode> HandshakeRefusedAsync(Uri uri)
+    public static async Task<HttpStatusCode> HandshakeRefusedAsync(Uri uri, IPAddress? from = null)
     {
         using var socket = new ClientWebSocket();
         socket.Options.CollectHttpResponseDetails = true;
         using var cts = new CancellationTokenSource(DefaultTimeout);
-        await Assert.ThrowsAsync<WebSocketException>(() => socket.ConnectAsync(uri, cts.Token));
+        using var invoker = new HttpMessageInvoker(SourceAddress.Handler(from ?? IPAddress.Loopback));
+        await Assert.ThrowsAsync<WebSocketException>(() => socket.ConnectAsync(uri, invoker, cts.Token));
         return socket.HttpStatusCode;
     }
 

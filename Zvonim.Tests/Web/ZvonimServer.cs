@@ -18,6 +18,14 @@ public sealed class ZvonimServer : WebApplicationFactory<Program>
     private readonly Dictionary<string, string?> _settings = new()
     {
         ["Serilog:MinimumLevel:Default"] = "Warning",
+        // Functional tests act as many clients from one address; the limits themselves are tested with their
+        // defaults (Limits.Defaults) in the abuse tests.
+        ["Zvonim:Limits:CreatesPerMinute"] = "1000000",
+        ["Zvonim:Limits:JoinsPerMinute"] = "1000000",
+        ["Zvonim:Limits:SocketsPerMinute"] = "1000000",
+        ["Zvonim:Limits:MissesPerMinute"] = "1000000",
+        ["Zvonim:Limits:MaxSocketsPerAddress"] = "1000000",
+        ["Zvonim:Limits:MaxInvalidMessagesPerMinute"] = "100000",
         ["Urls"] = "http://127.0.0.1:0",
     };
 

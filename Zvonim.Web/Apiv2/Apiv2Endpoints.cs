@@ -3,6 +3,7 @@ using Zvonim.Actors.Calls;
 using Zvonim.Actors.Rooms;
 using Zvonim.Web.Errors;
 using Zvonim.Web.Hosting;
+using Zvonim.Web.Limits;
 using Zvonim.Web.Settings;
 using Zvonim.Web.Signaling;
 
@@ -30,11 +31,11 @@ public static class Apiv2Endpoints
     public static IEndpointRouteBuilder MapApiv2(this IEndpointRouteBuilder app)
     {
         var api = app.MapGroup("/apiv2");
-        api.MapPost("/calls", CreateAsync);
-        api.MapGet("/calls/{callId}", GetAsync);
-        api.MapPost("/calls/{callId}/join", JoinAsync);
-        api.MapPost("/calls/{callId}/leave", LeaveAsync);
-        api.MapGet("/ws", WebSocketAsync);
+        api.MapPost("/calls", CreateAsync).Limited(LimitKind.Create);
+        api.MapGet("/calls/{callId}", GetAsync).CountsMisses();
+        api.MapPost("/calls/{callId}/join", JoinAsync).Limited(LimitKind.Join).CountsMisses();
+        api.MapPost("/calls/{callId}/leave", LeaveAsync).CountsMisses();
+        api.MapGet("/ws", WebSocketAsync).Limited(LimitKind.Socket);
         return app;
     }
 

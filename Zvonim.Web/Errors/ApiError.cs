@@ -19,6 +19,9 @@ public static class ApiErrorHandling
         app.UseExceptionHandler(new ExceptionHandlerOptions
         {
             StatusCodeSelector = ex => ex is BadHttpRequestException bad ? bad.StatusCode : StatusCodes.Status500InternalServerError,
+            // A client's malformed request is the client's mistake, not the server's: the request log has its one
+            // line (at information), with no stack trace for anyone to flood the log with.
+            SuppressDiagnosticsCallback = context => context.Exception is BadHttpRequestException,
             ExceptionHandler = async context =>
             {
                 var error = context.Features.Get<IExceptionHandlerFeature>()?.Error;

@@ -3,6 +3,7 @@ using Zvonim.Actors.Calls;
 using Zvonim.Actors.Rooms;
 using Zvonim.Web.Errors;
 using Zvonim.Web.Hosting;
+using Zvonim.Web.Limits;
 using Zvonim.Web.Settings;
 
 namespace Zvonim.Web.GroupRooms;
@@ -27,14 +28,14 @@ public static class GroupRoomEndpoints
     public static IEndpointRouteBuilder MapGroupRooms(this IEndpointRouteBuilder app)
     {
         var api = app.MapGroup("/api/room");
-        api.MapPost("/join", JoinAsync);
-        api.MapGet("/{roomId}/info", InfoAsync);
-        api.MapPost("/leave", LeaveAsync);
-        app.MapGet("/ws", WebSocketAsync);
+        api.MapPost("/join", JoinAsync).Limited(LimitKind.Join).CountsMisses();
+        api.MapGet("/{roomId}/info", InfoAsync).CountsMisses();
+        api.MapPost("/leave", LeaveAsync).CountsMisses();
+        app.MapGet("/ws", WebSocketAsync).Limited(LimitKind.Socket);
         return app;
     }
 
-    private static async Task<IResult> JoinAsync(HttpRequest request, CallGateway calls, IOptions<ZvonimOptions> options, CancellationToken ct)
+    private static async Task<IResult> JoinAsync(HttpRequest request, CallGateway calls, ClientRateLimits limits, IOptions<ZvonimOptions> options, CancellationToken ct)
     {
         var (body, bodyError) = await JsonBody.ReadAsync<JoinRoomRequest>(request);
         if (bodyError is not null) return bodyError;
@@ -44,7 +45,9 @@ public static class GroupRoomEndpoints
         if (name.Length > MaxUserNameLength)
             return ApiError.Result(400, "invalid_request", $"user_name is limited to {MaxUserNameLength} characters.");
 
-        object command = string.IsNullOrEmpty(body!.RoomId)
+        // Joining without a room creates one: that counts as creating, too.
+        if (string.IsNullOrEmpty(body!.RoomId) && limits.TryTake(request.HttpContext, LimitKind.Create) is { } refused) return refused;
+        object command = string.IsNullOrEmpty(body.RoomId)
             ? new CreateCall(options.Value.GroupRooms.ToPolicy(), new JoinAs(name))
             : new JoinCall(body.RoomId, name, GroupRoomOptions.Kind);
         var (reply, error) = await calls.AskAsync(command, ct);

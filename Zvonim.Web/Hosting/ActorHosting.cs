@@ -3,6 +3,8 @@ using Akka.Hosting;
 using Akka.Logger.Serilog;
 using Zvonim.Actors.Calls;
 using Zvonim.Actors.Time;
+using Microsoft.Extensions.Options;
+using Zvonim.Web.Settings;
 using AkkaLogLevel = Akka.Event.LogLevel;
 
 namespace Zvonim.Web.Hosting;
@@ -29,7 +31,10 @@ public static class ActorHosting
                     loggers.LogLevel = AkkaLevel(configuration);
                 })
                 .WithActors((system, registry) =>
-                    registry.Register<CallManager>(system.ActorOf(CallManager.Props(), CallManager.Name)));
+                {
+                    var maxCalls = sp.GetRequiredService<IOptions<ZvonimOptions>>().Value.Limits.MaxCalls;
+                    registry.Register<CallManager>(system.ActorOf(CallManager.Props(maxCalls: maxCalls), CallManager.Name));
+                });
         });
         services.AddHostedService<CloseSocketsOnStop>();
         return services;

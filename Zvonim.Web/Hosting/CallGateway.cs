@@ -30,6 +30,7 @@ public sealed class CallGateway(IRequiredActor<CallManager> calls, IOptions<Zvon
         Refusal.Full => ApiError.Result(409, "call_full", refused.Message),
         Refusal.Ended => ApiError.Result(410, "call_ended", refused.Message),
         Refusal.NotAParticipant => ApiError.Result(404, "unknown_peer", refused.Message),
+        Refusal.AtCapacity => ApiError.Result(503, "server_busy", refused.Message),
         _ => ApiError.Result(404, "not_found", refused.Message),
     };
 }

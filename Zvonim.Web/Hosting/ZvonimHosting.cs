@@ -3,6 +3,7 @@ using System.Text.Json.Serialization;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Serilog;
+using Zvonim.Web.Limits;
 using Zvonim.Web.Settings;
 using Zvonim.Web.Signaling;
 using Zvonim.Web.Turn;
@@ -29,11 +30,23 @@ public static class ZvonimHosting
             json.SerializerOptions.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower));
         });
 
+        if (FileLimit.RaiseToHard() is { } files)
+        {
+            var (connections, upgraded) = FileLimit.Caps(files);
+            builder.WebHost.ConfigureKestrel(kestrel =>
+            {
+                kestrel.Limits.MaxConcurrentConnections = connections;
+                kestrel.Limits.MaxConcurrentUpgradedConnections = upgraded;
+            });
+        }
+
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.AddZvonimActors(builder.Configuration);
         builder.Services.AddSingleton<CallGateway>();
         builder.Services.AddSingleton<WebSocketBridge>();
         builder.Services.AddSingleton<TurnCredentials>();
+        builder.Services.AddSingleton<ClientRateLimits>();
+        builder.Services.AddSingleton<SocketsPerAddress>();
         return builder;
     }
 }

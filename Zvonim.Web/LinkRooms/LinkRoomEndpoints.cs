@@ -3,6 +3,7 @@ using Zvonim.Actors.Calls;
 using Zvonim.Actors.Rooms;
 using Zvonim.Web.Errors;
 using Zvonim.Web.Hosting;
+using Zvonim.Web.Limits;
 using Zvonim.Web.Settings;
 using Zvonim.Web.Signaling;
 
@@ -18,9 +19,9 @@ public static class LinkRoomEndpoints
     public static IEndpointRouteBuilder MapLinkRooms(this IEndpointRouteBuilder app)
     {
         var api = app.MapGroup("/api/rooms");
-        api.MapPost("/", CreateAsync);
-        api.MapGet("/{token}", GetAsync);
-        app.MapGet("/ws/rooms/{token}", WebSocketAsync);
+        api.MapPost("/", CreateAsync).Limited(LimitKind.Create);
+        api.MapGet("/{token}", GetAsync).CountsMisses();
+        app.MapGet("/ws/rooms/{token}", WebSocketAsync).Limited(LimitKind.Socket);
         return app;
     }
 

@@ -17,6 +17,41 @@ public sealed class ZvonimOptions
     public SignalingOptions Signaling { get; set; } = new();
 
     public TurnOptions Turn { get; set; } = new();
+
+    public LimitOptions Limits { get; set; } = new();
+}
+
+/// <summary>
+/// What one client may take of the node, and the node's own ceilings. A client is a remote address. The defaults are
+/// far above what a person does (a 50-person office behind one NAT making calls, reloading and reconnecting) and far
+/// below what a flood needs.
+/// </summary>
+public sealed class LimitOptions
+{
+    /// <summary>Largest JSON request body; a larger one is answered 413.</summary>
+    public int MaxJsonBodyBytes { get; set; } = 16 * 1024;
+
+    /// <summary>Calls and rooms one address may create per minute (a burst of this many, then one per 60/N s).</summary>
+    public int CreatesPerMinute { get; set; } = 60;
+
+    /// <summary>Joins (apiv2 join, group-room join) one address may make per minute.</summary>
+    public int JoinsPerMinute { get; set; } = 120;
+
+    /// <summary>WebSockets one address may open per minute.</summary>
+    public int SocketsPerMinute { get; set; } = 240;
+
+    /// <summary>Lookups of ids that do not exist one address may make per minute; past it, every lookup is 429.</summary>
+    public int MissesPerMinute { get; set; } = 120;
+
+    /// <summary>WebSockets one address may hold open at once.</summary>
+    public int MaxSocketsPerAddress { get; set; } = 200;
+
+    /// <summary>Live calls and rooms on this node (all kinds); past it, creating one answers 503. About 5 KB each.</summary>
+    public int MaxCalls { get; set; } = 100_000;
+
+    /// <summary>Invalid messages a socket may send in a minute (each answered with an error frame); one more closes it
+    /// with 1008.</summary>
+    public int MaxInvalidMessagesPerMinute { get; set; } = 30;
 }
 
 public enum WhenPeerLeaves
@@ -127,6 +162,9 @@ public sealed class SignalingOptions
 
     /// <summary>A socket that does not answer a ping within this long is dead.</summary>
     public TimeSpan KeepAliveTimeout { get; set; } = TimeSpan.FromSeconds(20);
+
+    /// <summary>A WebSocket message that has started must be complete within this long, or the socket is closed (1008).</summary>
+    public TimeSpan MessageTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
     /// <summary>How long an HTTP request waits for its call to answer.</summary>
     public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(5);

@@ -49,6 +49,22 @@ public sealed class ZvonimOptionsValidator : IValidateOptions<ZvonimOptions>
                 failures.Add($"Zvonim:Signaling:StallTimeout must be shorter than KeepAliveTimeout (got {stall} and {signaling.KeepAliveTimeout}).");
         }
 
+        Positive(signaling.MessageTimeout, "Signaling:MessageTimeout");
+
+        var limits = options.Limits;
+        void Range(int value, int min, int max, string key)
+        {
+            if (value < min || value > max) failures.Add($"Zvonim:Limits:{key} must be between {min} and {max} (got {value}).");
+        }
+        Range(limits.MaxJsonBodyBytes, 1024, 1024 * 1024, "MaxJsonBodyBytes");
+        Range(limits.CreatesPerMinute, 1, 1_000_000, "CreatesPerMinute");
+        Range(limits.JoinsPerMinute, 1, 1_000_000, "JoinsPerMinute");
+        Range(limits.SocketsPerMinute, 1, 1_000_000, "SocketsPerMinute");
+        Range(limits.MissesPerMinute, 1, 1_000_000, "MissesPerMinute");
+        Range(limits.MaxSocketsPerAddress, 1, 1_000_000, "MaxSocketsPerAddress");
+        Range(limits.MaxCalls, 1, 10_000_000, "MaxCalls");
+        Range(limits.MaxInvalidMessagesPerMinute, 1, 100_000, "MaxInvalidMessagesPerMinute");
+
         var turn = options.Turn;
         foreach (var url in turn.StunUrls.Where(u => !u.StartsWith("stun:", StringComparison.Ordinal) && !u.StartsWith("stuns:", StringComparison.Ordinal)))
             failures.Add($"Zvonim:Turn:StunUrls: '{url}' must start with stun: or stuns:.");

@@ -88,6 +88,7 @@ public sealed class SocketConnection : IPeerConnection
                 Refusal.NotAParticipant => 4403,
                 Refusal.Full => 4409,
                 Refusal.Ended => 4410,
+                Refusal.AtCapacity => 1013, // try again later
                 _ => 4404,
             }),
             _ => WebSocketCloseStatus.NormalClosure,
@@ -152,8 +153,9 @@ public sealed class SocketConnection : IPeerConnection
             if (start) _sending = true;
             else (_queue ??= new Queue<Outgoing>()).Enqueue(close);
         }
-        // A send that never completes (a client that stopped reading) must not keep the socket forever.
-        if (dropQueued) _abort.CancelAfter(CloseTimeout);
+        // A close must finish within CloseTimeout however it came: a send that never completes (a client that stopped
+        // reading) must not keep the socket, nor the node's shutdown, waiting.
+        _abort.CancelAfter(CloseTimeout);
         StopStallWatch();
         if (start) _ = PumpAsync(close);
     }
