@@ -18,6 +18,7 @@ public sealed class CallActor : UntypedActor
     private readonly Dictionary<string, ICancelable> _deadlines = new(StringComparer.Ordinal);
     private readonly TimeProvider _time;
     private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly PeerCredentials? _credentials; // rooms whose peer ids are public
     private bool _retireScheduled;
 
     /// <summary>A participant's socket deadline (first connect or reconnect grace), valid only for its epoch.</summary>
@@ -33,6 +34,7 @@ public sealed class CallActor : UntypedActor
     {
         _time = Context.System.Clock();
         _room = new RoomState(callId, policy, _time.GetUtcNow());
+        if (policy.PublicPeerIds) _credentials = new PeerCredentials();
 
         if (_room.ExpiresAt is { } expiresAt)
             Context.System.Scheduler.ScheduleTellOnceCancelable(expiresAt - _room.CreatedAt, Self, new LifetimeOver(), Self);
@@ -98,8 +100,9 @@ public sealed class CallActor : UntypedActor
             _room.Join(peerId, creator.DisplayName, _time.GetUtcNow());
             ArmDeadline(peerId, _room.Policy.FirstConnectTimeout);
         }
+        var secret = peerId is null ? null : _credentials?.Issue(peerId, create.Creator?.From);
         _log.Info("Call {call_id} created by {peer_id}", CallId, peerId ?? "nobody");
-        Sender.Tell(new CallCreated(CallId, peerId, _room.Snapshot()), Self);
+        Sender.Tell(new CallCreated(CallId, peerId, _room.Snapshot(), secret), Self);
     }
 
     private void OnJoin(JoinCall join)
@@ -112,7 +115,7 @@ public sealed class CallActor : UntypedActor
         }
         _log.Info("Peer {peer_id} joined call {call_id}", peerId, CallId);
         ArmDeadline(peerId, _room.Policy.FirstConnectTimeout);
-        Sender.Tell(new CallJoined(CallId, peerId, _room.Snapshot()), Self);
+        Sender.Tell(new CallJoined(CallId, peerId, _room.Snapshot(), _credentials?.Issue(peerId, join.From)), Self);
         Broadcast(new MemberJoined(peerId, join.DisplayName), except: null);
         BroadcastState();
     }
@@ -123,6 +126,14 @@ public sealed class CallActor : UntypedActor
         if (participant is null)
         {
             Sender.Tell(Refuse(Refusal.NotAParticipant), Self);
+            return;
+        }
+        // Its own admitted socket may always leave; anyone else must prove who they are where ids are public.
+        var fromItsSocket = _sockets.TryGetValue(leave.PeerId, out var own) && Equals(own, Sender);
+        if (_credentials is not null && !fromItsSocket && !_credentials.Allows(leave.PeerId, leave.As))
+        {
+            _log.Info("Leave of peer {peer_id} in call {call_id} refused: no proof it is theirs", leave.PeerId, CallId);
+            Sender.Tell(Refuse(Refusal.Forbidden), Self);
             return;
         }
         RemoveParticipant(leave.PeerId, "left");
@@ -144,6 +155,12 @@ public sealed class CallActor : UntypedActor
             _log.Info("Peer {peer_id} joined call {call_id}", newId, CallId);
             Broadcast(new MemberJoined(newId, attach.DisplayName), except: null);
             participant = _room.Find(newId);
+        }
+        else if (participant is not null && _credentials is not null && !_credentials.Allows(participant.PeerId, attach.As))
+        {
+            _log.Info("Socket for peer {peer_id} in call {call_id} refused: no proof it is theirs", participant.PeerId, CallId);
+            Sender.Tell(Refuse(Refusal.Forbidden), Self);
+            return;
         }
         if (participant is null || _room.Connect(participant.PeerId, now) is { } refusal)
         {
@@ -204,6 +221,7 @@ public sealed class CallActor : UntypedActor
     private void RemoveParticipant(string peerId, string why)
     {
         _room.Leave(peerId, out var endedCall);
+        _credentials?.Forget(peerId);
         CancelDeadline(peerId);
         _log.Info("Peer {peer_id} left call {call_id} ({Why})", peerId, CallId, why);
         if (_sockets.Remove(peerId, out var socket))
@@ -268,6 +286,7 @@ public sealed class CallActor : UntypedActor
         Refusal.Full => $"Call '{CallId}' is full ({_room.Policy.Capacity} participants).",
         Refusal.Ended => $"Call '{CallId}' has ended.",
         Refusal.NotAParticipant => $"This peer_id is not a participant of call '{CallId}'.",
+        Refusal.Forbidden => "This id belongs to someone else: use the token you got when you joined, or the network you joined from.",
         _ => $"Call '{CallId}' does not exist.",
     });
 }

@@ -24,24 +24,34 @@ public interface ICallReply : IDeadLetterSuppression;
 /// <summary>Creates a call under <paramref name="Policy"/>; with a <paramref name="Creator"/>, that person joins it at once.</summary>
 public sealed record CreateCall(RoomPolicy Policy, JoinAs? Creator = null);
 
-public sealed record JoinAs(string? DisplayName);
+/// <param name="From">The client's address, which a room with public peer ids remembers (see <see cref="Credentials"/>).</param>
+public sealed record JoinAs(string? DisplayName, string? From = null);
+
+/// <summary>
+/// Who may act as a participant in a room whose peer ids are public (<see cref="RoomPolicy.PublicPeerIds"/>, the
+/// group rooms, where every user id is listed): the holder of its <paramref name="Secret"/> (handed out once, with
+/// the join), or, for clients that never heard of it, a request from the address that joined.
+/// </summary>
+public sealed record Credentials(string? Secret, string? From);
 
 public sealed record GetCall(string CallId, string? Kind = null) : ICallCommand, INotInfluenceReceiveTimeout;
 
-public sealed record JoinCall(string CallId, string? DisplayName = null, string? Kind = null) : ICallCommand;
+public sealed record JoinCall(string CallId, string? DisplayName = null, string? Kind = null, string? From = null) : ICallCommand;
 
-public sealed record LeaveCall(string CallId, string PeerId, string? Kind = null) : ICallCommand;
+public sealed record LeaveCall(string CallId, string PeerId, string? Kind = null, Credentials? As = null) : ICallCommand;
 
 /// <summary>
 /// Sent by a <see cref="Peers.PeerActor"/> for its socket. Only a known participant is admitted, unless
 /// <paramref name="JoinIfAbsent"/> (dialects whose only join is the socket): then a missing or unknown peer id joins
 /// under a fresh id, which <see cref="PeerAdmitted.PeerId"/> tells. A client cannot pick its own id.
 /// </summary>
-public sealed record AttachPeer(string CallId, string? PeerId, bool JoinIfAbsent = false, string? DisplayName = null, string? Kind = null) : ICallCommand;
+public sealed record AttachPeer(string CallId, string? PeerId, bool JoinIfAbsent = false, string? DisplayName = null, string? Kind = null,
+    Credentials? As = null) : ICallCommand;
 
-public sealed record CallCreated(string CallId, string? PeerId, CallSnapshot Snapshot) : ICallReply;
+/// <param name="Secret">The creator's secret, in rooms whose peer ids are public.</param>
+public sealed record CallCreated(string CallId, string? PeerId, CallSnapshot Snapshot, string? Secret = null) : ICallReply;
 
-public sealed record CallJoined(string CallId, string PeerId, CallSnapshot Snapshot) : ICallReply;
+public sealed record CallJoined(string CallId, string PeerId, CallSnapshot Snapshot, string? Secret = null) : ICallReply;
 
 public sealed record CallLeft(string CallId, string PeerId, CallSnapshot Snapshot) : ICallReply;
 

@@ -265,6 +265,7 @@ public static class ErrorCodes
     public const string BadSender = "invalid_sender";
     public const string QueueFull = "queue_full";
     public const string ServerBusy = "server_busy";
+    public const string Forbidden = "forbidden";
     public const string TooManyInvalid = "too_many_invalid_messages";
 
     public static string For(Refusal refusal) => refusal switch
@@ -273,6 +274,7 @@ public static class ErrorCodes
         Refusal.Ended => Ended,
         Refusal.NotAParticipant => NotAParticipant,
         Refusal.AtCapacity => ServerBusy,
+        Refusal.Forbidden => Forbidden,
         _ => NotFound,
     };
 }

@@ -44,6 +44,10 @@ public sealed record RoomPolicy
     /// <summary>An ended call still answers status queries this long, then it is gone (404).</summary>
     public TimeSpan EndedRetention { get; init; } = TimeSpan.FromMinutes(5);
 
+    /// <summary>Peer ids are shown to everyone in the room (group rooms list them), so an id alone does not prove who
+    /// is asking: acting as a participant takes its secret, or the address it joined from.</summary>
+    public bool PublicPeerIds { get; init; }
+
     /// <summary>Absolute lifetime from creation (rooms by link), or none.</summary>
     public TimeSpan? Lifetime { get; init; }
 }

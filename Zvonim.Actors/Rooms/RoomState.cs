@@ -8,6 +8,8 @@ public enum Refusal
     NotAParticipant,
     /// <summary>The node carries as many calls as it may; nothing is created until some end.</summary>
     AtCapacity,
+    /// <summary>A public peer id used without its secret from another address.</summary>
+    Forbidden,
 }
 
 public sealed record ParticipantView(string PeerId, string? DisplayName, DateTimeOffset JoinedAt, DateTimeOffset? ConnectedAt, bool WsConnected);

@@ -30,7 +30,9 @@ public sealed class GroupRoomContractTests(SharedServer shared) : IClassFixture<
         using var response = await http.PostAsync("/api/room/join", Json(new JsonObject { ["user_name"] = "Alice" }));
         var body = await OkAsync(response);
 
-        AssertFields(body, "room_id", "user_id", "users_in_room");
+        // Seed 003's fields, and one more a seed-003 client may ignore: the proof that user_id is the caller's.
+        AssertFields(body, "room_id", "user_id", "users_in_room", "token");
+        Assert.True(((string?)body["token"])?.Length >= 40);
         Assert.False(string.IsNullOrEmpty((string?)body["room_id"]));
         Assert.False(string.IsNullOrEmpty((string?)body["user_id"]));
         Assert.Equal(new[] { (string)body["user_id"]! }, Ids(body["users_in_room"]));

@@ -10,13 +10,15 @@ namespace Zvonim.Web.GroupRooms;
 
 public sealed record JoinRoomRequest(string? RoomId, string? UserName);
 
-public sealed record JoinRoomResponse(string RoomId, string UserId, IReadOnlyList<string> UsersInRoom);
+/// <param name="Token">Not in seed 003: the proof that <paramref name="UserId"/> is yours. Pass it as <c>?token=</c> on
+/// the socket and in <c>leave</c>; without it, both work only from the address that joined.</param>
+public sealed record JoinRoomResponse(string RoomId, string UserId, IReadOnlyList<string> UsersInRoom, string? Token);
 
 public sealed record RoomUser(string UserId, string? UserName, bool IsOnline);
 
 public sealed record RoomInfo(string RoomId, IReadOnlyList<RoomUser> Users, DateTimeOffset CreatedAt);
 
-public sealed record LeaveRoomRequest(string? RoomId, string? UserId);
+public sealed record LeaveRoomRequest(string? RoomId, string? UserId, string? Token);
 
 public sealed record LeaveRoomResponse(bool Success);
 
@@ -48,16 +50,16 @@ public static class GroupRoomEndpoints
         // Joining without a room creates one: that counts as creating, too.
         if (string.IsNullOrEmpty(body!.RoomId) && limits.TryTake(request.HttpContext, LimitKind.Create) is { } refused) return refused;
         object command = string.IsNullOrEmpty(body.RoomId)
-            ? new CreateCall(options.Value.GroupRooms.ToPolicy(), new JoinAs(name))
-            : new JoinCall(body.RoomId, name, GroupRoomOptions.Kind);
+            ? new CreateCall(options.Value.GroupRooms.ToPolicy(), new JoinAs(name, From(request.HttpContext)))
+            : new JoinCall(body.RoomId, name, GroupRoomOptions.Kind, From(request.HttpContext));
         var (reply, error) = await calls.AskAsync(command, ct);
         if (error is not null) return error;
-        var (roomId, userId, snapshot) = reply switch
+        var (roomId, userId, snapshot, token) = reply switch
         {
-            CallCreated created => (created.CallId, created.PeerId!, created.Snapshot),
-            _ => (((CallJoined)reply!).CallId, ((CallJoined)reply).PeerId, ((CallJoined)reply).Snapshot),
+            CallCreated created => (created.CallId, created.PeerId!, created.Snapshot, created.Secret),
+            _ => (((CallJoined)reply!).CallId, ((CallJoined)reply).PeerId, ((CallJoined)reply).Snapshot, ((CallJoined)reply).Secret),
         };
-        return Results.Ok(new JoinRoomResponse(roomId, userId, snapshot.Participants.Select(p => p.PeerId).ToArray()));
+        return Results.Ok(new JoinRoomResponse(roomId, userId, snapshot.Participants.Select(p => p.PeerId).ToArray(), token));
     }
 
     private static async Task<IResult> InfoAsync(string roomId, CallGateway calls, CancellationToken ct)
@@ -76,9 +78,12 @@ public static class GroupRoomEndpoints
         if (bodyError is not null) return bodyError;
         if (string.IsNullOrEmpty(body?.RoomId) || string.IsNullOrEmpty(body.UserId))
             return ApiError.Result(400, "invalid_request", "Send {\"room_id\": \"...\", \"user_id\": \"...\"}.");
-        var (_, error) = await calls.AskAsync(new LeaveCall(body.RoomId, body.UserId, GroupRoomOptions.Kind), ct);
+        var proof = new Credentials(body.Token, From(request.HttpContext));
+        var (_, error) = await calls.AskAsync(new LeaveCall(body.RoomId, body.UserId, GroupRoomOptions.Kind, proof), ct);
         return error ?? Results.Ok(new LeaveRoomResponse(true));
     }
+
+    private static string From(HttpContext context) => ClientAddress.Of(context).ToString();
 
     private static async Task<IResult> WebSocketAsync(HttpContext context, Signaling.WebSocketBridge bridge)
     {
@@ -86,7 +91,8 @@ public static class GroupRoomEndpoints
         var userId = context.Request.Query["user_id"].ToString();
         if (roomId.Length == 0 || userId.Length == 0)
             return ApiError.Result(400, "invalid_request", "Connect to /ws?room_id=<room_id>&user_id=<user_id>.");
-        return await bridge.RunAsync(context, GroupRoomDialect.Instance, new AttachPeer(roomId, userId, Kind: GroupRoomOptions.Kind))
+        var proof = new Credentials(context.Request.Query["token"].ToString() is { Length: > 0 } token ? token : null, From(context));
+        return await bridge.RunAsync(context, GroupRoomDialect.Instance, new AttachPeer(roomId, userId, Kind: GroupRoomOptions.Kind, As: proof))
             ?? Results.Empty;
     }
 }

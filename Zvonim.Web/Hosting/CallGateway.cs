@@ -31,6 +31,7 @@ public sealed class CallGateway(IRequiredActor<CallManager> calls, IOptions<Zvon
         Refusal.Ended => ApiError.Result(410, "call_ended", refused.Message),
         Refusal.NotAParticipant => ApiError.Result(404, "unknown_peer", refused.Message),
         Refusal.AtCapacity => ApiError.Result(503, "server_busy", refused.Message),
+        Refusal.Forbidden => ApiError.Result(403, "forbidden", refused.Message),
         _ => ApiError.Result(404, "not_found", refused.Message),
     };
 }

@@ -136,6 +136,7 @@ public sealed class GroupRoomOptions : RoomTimingOptions
         Capacity = Capacity,
         OnLeave = LeaveBehavior.KeepOpen,
         EndWhenEmpty = true,
+        PublicPeerIds = true, // /info and user-joined list every user id
     };
 }
 

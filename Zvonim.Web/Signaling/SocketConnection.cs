@@ -85,7 +85,7 @@ public sealed class SocketConnection : IPeerConnection
             CloseReason.ServerStopping => WebSocketCloseStatus.EndpointUnavailable,
             CloseReason.Refused => (WebSocketCloseStatus)(refusal switch
             {
-                Refusal.NotAParticipant => 4403,
+                Refusal.NotAParticipant or Refusal.Forbidden => 4403,
                 Refusal.Full => 4409,
                 Refusal.Ended => 4410,
                 Refusal.AtCapacity => 1013, // try again later

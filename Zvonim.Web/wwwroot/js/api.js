@@ -53,7 +53,8 @@ export function leaveCall(callId, peerId) {
 
 // Group rooms (seed 003).
 
-/** → {room_id, user_id, users_in_room}; no roomId creates a room. Refused with 404 not_found, 409 call_full,
+/** → {room_id, user_id, users_in_room, token}; no roomId creates a room. The token proves user_id is ours (ids are
+ *  listed to everyone in the room); the socket and leave carry it. Refused with 404 not_found, 409 call_full,
  *  410 call_ended or 400 invalid_request (the name). */
 export const joinRoom = (roomId, userName) =>
   request('POST', '/api/room/join', roomId ? { room_id: roomId, user_name: userName } : { user_name: userName });
@@ -62,16 +63,16 @@ export const joinRoom = (roomId, userName) =>
 export const roomInfo = (roomId) => request('GET', `/api/room/${encodeURIComponent(roomId)}/info`);
 
 /** Leaves the room for good (the others are told). Survives the page being unloaded right after. */
-export function leaveRoom(roomId, userId) {
+export function leaveRoom(roomId, userId, token) {
   return fetch('/api/room/leave', {
     method: 'POST',
     keepalive: true,
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ room_id: roomId, user_id: userId }),
+    body: JSON.stringify({ room_id: roomId, user_id: userId, ...(token ? { token } : {}) }),
   });
 }
 
-// A tab's place in a group room, {user_id, user_name}, survives a reload within the reconnect grace.
+// A tab's place in a group room, {user_id, token, user_name}, survives a reload within the reconnect grace.
 // {user_id: null, user_name} means "join again under this name" (the old place was given up).
 const groupKey = (roomId) => `zvonim.group.${roomId}`;
 

@@ -45,7 +45,7 @@ const state = {
   errorMessage: '',
 };
 const local = { audio: null, video: null };
-/** @type {{user_id: string, user_name: string} | null} */
+/** @type {{user_id: string, token?: string, user_name: string} | null} */
 let place = null;
 let signaling = null;
 let media = null; // settles when the camera question is answered
@@ -262,7 +262,7 @@ async function leave() {
   leaving = true;
   const closed = new Promise((resolve) => signaling?.addEventListener('close', resolve, { once: true }));
   try {
-    await leaveRoom(roomId, place.user_id);
+    await leaveRoom(roomId, place.user_id, place.token);
     // The server closes our socket once we are out; don't wait long for it.
     await Promise.race([closed, new Promise((resolve) => setTimeout(resolve, 2000))]);
   } catch {
@@ -313,7 +313,7 @@ function enter() {
 
   // The room's socket answers nothing to a hello, so there is no heartbeat: the server pings, the browser answers.
   signaling = new Signaling(
-    `${location.protocol === 'https:' ? 'wss:' : 'ws:'}//${location.host}/ws?${new URLSearchParams({ room_id: roomId, user_id: place.user_id })}`,
+    `${location.protocol === 'https:' ? 'wss:' : 'ws:'}//${location.host}/ws?${new URLSearchParams({ room_id: roomId, user_id: place.user_id, ...(place.token ? { token: place.token } : {}) })}`,
     { hello: null },
   );
   signaling.addEventListener('open', (e) => onSocketOpen(e.detail));
@@ -338,7 +338,7 @@ async function joinWithName(name) {
   try {
     const joined = await joinRoom(roomId, name);
     rememberName(name);
-    place = { user_id: joined.user_id, user_name: name };
+    place = { user_id: joined.user_id, token: joined.token, user_name: name };
     saveGroupPlace(roomId, place);
   } catch (e) {
     if (e instanceof ApiError && e.code === 'invalid_request') {

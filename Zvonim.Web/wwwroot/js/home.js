@@ -67,7 +67,7 @@ groupForm.addEventListener('submit', async (event) => {
   try {
     const room = await joinRoom(null, name);
     rememberName(name);
-    saveGroupPlace(room.room_id, { user_id: room.user_id, user_name: name });
+    saveGroupPlace(room.room_id, { user_id: room.user_id, token: room.token, user_name: name });
     location.assign(`/g/${encodeURIComponent(room.room_id)}${settings}`);
   } catch (e) {
     error.textContent = t('createRoomFailed', { message: e.message });
