@@ -108,7 +108,7 @@ public sealed class CallActor : UntypedActor
     private void OnJoin(JoinCall join)
     {
         var peerId = Ids.New();
-        if (_room.Join(peerId, join.DisplayName, _time.GetUtcNow()) is { } refusal)
+        if (Join(peerId, join.DisplayName, _time.GetUtcNow()) is { } refusal)
         {
             Sender.Tell(Refuse(refusal), Self);
             return;
@@ -147,7 +147,7 @@ public sealed class CallActor : UntypedActor
         if (participant is null && attach.JoinIfAbsent && !_room.IsEnded)
         {
             var newId = Ids.New();
-            if (_room.Join(newId, attach.DisplayName, now) is { } joinRefusal)
+            if (Join(newId, attach.DisplayName, now) is { } joinRefusal)
             {
                 Sender.Tell(Refuse(joinRefusal), Self);
                 return;
@@ -216,6 +216,15 @@ public sealed class CallActor : UntypedActor
     {
         // The tick may race a message that just reconnected someone: trust the state, not the tick.
         if (!_room.IsEnded && !_room.AnyConnected) EndCall("it was idle");
+    }
+
+    /// <summary>Joins, giving a full room's stale seat (joined, never connected, past the seat hold) to the newcomer.</summary>
+    private Refusal? Join(string peerId, string? displayName, DateTimeOffset now)
+    {
+        var refusal = _room.Join(peerId, displayName, now);
+        if (refusal != Refusal.Full || _room.ReclaimableSeat(now) is not { } stale) return refusal;
+        RemoveParticipant(stale, "joined but never connected; the seat went to a newcomer");
+        return _room.Join(peerId, displayName, now);
     }
 
     private void RemoveParticipant(string peerId, string why)

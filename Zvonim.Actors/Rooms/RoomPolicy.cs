@@ -48,6 +48,10 @@ public sealed record RoomPolicy
     /// is asking: acting as a participant takes its secret, or the address it joined from.</summary>
     public bool PublicPeerIds { get; init; }
 
+    /// <summary>With <see cref="LeaveBehavior.KeepOpen"/>: a seat taken over REST but never connected is held this long;
+    /// after that, when the room is full, it goes to a newcomer. Joins that never connect cannot keep people out.</summary>
+    public TimeSpan? SeatHold { get; init; }
+
     /// <summary>Absolute lifetime from creation (rooms by link), or none.</summary>
     public TimeSpan? Lifetime { get; init; }
 }

@@ -67,6 +67,13 @@ public sealed class RoomState(string callId, RoomPolicy policy, DateTimeOffset c
         return null;
     }
 
+    /// <summary>The oldest seat held past <see cref="RoomPolicy.SeatHold"/> by someone who joined and never connected,
+    /// which a newcomer may take when the room is full; null when there is none (or the policy holds seats forever).</summary>
+    public string? ReclaimableSeat(DateTimeOffset now) =>
+        Policy.SeatHold is { } hold && Policy.OnLeave == LeaveBehavior.KeepOpen
+            ? _participants.Where(p => p.ConnectedAt is null && now - p.JoinedAt >= hold).MinBy(p => p.JoinedAt)?.PeerId
+            : null;
+
     /// <summary>Removes a participant; answers whether that ended the call.</summary>
     public Refusal? Leave(string peerId, out bool endedCall)
     {

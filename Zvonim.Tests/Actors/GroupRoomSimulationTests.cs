@@ -36,6 +36,33 @@ public sealed class GroupRoomSimulationTests(ITestOutputHelper output) : CallSim
     }
 
     [Fact]
+    public void Joins_that_never_connect_keep_their_seats_only_for_the_seat_hold_then_a_newcomer_gets_the_oldest()
+    {
+        var room = Group with { Capacity = 3, SeatHold = TimeSpan.FromSeconds(30) };
+        var call = Create(room);
+        var owner = Connect(call.CallId, call.PeerId!);
+        var phantomA = Join(call.CallId).PeerId;
+        Time.Advance(TimeSpan.FromSeconds(5));
+        var phantomB = Join(call.CallId).PeerId;
+
+        Client.Send(Calls, new JoinCall(call.CallId));
+        Assert.Equal(Refusal.Full, Client.ExpectMsg<CallRefused>().Reason); // inside the hold, seats are kept
+
+        Time.Advance(TimeSpan.FromSeconds(26)); // phantom A is past the hold, phantom B is not
+        var newcomer = Join(call.CallId).PeerId;
+        Assert.Equal(phantomA, owner.Expect<PeerLeftEvent>().PeerId);
+        var seated = Status(call.CallId).Participants.Select(p => p.PeerId).ToArray();
+        Assert.Equal([call.PeerId!, phantomB, newcomer], seated);
+
+        // A connected member's seat is never taken, however long ago it joined.
+        Time.Advance(TimeSpan.FromMinutes(1));
+        Connect(call.CallId, newcomer);
+        Join(call.CallId); // phantom B's seat, now stale
+        Client.Send(Calls, new JoinCall(call.CallId));
+        Assert.Equal(Refusal.Full, Client.ExpectMsg<CallRefused>().Reason);
+    }
+
+    [Fact]
     public void A_frame_to_someone_outside_the_room_is_refused_and_goes_nowhere()
     {
         var (_, sockets) = Mesh(2);

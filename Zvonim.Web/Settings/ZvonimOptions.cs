@@ -130,6 +130,9 @@ public sealed class GroupRoomOptions : RoomTimingOptions
     /// <summary>A browser mesh degrades past about six people.</summary>
     public int Capacity { get; set; } = 6;
 
+    /// <summary>A seat taken over REST and never connected is held this long; then, in a full room, a newcomer gets it.</summary>
+    public TimeSpan SeatHold { get; set; } = TimeSpan.FromSeconds(30);
+
     public RoomPolicy ToPolicy() => Timings() with
     {
         Kind = Kind,
@@ -137,6 +140,7 @@ public sealed class GroupRoomOptions : RoomTimingOptions
         OnLeave = LeaveBehavior.KeepOpen,
         EndWhenEmpty = true,
         PublicPeerIds = true, // /info and user-joined list every user id
+        SeatHold = SeatHold,
     };
 }
 

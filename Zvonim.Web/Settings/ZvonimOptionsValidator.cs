@@ -23,6 +23,7 @@ public sealed class ZvonimOptionsValidator : IValidateOptions<ZvonimOptions>
 
         Timings(options.Calls, "Calls");
         Timings(options.GroupRooms, "GroupRooms");
+        Positive(options.GroupRooms.SeatHold, "GroupRooms:SeatHold");
         if (options.GroupRooms.Capacity is < 2 or > 50)
             failures.Add($"Zvonim:GroupRooms:Capacity must be between 2 and 50 (got {options.GroupRooms.Capacity}).");
         var links = options.LinkRooms;
