@@ -19,6 +19,8 @@ public sealed class PeerActor : UntypedActor
     private readonly IActorRef _calls;
     private readonly IPeerConnection _connection;
     private readonly int _pendingLimit;
+    private readonly PendingBudget _budget;
+    private long _heldBytes; // of this socket's held frames, all of them counted in _budget too
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly Dictionary<string, IActorRef?> _others = new(StringComparer.Ordinal);
     private readonly Dictionary<string, Queue<SignalEvent>> _pending = new(StringComparer.Ordinal);
@@ -28,11 +30,14 @@ public sealed class PeerActor : UntypedActor
     private bool _congested;            // this socket cannot take more for now
     private HashSet<string>? _slowPeers; // others whose sockets cannot; while any is, this client is not read
 
-    public static Props Props(AttachPeer attach, IActorRef calls, IPeerConnection connection, int pendingLimit) =>
-        ActorFactory.PropsOnce(() => new PeerActor(attach, calls, connection, pendingLimit));
+    /// <param name="pendingLimit">Frames held for participants not connected yet (and said before admission).</param>
+    /// <param name="budget">Bytes those frames may take, per socket and per node; unlimited if null.</param>
+    public static Props Props(AttachPeer attach, IActorRef calls, IPeerConnection connection, int pendingLimit, PendingBudget? budget = null) =>
+        ActorFactory.PropsOnce(() => new PeerActor(attach, calls, connection, pendingLimit, budget ?? PendingBudget.Unlimited));
 
-    public PeerActor(AttachPeer attach, IActorRef calls, IPeerConnection connection, int pendingLimit)
+    public PeerActor(AttachPeer attach, IActorRef calls, IPeerConnection connection, int pendingLimit, PendingBudget budget)
     {
+        _budget = budget;
         _attach = attach;
         _calls = calls;
         _connection = connection;
@@ -46,7 +51,22 @@ public sealed class PeerActor : UntypedActor
 
     /// <summary>However the actor ends (the node shutting down included), its socket does not outlive it. A socket
     /// already closed for a reason keeps that reason: only the first close counts.</summary>
-    protected override void PostStop() => _connection.Close(CloseReason.ServerStopping, "The server is shutting down.");
+    protected override void PostStop()
+    {
+        _connection.Close(CloseReason.ServerStopping, "The server is shutting down.");
+        Release(_heldBytes);
+    }
+
+    private void Release(long bytes)
+    {
+        if (bytes == 0) return;
+        _heldBytes -= bytes;
+        _budget.Give(bytes);
+    }
+
+    private static long BytesOf(IEnumerable<SignalEvent> frames) => frames.Sum(f => (long)f.Frame.Length);
+
+    private static long BytesOf(object clientMessage) => clientMessage is ClientSignal signal ? signal.Frame.Length : 0;
 
     private bool Admitted => !_call.IsNobody();
 
@@ -103,7 +123,7 @@ public sealed class PeerActor : UntypedActor
                 break;
             case MemberLeft left:
                 _others.Remove(left.PeerId);
-                _pending.Remove(left.PeerId);
+                if (_pending.Remove(left.PeerId, out var dropped)) Release(BytesOf(dropped));
                 SetSlow(left.PeerId, false);
                 _connection.Send(new PeerLeftEvent(left.PeerId));
                 break;
@@ -148,6 +168,7 @@ public sealed class PeerActor : UntypedActor
         if (_pending.Remove(connected.PeerId, out var queued))
         {
             foreach (var signal in queued) connected.Peer.Tell(signal, Self);
+            Release(BytesOf(queued));
         }
         _connection.Send(new PeerConnectedEvent(connected.PeerId, connected.DisplayName));
         if (_congested) connected.Peer.Tell(new PeerCongestion(PeerId, true), Self);
@@ -171,8 +192,10 @@ public sealed class PeerActor : UntypedActor
         if (_congested) TellOthers(new PeerCongestion(PeerId, true));
         // Handled right here rather than re-sent to Self: later frames already in the mailbox must not overtake them.
         if (_early is null) return;
-        foreach (var early in _early) OnClientMessage(early);
+        var early = _early;
         _early = null;
+        Release(early.Sum(BytesOf));
+        foreach (var message in early) OnClientMessage(message);
     }
 
     private void TellOthers(object message)
@@ -194,7 +217,13 @@ public sealed class PeerActor : UntypedActor
         if (!Admitted)
         {
             _early ??= [];
-            if (_early.Count < _pendingLimit) _early.Add(message);
+            var bytes = BytesOf(message);
+            if (_early.Count < _pendingLimit && _heldBytes + bytes <= _budget.BytesPerSocket && _budget.TryTake(bytes))
+            {
+                _early.Add(message);
+                _heldBytes += bytes;
+            }
+            else _connection.Send(new ErrorEvent(ErrorCodes.QueueFull, "Too much was said before the call admitted this socket; this message was dropped."));
             return;
         }
         switch (message)
@@ -241,12 +270,20 @@ public sealed class PeerActor : UntypedActor
     private void Hold(string peerId, SignalEvent signal)
     {
         if (!_pending.TryGetValue(peerId, out var queue)) _pending[peerId] = queue = new Queue<SignalEvent>();
+        var bytes = signal.Frame.Length;
+        string? refused = null;
         if (queue.Count >= _pendingLimit)
+            refused = $"{_pendingLimit} messages are already waiting for a participant who is not connected; this one was dropped.";
+        else if (_heldBytes + bytes > _budget.BytesPerSocket)
+            refused = $"{_budget.BytesPerSocket} bytes are already waiting for participants who are not connected; this message was dropped.";
+        else if (!_budget.TryTake(bytes))
+            refused = "The server holds as many waiting messages as it may; this one was dropped. Try again when the others are connected.";
+        if (refused is not null)
         {
-            _connection.Send(new ErrorEvent(ErrorCodes.QueueFull,
-                $"{_pendingLimit} messages are already waiting for a participant who is not connected; this one was dropped."));
+            _connection.Send(new ErrorEvent(ErrorCodes.QueueFull, refused));
             return;
         }
+        _heldBytes += bytes;
         queue.Enqueue(signal);
     }
 }

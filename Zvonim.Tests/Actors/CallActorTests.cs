@@ -259,6 +259,31 @@ public sealed class CallActorTests(ITestOutputHelper output) : CallSimulationBas
     }
 
     [Fact]
+    public void Frames_held_for_absent_participants_are_bounded_in_bytes_per_socket_and_per_node_and_released_on_delivery()
+    {
+        var budget = new PendingBudget(bytesPerSocket: 1000, bytesPerNode: 1500);
+        var first = Create();
+        var absent = Join(first.CallId);
+        var a = Connect(first.CallId, first.PeerId!, budget: budget);
+        var frame = new byte[400];
+        for (var i = 0; i < 3; i++) a.Say(new ClientSignal(SignalKind.IceCandidate, null, frame));
+        Assert.Equal(ErrorCodes.QueueFull, a.Expect<ErrorEvent>().Code); // the third would pass 1000 bytes for this socket
+        Assert.Equal(800, budget.Held);
+
+        var second = Create();
+        Join(second.CallId);
+        var c = Connect(second.CallId, second.PeerId!, budget: budget);
+        c.Say(new ClientSignal(SignalKind.IceCandidate, null, new byte[600]));
+        c.Say(new ClientSignal(SignalKind.IceCandidate, null, new byte[200]));
+        Assert.Contains("server holds as many", c.Expect<ErrorEvent>().Message); // 1600 would pass the node's 1500
+        Assert.Equal(1400, budget.Held);
+
+        var b = Connect(first.CallId, absent.PeerId, budget: budget);
+        Assert.Equal(2, Enumerable.Range(0, 2).Count(_ => b.Expect<SignalEvent>().Frame.Length == 400));
+        AwaitAssert(() => Assert.Equal(600, budget.Held), TimeSpan.FromSeconds(3)); // A's frames delivered, their bytes given back
+    }
+
+    [Fact]
     public async Task Stopping_the_node_closes_every_socket_as_going_away()
     {
         var call = Create();

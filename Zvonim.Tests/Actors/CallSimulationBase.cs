@@ -60,10 +60,10 @@ public abstract class CallSimulationBase : VirtualTimeTestKit
     }
 
     /// <summary>Opens a "socket" for the peer and waits until the call admitted it (its first state push).</summary>
-    protected Socket Connect(string callId, string peerId, bool expectAdmission = true)
+    protected Socket Connect(string callId, string peerId, bool expectAdmission = true, PendingBudget? budget = null)
     {
         var probe = CreateTestProbe($"socket-{peerId[..4]}-{++_sockets}"); // a reconnect is a new probe
-        var peer = Sys.ActorOf(PeerActor.Props(new AttachPeer(callId, peerId), Calls, new ProbeConnection(probe), pendingLimit: 16));
+        var peer = Sys.ActorOf(PeerActor.Props(new AttachPeer(callId, peerId), Calls, new ProbeConnection(probe), pendingLimit: 16, budget));
         var socket = new Socket(peer, probe);
         if (expectAdmission)
         {

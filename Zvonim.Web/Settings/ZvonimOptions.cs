@@ -46,6 +46,10 @@ public sealed class LimitOptions
     /// <summary>WebSockets one address may hold open at once.</summary>
     public int MaxSocketsPerAddress { get; set; } = 200;
 
+    /// <summary>Bytes of frames held for participants not connected yet, on the whole node; past it, a frame that
+    /// would be held is dropped and its sender told (queue_full).</summary>
+    public long MaxPendingBytes { get; set; } = 256L * 1024 * 1024;
+
     /// <summary>Live calls and rooms on this node (all kinds); past it, creating one answers 503. About 5 KB each.</summary>
     public int MaxCalls { get; set; } = 100_000;
 
@@ -162,6 +166,9 @@ public sealed class SignalingOptions
 
     /// <summary>Frames held for a participant whose socket is not open yet.</summary>
     public int PendingLimit { get; set; } = 256;
+
+    /// <summary>Bytes one socket may have held for participants not connected yet (all of them together).</summary>
+    public int PendingBytesLimit { get; set; } = 1024 * 1024;
 
     public TimeSpan KeepAliveInterval { get; set; } = TimeSpan.FromSeconds(15);
 

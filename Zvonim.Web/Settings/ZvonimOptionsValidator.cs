@@ -64,6 +64,10 @@ public sealed class ZvonimOptionsValidator : IValidateOptions<ZvonimOptions>
         Range(limits.MissesPerMinute, 1, 1_000_000, "MissesPerMinute");
         Range(limits.MaxSocketsPerAddress, 1, 1_000_000, "MaxSocketsPerAddress");
         Range(limits.MaxCalls, 1, 10_000_000, "MaxCalls");
+        if (limits.MaxPendingBytes < 1024 * 1024)
+            failures.Add($"Zvonim:Limits:MaxPendingBytes must be at least 1048576 (got {limits.MaxPendingBytes}).");
+        if (signaling.PendingBytesLimit < signaling.MaxMessageBytes)
+            failures.Add($"Zvonim:Signaling:PendingBytesLimit must be at least MaxMessageBytes (got {signaling.PendingBytesLimit}).");
         Range(limits.MaxInvalidMessagesPerMinute, 1, 100_000, "MaxInvalidMessagesPerMinute");
 
         var turn = options.Turn;

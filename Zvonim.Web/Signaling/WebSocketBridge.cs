@@ -18,6 +18,8 @@ namespace Zvonim.Web.Signaling;
 public sealed class WebSocketBridge(ActorSystem system, IRequiredActor<CallManager> calls, IOptions<ZvonimOptions> options,
     SocketsPerAddress perAddress, TimeProvider time, ILogger<WebSocketBridge> log)
 {
+    private readonly PendingBudget _pending = new(options.Value.Signaling.PendingBytesLimit, options.Value.Limits.MaxPendingBytes);
+
     private long _connections;
 
     public async Task<IResult?> RunAsync(HttpContext context, ISignalingDialect dialect, AttachPeer attach)
@@ -50,7 +52,7 @@ public sealed class WebSocketBridge(ActorSystem system, IRequiredActor<CallManag
         var connection = new SocketConnection(socket, dialect, settings.SendQueueLimit, time, settings.EffectiveStallTimeout);
         // Only our own counter goes into the name: ids come from the client and may hold anything.
         var name = "peer-" + Interlocked.Increment(ref _connections).ToString(System.Globalization.CultureInfo.InvariantCulture);
-        var peer = system.ActorOf(PeerActor.Props(attach, calls.ActorRef, connection, settings.PendingLimit), name);
+        var peer = system.ActorOf(PeerActor.Props(attach, calls.ActorRef, connection, settings.PendingLimit, _pending), name);
         connection.CongestionChanged = congested => peer.Tell(new SocketCongestion(congested), ActorRefs.NoSender);
         var why = "closed";
         try
