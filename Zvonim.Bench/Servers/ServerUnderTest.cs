@@ -81,6 +81,7 @@ public sealed class SpawnedServer : ServerUnderTest
             ["Zvonim__Limits__SocketsPerMinute"] = "1000000",
             ["Zvonim__Limits__MissesPerMinute"] = "1000000",
             ["Zvonim__Limits__MaxSocketsPerAddress"] = "1000000",
+            ["Zvonim__Limits__MaxConnectionsPerAddress"] = "1000000",
         };
         foreach (var pair in environment)
         {

@@ -13,16 +13,28 @@ public sealed class ServerProcess : IAsyncDisposable
     private readonly StringBuilder _stdout = new();
     private readonly StringBuilder _stderr = new();
 
-    public ServerProcess(IDictionary<string, string> environment, params string[] args)
+    public ServerProcess(IDictionary<string, string> environment, params string[] args) : this(environment, null, args)
+    {
+    }
+
+    /// <param name="fileLimit">Runs the server under this open-file limit (soft and hard, with prlimit), as a
+    /// service manager's LimitNOFILE would.</param>
+    public ServerProcess(IDictionary<string, string> environment, int? fileLimit, params string[] args)
     {
         var dll = typeof(Program).Assembly.Location;
-        var start = new ProcessStartInfo("dotnet")
+        var start = new ProcessStartInfo(fileLimit is null ? "dotnet" : "prlimit")
         {
             WorkingDirectory = Path.GetDirectoryName(dll)!,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
+        if (fileLimit is { } files)
+        {
+            start.ArgumentList.Add($"--nofile={files}:{files}");
+            start.ArgumentList.Add("--");
+            start.ArgumentList.Add("dotnet");
+        }
         start.ArgumentList.Add(dll);
         foreach (var arg in args) start.ArgumentList.Add(arg);
         foreach (var key in start.Environment.Keys.Where(k => k.StartsWith("Zvonim__", StringComparison.OrdinalIgnoreCase)).ToList())

@@ -25,6 +25,7 @@ public sealed class ZvonimServer : WebApplicationFactory<Program>
         ["Zvonim:Limits:SocketsPerMinute"] = "1000000",
         ["Zvonim:Limits:MissesPerMinute"] = "1000000",
         ["Zvonim:Limits:MaxSocketsPerAddress"] = "1000000",
+        ["Zvonim:Limits:MaxConnectionsPerAddress"] = "1000000",
         ["Zvonim:Limits:MaxInvalidMessagesPerMinute"] = "100000",
         ["Urls"] = "http://127.0.0.1:0",
     };

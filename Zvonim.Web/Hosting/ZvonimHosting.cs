@@ -30,15 +30,17 @@ public static class ZvonimHosting
             json.SerializerOptions.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower));
         });
 
-        if (FileLimit.RaiseToHard() is { } files)
+        builder.WebHost.ConfigureKestrel((context, kestrel) =>
         {
-            var (connections, upgraded) = FileLimit.Caps(files);
-            builder.WebHost.ConfigureKestrel(kestrel =>
+            if (FileLimit.RaiseToHard() is { } files)
             {
+                var (connections, upgraded) = FileLimit.Caps(files);
                 kestrel.Limits.MaxConcurrentConnections = connections;
                 kestrel.Limits.MaxConcurrentUpgradedConnections = upgraded;
-            });
-        }
+            }
+            var perAddress = new AddressCounter(context.Configuration.GetValue<int?>("Zvonim:Limits:MaxConnectionsPerAddress") ?? 1000);
+            kestrel.ConfigureEndpointDefaults(listen => listen.Use(next => connection => ConnectionLimit.Run(perAddress, next, connection)));
+        });
 
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.AddZvonimActors(builder.Configuration);

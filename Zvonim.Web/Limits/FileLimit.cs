@@ -48,12 +48,12 @@ public static partial class FileLimit
         }
     }
 
-    /// <summary>(connections, upgraded connections) Kestrel may hold with <paramref name="files"/> descriptors: most of
-    /// the budget for WebSockets, which live long, the rest for plain requests, which come and go.</summary>
+    /// <summary>(connections, upgraded connections) Kestrel may hold with <paramref name="files"/> descriptors. Kestrel
+    /// counts a connection against the second cap once it is a WebSocket and no longer against the first, so together
+    /// they must fit the budget: half each (browsers keep idle HTTP connections open beside their sockets).</summary>
     public static (long Connections, long Upgraded) Caps(long files)
     {
         var budget = Math.Max(64, files - Headroom);
-        var upgraded = budget * 3 / 4;
-        return (budget - upgraded, upgraded);
+        return (budget / 2, budget - budget / 2);
     }
 }

@@ -5,20 +5,21 @@ using Zvonim.Web.Settings;
 
 namespace Zvonim.Web.Limits;
 
-/// <summary>Open WebSockets per client address, bounded: one address cannot hold the node's sockets (and file
-/// descriptors) against everyone else.</summary>
-public sealed class SocketsPerAddress(IOptions<ZvonimOptions> options)
+/// <summary>Things one client address holds open at once, bounded, so that one address cannot hold the node's
+/// sockets (and file descriptors) against everyone else.</summary>
+public class AddressCounter(int max)
 {
     private readonly ConcurrentDictionary<IPAddress, int> _open = new();
-    private readonly int _max = options.Value.Limits.MaxSocketsPerAddress;
 
-    /// <summary>Counts one more socket for <paramref name="address"/>, unless it already holds the most it may.</summary>
+    public int Max { get; } = max;
+
+    /// <summary>Counts one more for <paramref name="address"/>, unless it already holds the most it may.</summary>
     public bool TryOpen(IPAddress address)
     {
         while (true)
         {
             var open = _open.GetOrAdd(address, 0);
-            if (open >= _max) return false;
+            if (open >= Max) return false;
             if (_open.TryUpdate(address, open + 1, open)) return true;
         }
     }
@@ -38,3 +39,6 @@ public sealed class SocketsPerAddress(IOptions<ZvonimOptions> options)
 
     public int OpenFrom(IPAddress address) => _open.GetValueOrDefault(address);
 }
+
+/// <summary>Open WebSockets per client address (<see cref="LimitOptions.MaxSocketsPerAddress"/>).</summary>
+public sealed class SocketsPerAddress(IOptions<ZvonimOptions> options) : AddressCounter(options.Value.Limits.MaxSocketsPerAddress);

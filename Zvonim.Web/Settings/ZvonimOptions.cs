@@ -43,6 +43,9 @@ public sealed class LimitOptions
     /// <summary>Lookups of ids that do not exist one address may make per minute; past it, every lookup is 429.</summary>
     public int MissesPerMinute { get; set; } = 120;
 
+    /// <summary>TCP connections one address may hold open at once (HTTP and WebSocket); more are closed as they arrive.</summary>
+    public int MaxConnectionsPerAddress { get; set; } = 1000;
+
     /// <summary>WebSockets one address may hold open at once.</summary>
     public int MaxSocketsPerAddress { get; set; } = 200;
 

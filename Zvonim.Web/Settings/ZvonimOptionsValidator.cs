@@ -63,6 +63,7 @@ public sealed class ZvonimOptionsValidator : IValidateOptions<ZvonimOptions>
         Range(limits.SocketsPerMinute, 1, 1_000_000, "SocketsPerMinute");
         Range(limits.MissesPerMinute, 1, 1_000_000, "MissesPerMinute");
         Range(limits.MaxSocketsPerAddress, 1, 1_000_000, "MaxSocketsPerAddress");
+        Range(limits.MaxConnectionsPerAddress, 2, 1_000_000, "MaxConnectionsPerAddress");
         Range(limits.MaxCalls, 1, 10_000_000, "MaxCalls");
         if (limits.MaxPendingBytes < 1024 * 1024)
             failures.Add($"Zvonim:Limits:MaxPendingBytes must be at least 1048576 (got {limits.MaxPendingBytes}).");
