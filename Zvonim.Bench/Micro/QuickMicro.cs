@@ -46,7 +46,8 @@ public static class QuickMicro
                 progress?.WriteLine($"[{result.Scenario}] {result.Metrics["ns_per_msg"]:N0} ns/msg, {result.Metrics["bytes_per_msg"]:N0} B/msg");
             }
         }
-        var peers = Math.Clamp(messages / 100, 10, 2000);
+        // At least 200 calls: a few hundred KB, well above what the rest of the process allocates or frees meanwhile.
+        var peers = Math.Clamp(messages / 100, 200, 2000);
         var footprint = await PeerFootprint.BytesPerPeerAsync(peers).ConfigureAwait(false);
         results.Add(new RunResult("micro: idle peer footprint (PeerActor + SocketConnection + ½ CallActor)", "in-process")
             .Add("bytes_per_peer", footprint, "B").Add("peers", 2 * peers, "peers"));
