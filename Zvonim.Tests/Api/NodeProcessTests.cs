@@ -143,6 +143,42 @@ public sealed class NodeProcessTests(ITestOutputHelper output)
         }
     }
 
+    [Fact]
+    public async Task Client_mistakes_are_logged_without_stack_traces_and_at_most_a_few_a_minute_per_address()
+    {
+        var (server, http, port) = await StartAsync();
+        await using var _ = server;
+        using var __ = http;
+        using var attacker = new HttpClient(SourceAddress.Handler(SourceAddress.Attacker))
+        {
+            BaseAddress = new Uri($"http://127.0.0.1:{port}"),
+            Timeout = TimeSpan.FromSeconds(10),
+        };
+        for (var i = 0; i < 200; i++) Assert.Equal(System.Net.HttpStatusCode.NotFound, (await attacker.GetAsync($"/no/such/page/{i}")).StatusCode);
+        var bogus = new StringContent("{}", System.Text.Encoding.UTF8);
+        bogus.Headers.ContentType = System.Net.Http.Headers.MediaTypeHeaderValue.Parse("application/json; charset=bogus");
+        Assert.Equal(System.Net.HttpStatusCode.UnsupportedMediaType, (await attacker.PostAsync("/api/room/join", bogus)).StatusCode);
+        // A request that announces 40 MB and sends two bytes.
+        using (var raw = new System.Net.Sockets.TcpClient())
+        {
+            await raw.ConnectAsync(System.Net.IPAddress.Loopback, port);
+            var head = "POST /api/room/join HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 40000000\r\n\r\n{}";
+            await raw.GetStream().WriteAsync(System.Text.Encoding.ASCII.GetBytes(head));
+            var answer = new byte[512];
+            var read = await raw.GetStream().ReadAsync(answer).AsTask().WaitAsync(TimeSpan.FromSeconds(10));
+            Assert.StartsWith("HTTP/1.1 413", System.Text.Encoding.ASCII.GetString(answer, 0, read));
+        }
+        // The neighbour's own mistake is still logged.
+        Assert.Equal(System.Net.HttpStatusCode.NotFound, (await http.GetAsync("/neighbour/typo")).StatusCode);
+        await WaitForLogAsync(server, "/neighbour/typo");
+
+        var log = server.Stdout;
+        var attackerLines = log.Split('\n').Count(l => l.Contains("/no/such/page/", StringComparison.Ordinal));
+        output.WriteLine($"{attackerLines} of the attacker's 200 mistakes logged");
+        Assert.InRange(attackerLines, 1, 35);
+        Assert.DoesNotContain("   at ", log + server.Stderr);
+    }
+
     private static async Task WaitForLogAsync(ServerProcess server, string text)
     {
         var clock = Stopwatch.StartNew();

@@ -1,21 +1,44 @@
+using System.Net;
+using System.Threading.RateLimiting;
 using Serilog;
 using Serilog.Events;
+using Zvonim.Web.Limits;
 
 namespace Zvonim.Web.Hosting;
 
 public static class RequestLogging
 {
+    /// <summary>Client mistakes one address may have logged per minute; the rest go to debug, so no client can turn
+    /// its own bad requests into a log flood.</summary>
+    public const int ClientErrorLinesPerMinute = 30;
+
     /// <summary>
     /// One line per request (Serilog.AspNetCore) at a level that does not flood: server errors as errors, client
-    /// errors as information, everything that went well (pages, API calls, finished sockets) at debug. The query
-    /// string is left out of the line: it may hold a peer id or, later, a token.
+    /// errors as information (up to <see cref="ClientErrorLinesPerMinute"/> per address), everything that went well
+    /// (pages, API calls, finished sockets) at debug. The query string is left out of the line: it may hold a peer
+    /// id or a token.
     /// </summary>
-    public static IApplicationBuilder UseZvonimRequestLogging(this IApplicationBuilder app) =>
-        app.UseSerilogRequestLogging(options =>
+    public static IApplicationBuilder UseZvonimRequestLogging(this IApplicationBuilder app)
+    {
+        var allowance = PartitionedRateLimiter.Create<IPAddress, IPAddress>(address => RateLimitPartition.GetTokenBucketLimiter(address, _ =>
+            new TokenBucketRateLimiterOptions
+            {
+                TokenLimit = ClientErrorLinesPerMinute,
+                TokensPerPeriod = 1,
+                ReplenishmentPeriod = TimeSpan.FromSeconds(60.0 / ClientErrorLinesPerMinute),
+                QueueLimit = 0,
+            }));
+        return app.UseSerilogRequestLogging(options =>
         {
             options.MessageTemplate = "HTTP {RequestMethod} {RequestPath} answered {StatusCode} in {Elapsed:0.0} ms";
-            options.GetLevel = (context, _, error) => error is not null || context.Response.StatusCode >= 500
-                ? LogEventLevel.Error
-                : context.Response.StatusCode >= 400 ? LogEventLevel.Information : LogEventLevel.Debug;
+            options.GetLevel = (context, _, error) =>
+            {
+                var status = context.Response.StatusCode;
+                if (error is not null || status >= 500) return LogEventLevel.Error;
+                if (status < 400) return LogEventLevel.Debug;
+                using var lease = allowance.AttemptAcquire(ClientAddress.Of(context));
+                return lease.IsAcquired ? LogEventLevel.Information : LogEventLevel.Debug;
+            };
         });
+    }
 }
