@@ -44,7 +44,12 @@ public sealed class NoisyNeighbourTests
         using var neighbour = server.ClientFrom(Neighbour);
         var real = await CreateAsync(neighbour);
         for (var i = 0; i < 5; i++)
+        {
             await AssertErrorAsync(await attacker.GetAsync($"/apiv2/calls/{UnknownId[..^1]}{i}"), HttpStatusCode.NotFound, "not_found");
+            // Paced like a patient guesser: a zero-permit check of an empty token bucket answered "yes" once the
+            // limiter had been idle for a moment, so only back-to-back guesses were ever stopped.
+            await Task.Delay(150);
+        }
 
         await AssertErrorAsync(await attacker.GetAsync($"/apiv2/calls/{real.CallId}"), HttpStatusCode.TooManyRequests, "rate_limited");
         await AssertErrorAsync(await attacker.GetAsync($"/api/room/{UnknownId}/info"), HttpStatusCode.TooManyRequests, "rate_limited");

@@ -67,8 +67,15 @@ public sealed class ClientRateLimits : IDisposable
         });
     }
 
-    /// <summary>Whether the client may still look ids up (it has not spent its misses).</summary>
-    public IResult? CheckMisses(HttpContext context) => TryTake(context, LimitKind.Miss, permits: 0);
+    /// <summary>Whether the client may still look ids up (it has not spent its misses). Read from the bucket's
+    /// statistics: a zero-permit acquire answers "yes" on an empty token bucket once its partition has been idle for a
+    /// moment (seen with System.Threading.RateLimiting 10), which let spaced-out guesses through.</summary>
+    public IResult? CheckMisses(HttpContext context)
+    {
+        var address = ClientAddress.Of(context);
+        var available = _limiters[LimitKind.Miss].GetStatistics(address)?.CurrentAvailablePermits ?? 1;
+        return available > 0 ? null : TryTake(context, LimitKind.Miss);
+    }
 
     public void CountMiss(HttpContext context)
     {
