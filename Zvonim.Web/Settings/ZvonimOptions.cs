@@ -28,6 +28,12 @@ public sealed class ZvonimOptions
 /// </summary>
 public sealed class LimitOptions
 {
+    /// <summary>The per-address limits as configuration keys (with <paramref name="separator"/> ":" or "__" for
+    /// environment variables), lifted: for a load generator or a test that plays many clients from one address.</summary>
+    public static IEnumerable<KeyValuePair<string, string>> PerAddressLifted(string separator) =>
+        new[] { "CreatesPerMinute", "JoinsPerMinute", "SocketsPerMinute", "MissesPerMinute", "MaxSocketsPerAddress", "MaxConnectionsPerAddress" }
+            .Select(key => KeyValuePair.Create($"Zvonim{separator}Limits{separator}{key}", "1000000"));
+
     /// <summary>Largest JSON request body; a larger one is answered 413.</summary>
     public int MaxJsonBodyBytes { get; set; } = 16 * 1024;
 
