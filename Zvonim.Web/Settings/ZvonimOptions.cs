@@ -166,6 +166,9 @@ public sealed class SignalingOptions
     /// loops of those who send to it pause until it drains; past all of it the socket is closed (1008).</summary>
     public int SendQueueLimit { get; set; } = 512;
 
+    /// <summary>Bytes waiting to be written to one socket, the same way: congested at a quarter, closed past all.</summary>
+    public long SendQueueBytesLimit { get; set; } = 8L * 1024 * 1024;
+
     /// <summary>A congested socket that completes no send for this long is closed (1008): its client stopped reading.
     /// Must be shorter than <see cref="KeepAliveTimeout"/>, so that the paused senders' own keep-alives are not missed;
     /// unset, it is half of it (10 s by default).</summary>

@@ -38,6 +38,8 @@ public sealed class ZvonimOptionsValidator : IValidateOptions<ZvonimOptions>
             failures.Add($"Zvonim:Signaling:MaxMessageBytes must be between 1024 and 16777216 (got {signaling.MaxMessageBytes}).");
         if (signaling.SendQueueLimit is < 8 or > 100_000)
             failures.Add($"Zvonim:Signaling:SendQueueLimit must be between 8 and 100000 (got {signaling.SendQueueLimit}).");
+        if (signaling.SendQueueBytesLimit < 4L * signaling.MaxMessageBytes)
+            failures.Add($"Zvonim:Signaling:SendQueueBytesLimit must be at least 4 x MaxMessageBytes (got {signaling.SendQueueBytesLimit}).");
         if (signaling.PendingLimit is < 1 or > 100_000)
             failures.Add($"Zvonim:Signaling:PendingLimit must be between 1 and 100000 (got {signaling.PendingLimit}).");
         Positive(signaling.KeepAliveInterval, "Signaling:KeepAliveInterval");

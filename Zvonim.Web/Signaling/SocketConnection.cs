@@ -25,6 +25,10 @@ public sealed class SocketConnection : IPeerConnection
     private readonly int _limit;
     private readonly int _highWater;
     private readonly int _lowWater;
+    private readonly long _bytesLimit;  // bytes queued behind the send in flight, like _limit for frames
+    private readonly long _bytesHighWater;
+    private readonly long _bytesLowWater;
+    private long _queuedBytes;
     private readonly TimeProvider _time;
     private readonly CancellationTokenSource _abort;
     private readonly TaskCompletionSource _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -39,13 +43,18 @@ public sealed class SocketConnection : IPeerConnection
 
     private readonly record struct Outgoing(byte[]? Frame, WebSocketCloseStatus Status = WebSocketCloseStatus.NormalClosure, string? Reason = null);
 
-    public SocketConnection(WebSocket socket, ISignalingDialect dialect, int sendQueueLimit, TimeProvider? time = null, TimeSpan? stallTimeout = null)
+    /// <param name="sendQueueBytes">Bytes that may queue behind the send in flight; congested at a quarter, like frames.</param>
+    public SocketConnection(WebSocket socket, ISignalingDialect dialect, int sendQueueLimit, TimeProvider? time = null, TimeSpan? stallTimeout = null,
+        long sendQueueBytes = long.MaxValue)
     {
         _socket = socket;
         _dialect = dialect;
         _limit = sendQueueLimit;
         _highWater = Math.Max(2, sendQueueLimit / 4);
         _lowWater = Math.Max(1, sendQueueLimit / 16);
+        _bytesLimit = sendQueueBytes;
+        _bytesHighWater = sendQueueBytes / 4;
+        _bytesLowWater = sendQueueBytes / 16;
         _time = time ?? TimeProvider.System;
         _abort = new CancellationTokenSource(Timeout.InfiniteTimeSpan, _time); // its CancelAfter runs on the same clock
         StallTimeout = stallTimeout ?? TimeSpan.FromSeconds(10);
@@ -110,6 +119,7 @@ public sealed class SocketConnection : IPeerConnection
         {
             _closed = true;
             _queue?.Clear();
+            _queuedBytes = 0;
             idle = !_sending;
         }
         PauseReading(false);
@@ -128,11 +138,13 @@ public sealed class SocketConnection : IPeerConnection
             else
             {
                 _queue ??= new Queue<Outgoing>();
-                if (_queue.Count >= _limit) overflow = true;
+                var bytes = item.Frame?.Length ?? 0;
+                if (_queue.Count >= _limit || _queuedBytes + bytes > _bytesLimit) overflow = true;
                 else
                 {
                     _queue.Enqueue(item);
-                    if (!_congested && _queue.Count >= _highWater) congested = _congested = true;
+                    _queuedBytes += bytes;
+                    if (!_congested && (_queue.Count >= _highWater || _queuedBytes >= _bytesHighWater)) congested = _congested = true;
                 }
             }
         }
@@ -148,7 +160,11 @@ public sealed class SocketConnection : IPeerConnection
         {
             if (_closed) return;
             _closed = true;
-            if (dropQueued) _queue?.Clear();
+            if (dropQueued)
+            {
+                _queue?.Clear();
+                _queuedBytes = 0;
+            }
             start = !_sending;
             if (start) _sending = true;
             else (_queue ??= new Queue<Outgoing>()).Enqueue(close);
@@ -178,14 +194,18 @@ public sealed class SocketConnection : IPeerConnection
                 bool relieved = false, idle = false, finished = false;
                 lock (_gate)
                 {
-                    if (_queue is { Count: > 0 } queue) item = queue.Dequeue();
+                    if (_queue is { Count: > 0 } queue)
+                    {
+                        item = queue.Dequeue();
+                        _queuedBytes -= item.Frame?.Length ?? 0;
+                    }
                     else
                     {
                         idle = true;
                         _sending = false;
                         finished = _closed; // Complete() came while this send was in flight
                     }
-                    if (_congested && (_queue?.Count ?? 0) <= _lowWater)
+                    if (_congested && (_queue?.Count ?? 0) <= _lowWater && _queuedBytes <= _bytesLowWater)
                     {
                         _congested = false;
                         relieved = true;
@@ -211,6 +231,7 @@ public sealed class SocketConnection : IPeerConnection
             _closed = true;
             _sending = true; // nobody sends again
             _queue?.Clear();
+            _queuedBytes = 0;
         }
         StopStallWatch();
         _done.TrySetResult();
