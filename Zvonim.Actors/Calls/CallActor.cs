@@ -277,8 +277,14 @@ public sealed class CallActor : UntypedActor
         if (_deadlines.Remove(peerId, out var deadline)) deadline.Cancel();
     }
 
-    private void UpdateIdleTimer() =>
-        Context.SetReceiveTimeout(_room.IsEnded || _room.AnyConnected ? null : _room.Policy.IdleTtl);
+    /// <summary>The idle TTL runs while nobody is connected. A room whose fixed lifetime is no longer than its idle TTL
+    /// (a link room: both 7 days) ends by its lifetime first, so it keeps no idle timer: a room nobody uses holds one
+    /// timer, not two, and its messages do not re-arm one.</summary>
+    private void UpdateIdleTimer()
+    {
+        var lifetimeFirst = _room.Policy.Lifetime is { } lifetime && lifetime <= _room.Policy.IdleTtl;
+        Context.SetReceiveTimeout(_room.IsEnded || _room.AnyConnected || lifetimeFirst ? null : _room.Policy.IdleTtl);
+    }
 
     private void BroadcastState(string? except = null) => Broadcast(new CallStateChanged(_room.Snapshot()), except);
 
