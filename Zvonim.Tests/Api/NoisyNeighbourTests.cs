@@ -20,14 +20,17 @@ public sealed class NoisyNeighbourTests
     [Fact]
     public async Task Creating_past_the_allowance_is_429_with_retry_after_and_another_address_still_creates()
     {
-        await using var server = Server(("Zvonim:Limits:CreatesPerMinute", "5"));
+        var time = Clocks.Fake();
+        await using var server = Server(time, ("Zvonim:Limits:CreatesPerMinute", "5"));
         using var attacker = server.ClientFrom(Attacker);
         using var neighbour = server.ClientFrom(Neighbour);
         for (var i = 0; i < 5; i++) await CreateAsync(attacker);
 
         using var refused = await attacker.PostAsync("/apiv2/calls", null);
         await AssertErrorAsync(refused, HttpStatusCode.TooManyRequests, "rate_limited");
-        Assert.True(int.Parse(refused.Headers.GetValues("Retry-After").Single()) >= 1);
+        Assert.Equal("12", refused.Headers.GetValues("Retry-After").Single()); // 5 a minute: the next one in 12 s
+        time.Advance(TimeSpan.FromSeconds(12));
+        await CreateAsync(attacker); // ... and it is there, in virtual time
         // Rooms count as creating too, through either API that makes them.
         await AssertErrorAsync(await attacker.PostAsync("/api/rooms", null), HttpStatusCode.TooManyRequests, "rate_limited");
         await AssertErrorAsync(await attacker.PostAsync("/api/room/join", Json("""{"user_name":"x"}""")), HttpStatusCode.TooManyRequests, "rate_limited");
@@ -39,20 +42,23 @@ public sealed class NoisyNeighbourTests
     [Fact]
     public async Task Guessing_ids_is_throttled_per_address_even_for_ids_that_exist()
     {
-        await using var server = Server(("Zvonim:Limits:MissesPerMinute", "5"));
+        var time = Clocks.Fake();
+        await using var server = Server(time, ("Zvonim:Limits:MissesPerMinute", "5"));
         using var attacker = server.ClientFrom(Attacker);
         using var neighbour = server.ClientFrom(Neighbour);
         var real = await CreateAsync(neighbour);
         for (var i = 0; i < 5; i++)
         {
             await AssertErrorAsync(await attacker.GetAsync($"/apiv2/calls/{UnknownId[..^1]}{i}"), HttpStatusCode.NotFound, "not_found");
-            // Paced like a patient guesser: a zero-permit check of an empty token bucket answered "yes" once the
-            // limiter had been idle for a moment, so only back-to-back guesses were ever stopped.
-            await Task.Delay(150);
+            // Paced like a patient guesser: the bucket then holds a fraction of a token, which must not count as one
+            // (System.Threading.RateLimiting's zero-permit check let such guesses through).
+            time.Advance(TimeSpan.FromMilliseconds(150));
         }
 
         await AssertErrorAsync(await attacker.GetAsync($"/apiv2/calls/{real.CallId}"), HttpStatusCode.TooManyRequests, "rate_limited");
         await AssertErrorAsync(await attacker.GetAsync($"/api/room/{UnknownId}/info"), HttpStatusCode.TooManyRequests, "rate_limited");
+        time.Advance(TimeSpan.FromSeconds(12)); // one guess comes back
+        Assert.Equal("waiting", (string?)(await StatusAsync(attacker, real.CallId))["status"]);
         Assert.Equal("waiting", (string?)(await StatusAsync(neighbour, real.CallId))["status"]);
         await AssertErrorAsync(await neighbour.GetAsync($"/apiv2/calls/{UnknownId}"), HttpStatusCode.NotFound, "not_found");
     }

@@ -11,6 +11,7 @@ public sealed class ServerProcess : IAsyncDisposable
 {
     private readonly Process _process;
     private readonly StringBuilder _stdout = new();
+    private readonly List<(string Text, TaskCompletionSource Seen)> _awaited = []; // guarded by _stdout
     private readonly StringBuilder _stderr = new();
 
     public ServerProcess(IDictionary<string, string> environment, params string[] args) : this(environment, null, args)
@@ -43,7 +44,7 @@ public sealed class ServerProcess : IAsyncDisposable
         start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
         foreach (var (key, value) in environment) start.Environment[key] = value;
         _process = new Process { StartInfo = start };
-        _process.OutputDataReceived += (_, e) => { lock (_stdout) if (e.Data is not null) _stdout.AppendLine(e.Data); };
+        _process.OutputDataReceived += (_, e) => OnOutput(e.Data);
         _process.ErrorDataReceived += (_, e) => { lock (_stderr) if (e.Data is not null) _stderr.AppendLine(e.Data); };
         _process.Start();
         _process.BeginOutputReadLine();
@@ -80,6 +81,37 @@ public sealed class ServerProcess : IAsyncDisposable
         catch (OperationCanceledException)
         {
             return null;
+        }
+    }
+
+    private void OnOutput(string? line)
+    {
+        if (line is null) return;
+        lock (_stdout)
+        {
+            _stdout.AppendLine(line);
+            foreach (var waiter in _awaited.Where(w => line.Contains(w.Text, StringComparison.Ordinal))) waiter.Seen.TrySetResult();
+            _awaited.RemoveAll(w => w.Seen.Task.IsCompleted);
+        }
+    }
+
+    /// <summary>Completes when a line of the server's standard output contains <paramref name="text"/> (or already
+    /// did); fails after <paramref name="timeout"/> with what the server printed.</summary>
+    public async Task WaitForOutputAsync(string text, TimeSpan timeout)
+    {
+        var seen = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        lock (_stdout)
+        {
+            if (_stdout.ToString().Contains(text, StringComparison.Ordinal)) return;
+            _awaited.Add((text, seen));
+        }
+        try
+        {
+            await seen.Task.WaitAsync(timeout);
+        }
+        catch (TimeoutException)
+        {
+            throw new Xunit.Sdk.XunitException($"no output line with '{text}' within {timeout}: {Stdout}");
         }
     }
 

@@ -1,5 +1,3 @@
-using System.Net;
-using System.Threading.RateLimiting;
 using Serilog;
 using Serilog.Events;
 using Zvonim.Web.Limits;
@@ -20,14 +18,7 @@ public static class RequestLogging
     /// </summary>
     public static IApplicationBuilder UseZvonimRequestLogging(this IApplicationBuilder app)
     {
-        var allowance = PartitionedRateLimiter.Create<IPAddress, IPAddress>(address => RateLimitPartition.GetTokenBucketLimiter(address, _ =>
-            new TokenBucketRateLimiterOptions
-            {
-                TokenLimit = ClientErrorLinesPerMinute,
-                TokensPerPeriod = 1,
-                ReplenishmentPeriod = TimeSpan.FromSeconds(60.0 / ClientErrorLinesPerMinute),
-                QueueLimit = 0,
-            }));
+        var allowance = new AddressBuckets(ClientErrorLinesPerMinute, app.ApplicationServices.GetRequiredService<TimeProvider>());
         return app.UseSerilogRequestLogging(options =>
         {
             options.MessageTemplate = "HTTP {RequestMethod} {RequestPath} answered {StatusCode} in {Elapsed:0.0} ms";
@@ -36,8 +27,7 @@ public static class RequestLogging
                 var status = context.Response.StatusCode;
                 if (error is not null || status >= 500) return LogEventLevel.Error;
                 if (status < 400) return LogEventLevel.Debug;
-                using var lease = allowance.AttemptAcquire(ClientAddress.Of(context));
-                return lease.IsAcquired ? LogEventLevel.Information : LogEventLevel.Debug;
+                return allowance.TryTake(ClientAddress.Of(context), out TimeSpan _) ? LogEventLevel.Information : LogEventLevel.Debug;
             };
         });
     }

@@ -1,6 +1,4 @@
 using System.Globalization;
-using System.Net;
-using System.Threading.RateLimiting;
 using Microsoft.Extensions.Options;
 using Zvonim.Web.Errors;
 using Zvonim.Web.Settings;
@@ -18,44 +16,37 @@ public enum LimitKind
 }
 
 /// <summary>
-/// Per-address token buckets (System.Threading.RateLimiting, as ASP.NET Core's rate limiting uses): each address may
-/// burst up to its per-minute allowance, which then refills evenly. A refused request is a 429 with Retry-After and
-/// the usual JSON error; other addresses never notice.
+/// Per-address token buckets (<see cref="AddressBuckets"/>): each address may burst up to its per-minute allowance,
+/// which then refills evenly. A refused request is a 429 with Retry-After and the usual JSON error; other addresses
+/// never notice.
 /// </summary>
-public sealed class ClientRateLimits : IDisposable
+public sealed class ClientRateLimits(IOptions<ZvonimOptions> options, TimeProvider time)
 {
-    private readonly Dictionary<LimitKind, PartitionedRateLimiter<IPAddress>> _limiters;
-
-    public ClientRateLimits(IOptions<ZvonimOptions> options)
+    private readonly Dictionary<LimitKind, AddressBuckets> _buckets = new()
     {
-        var limits = options.Value.Limits;
-        _limiters = new()
-        {
-            [LimitKind.Create] = PerAddress(limits.CreatesPerMinute),
-            [LimitKind.Join] = PerAddress(limits.JoinsPerMinute),
-            [LimitKind.Socket] = PerAddress(limits.SocketsPerMinute),
-            [LimitKind.Miss] = PerAddress(limits.MissesPerMinute),
-        };
+        [LimitKind.Create] = new(options.Value.Limits.CreatesPerMinute, time),
+        [LimitKind.Join] = new(options.Value.Limits.JoinsPerMinute, time),
+        [LimitKind.Socket] = new(options.Value.Limits.SocketsPerMinute, time),
+        [LimitKind.Miss] = new(options.Value.Limits.MissesPerMinute, time),
+    };
+
+    /// <summary>Takes one token of <paramref name="kind"/> for the request's client, or answers why not.</summary>
+    public IResult? TryTake(HttpContext context, LimitKind kind) =>
+        _buckets[kind].TryTake(ClientAddress.Of(context), out var retryAfter) ? null : Refused(context, kind, retryAfter);
+
+    /// <summary>Whether the client may still look ids up (it has not spent its misses); spends nothing.</summary>
+    public IResult? CheckMisses(HttpContext context)
+    {
+        var address = ClientAddress.Of(context);
+        if (_buckets[LimitKind.Miss].HasToken(address)) return null;
+        _buckets[LimitKind.Miss].TryTake(address, out var retryAfter); // only to learn how long until the next token
+        return Refused(context, LimitKind.Miss, retryAfter);
     }
 
-    private static PartitionedRateLimiter<IPAddress> PerAddress(int perMinute) =>
-        PartitionedRateLimiter.Create<IPAddress, IPAddress>(address => RateLimitPartition.GetTokenBucketLimiter(address, _ =>
-            new TokenBucketRateLimiterOptions
-            {
-                TokenLimit = perMinute,
-                // Refill evenly: one token every 60/N seconds, or N/60 tokens a second for large N.
-                TokensPerPeriod = Math.Max(1, perMinute / 60),
-                ReplenishmentPeriod = perMinute >= 60 ? TimeSpan.FromSeconds(1) : TimeSpan.FromSeconds(60.0 / perMinute),
-                QueueLimit = 0,
-                AutoReplenishment = true,
-            }));
+    public void CountMiss(HttpContext context) => _buckets[LimitKind.Miss].TryTake(ClientAddress.Of(context), out _);
 
-    /// <summary>Takes one permit of <paramref name="kind"/> for the request's client, or answers why not.</summary>
-    public IResult? TryTake(HttpContext context, LimitKind kind, int permits = 1)
+    private static IResult Refused(HttpContext context, LimitKind kind, TimeSpan retryAfter)
     {
-        using var lease = _limiters[kind].AttemptAcquire(ClientAddress.Of(context), permits);
-        if (lease.IsAcquired) return null;
-        var retryAfter = lease.TryGetMetadata(MetadataName.RetryAfter, out var wait) ? wait : TimeSpan.FromSeconds(1);
         var seconds = Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds));
         context.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
         return ApiError.Result(429, "rate_limited", kind switch
@@ -65,26 +56,6 @@ public sealed class ClientRateLimits : IDisposable
             LimitKind.Socket => $"Too many connections opened from your address; try again in {seconds} s.",
             _ => $"Too many requests for ids that do not exist from your address; try again in {seconds} s.",
         });
-    }
-
-    /// <summary>Whether the client may still look ids up (it has not spent its misses). Read from the bucket's
-    /// statistics: a zero-permit acquire answers "yes" on an empty token bucket once its partition has been idle for a
-    /// moment (seen with System.Threading.RateLimiting 10), which let spaced-out guesses through.</summary>
-    public IResult? CheckMisses(HttpContext context)
-    {
-        var address = ClientAddress.Of(context);
-        var available = _limiters[LimitKind.Miss].GetStatistics(address)?.CurrentAvailablePermits ?? 1;
-        return available > 0 ? null : TryTake(context, LimitKind.Miss);
-    }
-
-    public void CountMiss(HttpContext context)
-    {
-        using var _ = _limiters[LimitKind.Miss].AttemptAcquire(ClientAddress.Of(context));
-    }
-
-    public void Dispose()
-    {
-        foreach (var limiter in _limiters.Values) limiter.Dispose();
     }
 }
 

@@ -5,7 +5,6 @@ using Microsoft.Extensions.Options;
 using Zvonim.Actors.Calls;
 using Zvonim.Actors.Peers;
 using Zvonim.Web.Errors;
-using Zvonim.Web.Hosting;
 using Zvonim.Web.Limits;
 using Zvonim.Web.Settings;
 

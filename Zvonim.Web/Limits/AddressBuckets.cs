@@ -1,0 +1,81 @@
+using System.Collections.Concurrent;
+using System.Net;
+
+namespace Zvonim.Web.Limits;
+
+/// <summary>
+/// A token bucket per client address on the host's <see cref="TimeProvider"/>: an address may spend up to
+/// <c>perMinute</c> tokens at once, and they come back evenly over the minute. Written here rather than taken from
+/// System.Threading.RateLimiting because that one reads the wall clock (so refills cannot be tested in virtual time)
+/// and its zero-permit check answered "available" on an empty bucket holding a fraction of a token.
+/// </summary>
+public sealed class AddressBuckets(int perMinute, TimeProvider time)
+{
+    /// <summary>Past this many addresses, full buckets (addresses that went quiet) are forgotten on the next take.</summary>
+    private const int SweepAbove = 10_000;
+
+    private readonly ConcurrentDictionary<IPAddress, Bucket> _buckets = new();
+    private long _lastSweep;
+    private readonly double _perSecond = perMinute / 60.0;
+
+    private sealed class Bucket(double tokens, long stamp)
+    {
+        public double Tokens = tokens;
+        public long Stamp = stamp;
+    }
+
+    /// <summary>Spends <paramref name="tokens"/> of <paramref name="address"/>'s bucket, or answers how long until it
+    /// could.</summary>
+    public bool TryTake(IPAddress address, out TimeSpan retryAfter, int tokens = 1)
+    {
+        if (_buckets.Count > SweepAbove) Sweep();
+        var bucket = _buckets.GetOrAdd(address, _ => new Bucket(perMinute, time.GetTimestamp()));
+        lock (bucket)
+        {
+            Refill(bucket);
+            if (bucket.Tokens >= tokens)
+            {
+                bucket.Tokens -= tokens;
+                retryAfter = TimeSpan.Zero;
+                return true;
+            }
+            retryAfter = TimeSpan.FromSeconds((tokens - bucket.Tokens) / _perSecond);
+            return false;
+        }
+    }
+
+    /// <summary>Whether <paramref name="address"/> has a whole token left, spending nothing.</summary>
+    public bool HasToken(IPAddress address)
+    {
+        if (!_buckets.TryGetValue(address, out var bucket)) return true;
+        lock (bucket)
+        {
+            Refill(bucket);
+            return bucket.Tokens >= 1;
+        }
+    }
+
+    private void Refill(Bucket bucket)
+    {
+        var now = time.GetTimestamp();
+        bucket.Tokens = Math.Min(perMinute, bucket.Tokens + time.GetElapsedTime(bucket.Stamp, now).TotalSeconds * _perSecond);
+        bucket.Stamp = now;
+    }
+
+    /// <summary>At most once a second: with many addresses whose buckets are not full, a sweep finds little.</summary>
+    private void Sweep()
+    {
+        var last = Interlocked.Read(ref _lastSweep);
+        var now = time.GetTimestamp();
+        if (last != 0 && time.GetElapsedTime(last, now) < TimeSpan.FromSeconds(1)) return;
+        if (Interlocked.CompareExchange(ref _lastSweep, now, last) != last) return;
+        foreach (var (address, bucket) in _buckets)
+        {
+            lock (bucket)
+            {
+                Refill(bucket);
+                if (bucket.Tokens >= perMinute) _buckets.TryRemove(KeyValuePair.Create(address, bucket));
+            }
+        }
+    }
+}
