@@ -82,12 +82,14 @@ public static class BenchCli
         var micro = new Command("micro", "BenchmarkDotNet micro-benchmarks of the hot path (frame → route → write) with allocations per relayed message.");
         var quick = new Option<bool>("--quick") { Description = "Plain timed loops instead of BenchmarkDotNet (seconds, not minutes)." };
         var messages = new Option<int>("--messages") { Description = "--quick: messages per path.", DefaultValueFactory = _ => 200_000 };
+        var setups = new Option<int>("--setups") { Description = "--quick: in-process call setups (0: skip; default messages / 100).", DefaultValueFactory = _ => -1 };
         var job = new Option<string>("--job") { Description = "BenchmarkDotNet job: dry, short or medium.", DefaultValueFactory = _ => "short" };
         job.AcceptOnlyFromAmong("dry", "short", "medium");
         var filter = new Option<string[]>("--filter") { Description = "BenchmarkDotNet glob filters on benchmark names, e.g. *Relay*." };
         var microJson = new Option<string?>("--json") { Description = "Also write the results as JSON to this file." };
         micro.Add(quick);
         micro.Add(messages);
+        micro.Add(setups);
         micro.Add(job);
         micro.Add(filter);
         micro.Add(microJson);
@@ -96,7 +98,12 @@ public static class BenchCli
             var report = new BenchReport { Command = "zvonim-bench " + string.Join(' ', args) };
             report.Parameters["quick"] = parse.GetValue(quick);
             if (parse.GetValue(quick))
-                report.Runs.AddRange(await QuickMicro.RunAsync(Math.Max(10, parse.GetValue(messages)), error).ConfigureAwait(false));
+            {
+                var count = Math.Max(10, parse.GetValue(messages));
+                report.Runs.AddRange(await QuickMicro.RunAsync(count, error).ConfigureAwait(false));
+                var setupCount = parse.GetValue(setups) is >= 0 and var n ? n : Math.Max(100, count / 100);
+                if (setupCount > 0) report.Runs.Add(await SetupPath.RunAsync(setupCount, workers: 32, error).ConfigureAwait(false));
+            }
             else
                 report.Runs.AddRange(RunBenchmarkDotNet(parse.GetValue(job)!, parse.GetValue(filter) ?? []));
             await output.WriteAsync(ResultTable.Render(report)).ConfigureAwait(false);

@@ -1,6 +1,7 @@
 using System.Net.WebSockets;
 using Zvonim.Actors.Peers;
 using Zvonim.Tests.TestKit;
+using Zvonim.Web.Limits;
 using Zvonim.Web.Signaling;
 
 namespace Zvonim.Tests.Signaling;
@@ -89,5 +90,50 @@ public sealed class SendQueueBytesTests
             while (Volatile.Read(ref socket.Sends) < 50) await Task.Delay(10);
         }).WaitAsync(TimeSpan.FromSeconds(5));
         Assert.False(connection.Aborted.IsCancellationRequested);
+    }
+
+    [Fact]
+    public async Task Queues_past_the_nodes_budget_congest_whichever_socket_queues_more_and_every_frame_still_arrives()
+    {
+        var time = Clocks.Fake();
+        var node = new SendQueueBudget(200_000);
+        StuckWebSocket first = new(), second = new();
+        var one = new SocketConnection(first, Apiv2Dialect.Instance, sendQueueLimit: 512, time, TimeSpan.FromSeconds(10), sendQueueBytes: 8_000_000, node);
+        var two = new SocketConnection(second, Apiv2Dialect.Instance, sendQueueLimit: 512, time, TimeSpan.FromSeconds(10), sendQueueBytes: 8_000_000, node);
+        var congestion = new List<(int Socket, bool Congested)>();
+        one.CongestionChanged = congested => { lock (congestion) congestion.Add((1, congested)); };
+        two.CongestionChanged = congested => { lock (congestion) congestion.Add((2, congested)); };
+
+        one.Send(Frame(10_000)); // in flight
+        for (var i = 0; i < 3; i++) one.Send(Frame(50_000)); // 150 000 queued: far below its own quarter (2 MB)
+        two.Send(Frame(10_000));
+        Assert.Empty(congestion);
+        two.Send(Frame(60_000)); // 210 000 on the node: the socket that queued it is congested, nothing is dropped
+        Assert.Equal([(2, true)], congestion);
+        one.Send(Frame(1_000)); // and so is the next one that queues while the node is past its budget
+        Assert.Equal([(2, true), (1, true)], congestion);
+        Assert.Equal(211_000, node.Queued);
+
+        first.Release();
+        second.Release();
+        await Task.Run(async () =>
+        {
+            while (Volatile.Read(ref first.Sends) < 5 || Volatile.Read(ref second.Sends) < 2) await Task.Delay(10);
+        }).WaitAsync(TimeSpan.FromSeconds(5));
+        Assert.Equal(0, node.Queued);
+        lock (congestion) Assert.Equal([(1, false), (2, false)], congestion.Skip(2).OrderBy(c => c.Socket));
+        Assert.False(one.Aborted.IsCancellationRequested || two.Aborted.IsCancellationRequested);
+    }
+
+    [Fact]
+    public void A_socket_closed_with_frames_still_queued_gives_their_bytes_back_to_the_node()
+    {
+        var node = new SendQueueBudget(1_000_000);
+        var connection = new SocketConnection(new StuckWebSocket(), Apiv2Dialect.Instance, sendQueueLimit: 512, Clocks.Fake(), TimeSpan.FromSeconds(10), 8_000_000, node);
+        connection.Send(Frame(10_000));
+        for (var i = 0; i < 4; i++) connection.Send(Frame(10_000));
+        Assert.Equal(40_000, node.Queued);
+        connection.CloseNow(WebSocketCloseStatus.PolicyViolation, "gone");
+        Assert.Equal(0, node.Queued);
     }
 }

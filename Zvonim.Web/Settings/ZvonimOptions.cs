@@ -59,6 +59,10 @@ public sealed class LimitOptions
     /// would be held is dropped and its sender told (queue_full).</summary>
     public long MaxPendingBytes { get; set; } = 256L * 1024 * 1024;
 
+    /// <summary>Bytes queued for slow readers on the whole node, all sockets together; past it, a socket that queues
+    /// more is congested (its senders pause reading) until it drains. Nothing is dropped.</summary>
+    public long MaxSendQueueBytes { get; set; } = 512L * 1024 * 1024;
+
     /// <summary>Live calls and rooms on this node (all kinds); past it, creating one answers 503. About 5 KB each.</summary>
     public int MaxCalls { get; set; } = 100_000;
 

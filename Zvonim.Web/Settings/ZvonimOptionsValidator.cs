@@ -69,6 +69,8 @@ public sealed class ZvonimOptionsValidator : IValidateOptions<ZvonimOptions>
         Range(limits.MaxCalls, 1, 10_000_000, "MaxCalls");
         if (limits.MaxPendingBytes < 1024 * 1024)
             failures.Add($"Zvonim:Limits:MaxPendingBytes must be at least 1048576 (got {limits.MaxPendingBytes}).");
+        if (limits.MaxSendQueueBytes < signaling.SendQueueBytesLimit)
+            failures.Add($"Zvonim:Limits:MaxSendQueueBytes must be at least Signaling:SendQueueBytesLimit (got {limits.MaxSendQueueBytes}).");
         if (signaling.PendingBytesLimit < signaling.MaxMessageBytes)
             failures.Add($"Zvonim:Signaling:PendingBytesLimit must be at least MaxMessageBytes (got {signaling.PendingBytesLimit}).");
         Range(limits.MaxInvalidMessagesPerMinute, 1, 100_000, "MaxInvalidMessagesPerMinute");

@@ -2,6 +2,7 @@ using System.Net.WebSockets;
 using System.Text;
 using Zvonim.Actors.Peers;
 using Zvonim.Actors.Rooms;
+using Zvonim.Web.Limits;
 
 namespace Zvonim.Web.Signaling;
 
@@ -29,6 +30,7 @@ public sealed class SocketConnection : IPeerConnection
     private readonly long _bytesHighWater;
     private readonly long _bytesLowWater;
     private long _queuedBytes;
+    private readonly SendQueueBudget _node;
     private readonly TimeProvider _time;
     private readonly CancellationTokenSource _abort;
     private readonly TaskCompletionSource _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -44,9 +46,11 @@ public sealed class SocketConnection : IPeerConnection
     private readonly record struct Outgoing(byte[]? Frame, WebSocketCloseStatus Status = WebSocketCloseStatus.NormalClosure, string? Reason = null);
 
     /// <param name="sendQueueBytes">Bytes that may queue behind the send in flight; congested at a quarter, like frames.</param>
+    /// <param name="node">The node's budget for all queues together: past it, a socket that queues more is congested.</param>
     public SocketConnection(WebSocket socket, ISignalingDialect dialect, int sendQueueLimit, TimeProvider? time = null, TimeSpan? stallTimeout = null,
-        long sendQueueBytes = long.MaxValue)
+        long sendQueueBytes = long.MaxValue, SendQueueBudget? node = null)
     {
+        _node = node ?? SendQueueBudget.Unlimited;
         _socket = socket;
         _dialect = dialect;
         _limit = sendQueueLimit;
@@ -118,8 +122,7 @@ public sealed class SocketConnection : IPeerConnection
         lock (_gate)
         {
             _closed = true;
-            _queue?.Clear();
-            _queuedBytes = 0;
+            DropQueued();
             idle = !_sending;
         }
         PauseReading(false);
@@ -144,13 +147,22 @@ public sealed class SocketConnection : IPeerConnection
                 {
                     _queue.Enqueue(item);
                     _queuedBytes += bytes;
-                    if (!_congested && (_queue.Count >= _highWater || _queuedBytes >= _bytesHighWater)) congested = _congested = true;
+                    var nodeWithin = _node.Add(bytes);
+                    if (!_congested && (_queue.Count >= _highWater || _queuedBytes >= _bytesHighWater || !nodeWithin)) congested = _congested = true;
                 }
             }
         }
         if (start) _ = PumpAsync(item); // only the caller that found the socket idle sends; everyone else has queued
         else if (overflow) CloseNow(WebSocketCloseStatus.PolicyViolation, "Send queue overflow: the client is not reading its messages.");
         else if (congested) OnCongested();
+    }
+
+    /// <summary>Forgets what is queued (under the lock), giving its bytes back to the node.</summary>
+    private void DropQueued()
+    {
+        _queue?.Clear();
+        _node.Remove(_queuedBytes);
+        _queuedBytes = 0;
     }
 
     private void BeginClose(Outgoing close, bool dropQueued)
@@ -162,8 +174,7 @@ public sealed class SocketConnection : IPeerConnection
             _closed = true;
             if (dropQueued)
             {
-                _queue?.Clear();
-                _queuedBytes = 0;
+                DropQueued();
             }
             start = !_sending;
             if (start) _sending = true;
@@ -198,6 +209,7 @@ public sealed class SocketConnection : IPeerConnection
                     {
                         item = queue.Dequeue();
                         _queuedBytes -= item.Frame?.Length ?? 0;
+                        _node.Remove(item.Frame?.Length ?? 0);
                     }
                     else
                     {
@@ -230,8 +242,7 @@ public sealed class SocketConnection : IPeerConnection
         {
             _closed = true;
             _sending = true; // nobody sends again
-            _queue?.Clear();
-            _queuedBytes = 0;
+            DropQueued();
         }
         StopStallWatch();
         _done.TrySetResult();

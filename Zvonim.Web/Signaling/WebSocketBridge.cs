@@ -18,6 +18,7 @@ public sealed class WebSocketBridge(ActorSystem system, IRequiredActor<CallManag
     SocketsPerAddress perAddress, TimeProvider time, ILogger<WebSocketBridge> log)
 {
     private readonly PendingBudget _pending = new(options.Value.Signaling.PendingBytesLimit, options.Value.Limits.MaxPendingBytes);
+    private readonly SendQueueBudget _sendQueues = new(options.Value.Limits.MaxSendQueueBytes);
 
     private long _connections;
 
@@ -48,7 +49,7 @@ public sealed class WebSocketBridge(ActorSystem system, IRequiredActor<CallManag
             KeepAliveInterval = settings.KeepAliveInterval,
             KeepAliveTimeout = settings.KeepAliveTimeout,
         });
-        var connection = new SocketConnection(socket, dialect, settings.SendQueueLimit, time, settings.EffectiveStallTimeout, settings.SendQueueBytesLimit);
+        var connection = new SocketConnection(socket, dialect, settings.SendQueueLimit, time, settings.EffectiveStallTimeout, settings.SendQueueBytesLimit, _sendQueues);
         // Only our own counter goes into the name: ids come from the client and may hold anything.
         var name = "peer-" + Interlocked.Increment(ref _connections).ToString(System.Globalization.CultureInfo.InvariantCulture);
         var peer = system.ActorOf(PeerActor.Props(attach, calls.ActorRef, connection, settings.PendingLimit, _pending), name);
