@@ -28,16 +28,23 @@ public sealed class CallActor : UntypedActor
 
     private sealed record Retire;
 
-    public static Props Props(string callId, RoomPolicy policy) => ActorFactory.Props(() => new CallActor(callId, policy));
+    /// <param name="createdAt">When the room was made, for a room woken from <see cref="DormantRooms"/>; now if null.</param>
+    public static Props Props(string callId, RoomPolicy policy, DateTimeOffset? createdAt = null) =>
+        ActorFactory.Props(() => new CallActor(callId, policy, createdAt));
 
-    public CallActor(string callId, RoomPolicy policy)
+    public CallActor(string callId, RoomPolicy policy, DateTimeOffset? createdAt = null)
     {
         _time = Context.System.Clock();
-        _room = new RoomState(callId, policy, _time.GetUtcNow());
+        var now = _time.GetUtcNow();
+        _room = new RoomState(callId, policy, createdAt ?? now);
         if (policy.PublicPeerIds) _credentials = new PeerCredentials();
 
         if (_room.ExpiresAt is { } expiresAt)
-            Context.System.Scheduler.ScheduleTellOnceCancelable(expiresAt - _room.CreatedAt, Self, new LifetimeOver(), Self);
+        {
+            var left = expiresAt - now;
+            if (left > TimeSpan.Zero) Context.System.Scheduler.ScheduleTellOnceCancelable(left, Self, new LifetimeOver(), Self);
+            else EndCall("its lifetime is over"); // woken after its end of life: it ends now, before any command, and is retained
+        }
         UpdateIdleTimer();
     }
 

@@ -1,6 +1,7 @@
 using Akka.Actor;
 using Akka.Event;
 using Zvonim.Actors.Rooms;
+using Zvonim.Actors.Time;
 
 namespace Zvonim.Actors.Calls;
 
@@ -15,47 +16,66 @@ public sealed record CallCount(int Calls);
 
 /// <summary>
 /// One per node: creates a <see cref="CallActor"/> child per call (named by the call id), routes every
-/// <see cref="ICallCommand"/> to it, and answers "not found" for calls it does not have.
+/// <see cref="ICallCommand"/> to it, and answers "not found" for calls it does not have. A room created with nobody in it
+/// (a link room) starts dormant, as a record in <see cref="DormantRooms"/>, and gets its actor on its first command.
 /// </summary>
 public sealed class CallManager : ReceiveActor
 {
     public const string Name = "calls";
 
-    /// <param name="callProps">Builds a call's actor; tests put a probe-backed actor here.</param>
-    /// <param name="maxCalls">Calls (of every kind) the node carries at most; creating more is refused.</param>
-    public static Props Props(Func<string, RoomPolicy, Props>? callProps = null, int maxCalls = int.MaxValue) =>
+    /// <param name="callProps">Builds a call's actor from its id, rules and (for a woken room) creation time.</param>
+    /// <param name="maxCalls">Calls (of every kind, dormant rooms included) the node carries at most; creating more is refused.</param>
+    public static Props Props(Func<string, RoomPolicy, DateTimeOffset?, Props>? callProps = null, int maxCalls = int.MaxValue) =>
         ActorFactory.Props(() => new CallManager(callProps ?? CallActor.Props, maxCalls));
 
     private readonly Dictionary<string, (IActorRef Call, string Kind)> _calls = new(StringComparer.Ordinal);
+    private readonly DormantRooms _dormant = new();
+    private readonly Func<string, RoomPolicy, DateTimeOffset?, Props> _callProps;
+    private readonly TimeProvider _time = Context.System.Clock();
     private readonly ILoggingAdapter _log = Context.GetLogger();
+    private ICancelable? _wake; // for the earliest dormant room's end of life
 
-    public CallManager(Func<string, RoomPolicy, Props> callProps, int maxCalls)
+    private sealed record WakeExpired;
+
+    public CallManager(Func<string, RoomPolicy, DateTimeOffset?, Props> callProps, int maxCalls)
     {
+        _callProps = callProps;
         Receive<CreateCall>(create =>
         {
-            if (_calls.Count >= maxCalls)
+            if (_calls.Count + _dormant.Count >= maxCalls)
             {
                 Sender.Tell(CallRefused.AtCapacity(maxCalls), Self);
                 return;
             }
             var callId = Ids.New();
-            var call = Context.ActorOf(callProps(callId, create.Policy), callId);
-            _calls[callId] = (call, create.Policy.Kind);
-            Context.Watch(call);
-            call.Forward(create);
+            if (DormantRooms.CanStartDormant(create))
+            {
+                var room = _dormant.Add(callId, create.Policy, _time.GetUtcNow());
+                _log.Info("Room {call_id} created", callId);
+                Sender.Tell(new CallCreated(callId, null, SnapshotOf(callId, room)), Self);
+                ScheduleWake();
+                return;
+            }
+            Start(callId, create.Policy, null).Forward(create);
         });
-        Receive<ICallCommand>(command =>
+        Receive<GetCall>(get =>
         {
-            if (_calls.TryGetValue(command.CallId, out var entry) && (command.Kind is null || command.Kind == entry.Kind))
-                entry.Call.Forward(command);
-            else
-                Sender.Tell(CallRefused.NotFound(command.CallId), Self);
+            if (_dormant.TryGet(get.CallId, out var room) && Matches(get, room.Policy.Kind))
+                Sender.Tell(new CallInfo(SnapshotOf(get.CallId, room)), Self); // looking at a room does not wake it
+            else Route(get);
+        });
+        Receive<ICallCommand>(Route);
+        Receive<WakeExpired>(_ =>
+        {
+            _wake = null;
+            foreach (var (callId, room) in _dormant.TakeExpired(_time.GetUtcNow())) Start(callId, room.Policy, room.CreatedAt);
+            ScheduleWake();
         });
         Receive<Passivate>(passivate =>
         {
             if (_calls.Remove(passivate.CallId, out var entry)) entry.Call.Tell(PoisonPill.Instance, Self);
         });
-        Receive<GetCallCount>(_ => Sender.Tell(new CallCount(_calls.Count), Self));
+        Receive<GetCallCount>(_ => Sender.Tell(new CallCount(_calls.Count + _dormant.Count), Self));
         Receive<Terminated>(terminated =>
         {
             var callId = terminated.ActorRef.Path.Name;
@@ -63,6 +83,38 @@ public sealed class CallManager : ReceiveActor
             _log.Debug("Call {call_id} is gone", callId);
         });
     }
+
+    private void Route(ICallCommand command)
+    {
+        if (_calls.TryGetValue(command.CallId, out var entry) && Matches(command, entry.Kind))
+            entry.Call.Forward(command);
+        else if (_dormant.TryGet(command.CallId, out var room) && Matches(command, room.Policy.Kind) && _dormant.TryWake(command.CallId, out _))
+            Start(command.CallId, room.Policy, room.CreatedAt).Forward(command);
+        else
+            Sender.Tell(CallRefused.NotFound(command.CallId), Self);
+    }
+
+    private static bool Matches(ICallCommand command, string kind) => command.Kind is null || command.Kind == kind;
+
+    private static CallSnapshot SnapshotOf(string callId, DormantRoom room) => new RoomState(callId, room.Policy, room.CreatedAt).Snapshot();
+
+    private IActorRef Start(string callId, RoomPolicy policy, DateTimeOffset? createdAt)
+    {
+        var call = Context.ActorOf(_callProps(callId, policy, createdAt), callId);
+        _calls[callId] = (call, policy.Kind);
+        Context.Watch(call);
+        return call;
+    }
+
+    /// <summary>One timer for all dormant rooms, set for the earliest one's end of life.</summary>
+    private void ScheduleWake()
+    {
+        if (_wake is not null || _dormant.NextExpiry is not { } at) return;
+        var delay = at - _time.GetUtcNow();
+        _wake = Context.System.Scheduler.ScheduleTellOnceCancelable(delay > TimeSpan.Zero ? delay : TimeSpan.Zero, Self, new WakeExpired(), Self);
+    }
+
+    protected override void PostStop() => _wake?.Cancel();
 
     /// <summary>A call that throws keeps its state and skips the message: ending people's call for a bug in one
     /// message would be worse, and <see cref="RoomState"/> checks before it changes anything.</summary>
