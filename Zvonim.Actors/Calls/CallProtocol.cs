@@ -24,6 +24,10 @@ public interface ICallReply : IDeadLetterSuppression;
 /// <summary>Creates a call under <paramref name="Policy"/>; with a <paramref name="Creator"/>, that person joins it at once.</summary>
 public sealed record CreateCall(RoomPolicy Policy, JoinAs? Creator = null);
 
+/// <summary>In a cluster: starts the call <paramref name="CallId"/> (minted by the node that took the request) as a
+/// sharded entity, then hands it <paramref name="Create"/>, whose reply goes to the original asker.</summary>
+public sealed record StartCall(string CallId, CreateCall Create) : ICallCommand;
+
 /// <param name="From">The client's address, which a room with public peer ids remembers (see <see cref="Credentials"/>).</param>
 public sealed record JoinAs(string? DisplayName, string? From = null);
 

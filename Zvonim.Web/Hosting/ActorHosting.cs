@@ -1,7 +1,13 @@
 using Akka.Actor;
+using Akka.Cluster.Hosting;
+using Akka.Cluster.Sharding;
 using Akka.Hosting;
+using Akka.Remote.Hosting;
 using Akka.Logger.Serilog;
 using Zvonim.Actors.Calls;
+using Zvonim.Actors.Cluster;
+using Zvonim.Actors.Peers;
+using Zvonim.Actors.Serialization;
 using Zvonim.Actors.Time;
 using Microsoft.Extensions.Options;
 using Zvonim.Web.Settings;
@@ -18,10 +24,14 @@ public static class ActorHosting
     /// <summary>Where the build and publish put the top-level <c>hocon/</c> folder.</summary>
     public static string HoconFile => Path.Combine(AppContext.BaseDirectory, "hocon", "zvonim.hocon");
 
+    /// <summary>What a cluster node adds to <see cref="HoconFile"/>.</summary>
+    public static string ClusterHoconFile => Path.Combine(AppContext.BaseDirectory, "hocon", "cluster.hocon");
+
     public static IServiceCollection AddZvonimActors(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddAkka(SystemName, (akka, sp) =>
         {
+            var options = sp.GetRequiredService<IOptions<ZvonimOptions>>().Value;
             akka.AddHoconFile(HoconFile, HoconAddMode.Append)
                 .AddHocon(TimeProviderScheduler.ConfigFor(sp.GetRequiredService<TimeProvider>()), HoconAddMode.Prepend)
                 .ConfigureLoggers(loggers =>
@@ -30,14 +40,38 @@ public static class ActorHosting
                     loggers.AddSerilogLogging();
                     loggers.LogLevel = AkkaLevel(configuration);
                 })
-                .WithActors((system, registry) =>
-                {
-                    var maxCalls = sp.GetRequiredService<IOptions<ZvonimOptions>>().Value.Limits.MaxCalls;
-                    registry.Register<CallManager>(system.ActorOf(CallManager.Props(maxCalls: maxCalls), CallManager.Name));
-                });
+                .WithCalls(options);
         });
         services.AddHostedService<CloseSocketsOnStop>();
         return services;
+    }
+
+    /// <summary>One node: a <see cref="CallManager"/> with the calls as its children. A cluster: the calls are sharded
+    /// entities (<see cref="CallEntity"/>), and the node's <see cref="ShardedCalls"/> takes the manager's place in the
+    /// registry, so endpoints and sockets are the same in both modes.</summary>
+    private static AkkaConfigurationBuilder WithCalls(this AkkaConfigurationBuilder akka, ZvonimOptions options)
+    {
+        var cluster = options.Cluster;
+        if (!cluster.Enabled)
+            return akka.WithActors((system, registry) =>
+                registry.Register<CallManager>(system.ActorOf(CallManager.Props(maxCalls: options.Limits.MaxCalls), CallManager.Name)));
+
+        return akka.AddHoconFile(ClusterHoconFile, HoconAddMode.Prepend)
+            .WithRemoting(new RemoteOptions { HostName = cluster.Hostname, Port = cluster.Port })
+            .WithClustering(new ClusterOptions
+            {
+                SeedNodes = cluster.SeedNodes.Select(seed => ClusterSettings.ParseEndpoint(seed)!.Value)
+                    .Select(seed => $"akka.tcp://{SystemName}@{seed.Host}:{seed.Port}").ToArray(),
+            })
+            .WithCustomSerializer("zvonim", [typeof(ICallCommand), typeof(ICallReply), typeof(IPeerMessage), typeof(CreateCall)],
+                system => new ProtocolSerializer(system))
+            .WithShardRegion<CallEntity>("calls", CallEntity.Props, new CallIdExtractor(maxShards: 100), new ShardOptions
+            {
+                StateStoreMode = StateStoreMode.DData,
+                RememberEntities = false,
+            })
+            .WithActors((system, registry) =>
+                registry.Register<CallManager>(system.ActorOf(ShardedCalls.Props(registry.Get<CallEntity>()), CallManager.Name)));
     }
 
     /// <summary>Akka filters before Serilog sees anything: give it the level Serilog is asked for, so debug lines cost

@@ -19,6 +19,8 @@ public sealed class ZvonimOptions
     public TurnOptions Turn { get; set; } = new();
 
     public LimitOptions Limits { get; set; } = new();
+
+    public ClusterSettings Cluster { get; set; } = new();
 }
 
 /// <summary>

@@ -33,6 +33,17 @@ public sealed class ZvonimOptionsValidator : IValidateOptions<ZvonimOptions>
             && !(Uri.TryCreate(baseUrl, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https"))
             failures.Add($"Zvonim:LinkRooms:PublicBaseUrl must be an absolute http(s) URL (got '{baseUrl}').");
 
+        var cluster = options.Cluster;
+        if (cluster.Enabled)
+        {
+            if (ClusterSettings.ParseEndpoint($"{cluster.Hostname}:{cluster.Port}") is null)
+                failures.Add($"Zvonim:Cluster:Hostname and Port must be a host name or address and a port 1-65535 (got '{cluster.Hostname}:{cluster.Port}').");
+            if (cluster.SeedNodes.Count == 0)
+                failures.Add("Zvonim:Cluster:SeedNodes must list at least one node as host:port (the first node may list itself).");
+            foreach (var seed in cluster.SeedNodes.Where(s => ClusterSettings.ParseEndpoint(s) is null))
+                failures.Add($"Zvonim:Cluster:SeedNodes entries must be host:port (got '{seed}').");
+        }
+
         var signaling = options.Signaling;
         if (signaling.MaxMessageBytes is < 1024 or > 16 * 1024 * 1024)
             failures.Add($"Zvonim:Signaling:MaxMessageBytes must be between 1024 and 16777216 (got {signaling.MaxMessageBytes}).");

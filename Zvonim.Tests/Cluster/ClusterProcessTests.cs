@@ -1,0 +1,125 @@
+using System.Net;
+using Xunit.Abstractions;
+using Zvonim.Tests.Api;
+using Zvonim.Tests.Web;
+using static Zvonim.Tests.Api.ApiKit;
+using static Zvonim.Tests.Web.HttpKit;
+
+namespace Zvonim.Tests.Cluster;
+
+/// <summary>Three real Zvonim processes forming one cluster on loopback, the first one the seed.</summary>
+public sealed class ThreeNodes : IAsyncLifetime
+{
+    private readonly List<ServerProcess> _nodes = [];
+
+    public List<int> HttpPorts { get; } = [];
+
+    public Uri Url(int node) => new($"http://127.0.0.1:{HttpPorts[node]}");
+
+    public HttpClient Client(int node) => new() { BaseAddress = Url(node), Timeout = TimeSpan.FromSeconds(20) };
+
+    public Uri Socket(int node, string callId, string peerId) =>
+        new($"ws://127.0.0.1:{HttpPorts[node]}/apiv2/ws?call_id={callId}&peer_id={peerId}");
+
+    public string Output => string.Join("\n", _nodes.Select((n, i) => $"--- node {i} ---\n{n.Stdout}\n{n.Stderr}"));
+
+    public async Task InitializeAsync()
+    {
+        var remoting = Enumerable.Range(0, 3).Select(_ => ServerProcess.FreePort()).ToList();
+        for (var i = 0; i < 3; i++)
+        {
+            HttpPorts.Add(ServerProcess.FreePort());
+            var settings = new Dictionary<string, string>
+            {
+                ["Serilog__MinimumLevel__Default"] = "Warning",
+                ["Zvonim__Cluster__Enabled"] = "true",
+                ["Zvonim__Cluster__Hostname"] = "127.0.0.1",
+                ["Zvonim__Cluster__Port"] = remoting[i].ToString(System.Globalization.CultureInfo.InvariantCulture),
+                ["Zvonim__Cluster__SeedNodes__0"] = $"127.0.0.1:{remoting[0]}",
+            };
+            _nodes.Add(new ServerProcess(settings, "--urls", Url(i).ToString().TrimEnd('/')));
+        }
+        for (var i = 0; i < 3; i++) await _nodes[i].WaitUntilListeningAsync(HttpPorts[i], TimeSpan.FromSeconds(60));
+        // The cluster is formed when a call made on the first node is known to the last one.
+        using var first = Client(0);
+        using var last = Client(2);
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        HttpStatusCode? last0 = null;
+        while (DateTime.UtcNow < deadline)
+        {
+            using var created = await first.PostAsync("/apiv2/calls", null); // 503 until the shards have a home
+            last0 = created.StatusCode;
+            if (created.StatusCode == HttpStatusCode.OK)
+            {
+                var callId = (string?)(await created.JsonAsync())["call_id"];
+                using var seen = await last.GetAsync($"/apiv2/calls/{callId}");
+                last0 = seen.StatusCode;
+                if (seen.StatusCode == HttpStatusCode.OK) return;
+            }
+            await Task.Delay(200); // polling the cluster's formation, which has no event a client can wait on
+        }
+        throw new InvalidOperationException($"The cluster did not form within 60 s (last answer {last0}):\n{Output}");
+    }
+
+    public async Task DisposeAsync()
+    {
+        foreach (var node in _nodes) await node.DisposeAsync();
+    }
+}
+
+/// <summary>
+/// Any node answers any request and takes any socket for any call: a plain round-robin load balancer in front works.
+/// </summary>
+public sealed class ClusterProcessTests(ThreeNodes cluster, ITestOutputHelper output) : IClassFixture<ThreeNodes>
+{
+    [Fact]
+    public async Task A_call_created_on_one_node_is_joined_on_a_second_and_its_sockets_on_two_others_relay_both_ways()
+    {
+        try
+        {
+            using var node0 = cluster.Client(0);
+            using var node1 = cluster.Client(1);
+            var call = await CreateAsync(node0);
+            var peerB = await JoinAsync(node1, call.CallId);
+            await using var a = await WsClient.ConnectAsync(cluster.Socket(1, call.CallId, call.PeerId), "A on node 1");
+            await a.ExpectStateAsync("active", 2, 1);
+            await using var b = await WsClient.ConnectAsync(cluster.Socket(2, call.CallId, peerB), "B on node 2");
+            await b.ExpectAsync("join");
+            await a.ExpectAsync("join");
+            await AssertRelayAsync(a, b);
+            await AssertRelayAsync(b, a);
+            for (var i = 0; i < 20; i++) await a.SendTextAsync($$$"""{"type":"ice-candidate","candidate":{"candidate":"candidate:{{{i}}} 1 udp 1 127.0.0.1 {{{5000 + i}}} typ host","sdpMid":"0","sdpMLineIndex":0}}""");
+            for (var i = 0; i < 20; i++)
+                Assert.Contains($"candidate:{i} ", (await b.ExpectAsync("ice-candidate")).Raw); // in order across nodes
+
+            for (var node = 0; node < 3; node++)
+            {
+                using var http = cluster.Client(node);
+                var status = await StatusAsync(http, call.CallId);
+                Assert.Equal("active", (string?)status["status"]);
+                Assert.Equal(2, (int?)status["participants"]!["connected"]);
+            }
+
+            await a.SendTextAsync("""{"type":"leave"}""");
+            await b.AssertClosedAsync(1000);
+            using var node2 = cluster.Client(2);
+            Assert.Equal("ended", (string?)(await StatusAsync(node2, call.CallId))["status"]);
+        }
+        catch
+        {
+            output.WriteLine(cluster.Output);
+            throw;
+        }
+    }
+
+    [Fact]
+    public async Task An_id_no_node_knows_is_404_from_every_node()
+    {
+        for (var node = 0; node < 3; node++)
+        {
+            using var http = cluster.Client(node);
+            await AssertErrorAsync(await http.GetAsync($"/apiv2/calls/{UnknownId}"), HttpStatusCode.NotFound, "not_found");
+            await AssertJoinRefusedAsync(http, UnknownId, HttpStatusCode.NotFound, "not_found");
+        }
+    }
+}
