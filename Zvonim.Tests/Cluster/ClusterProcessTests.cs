@@ -1,4 +1,5 @@
 using System.Net;
+using System.Text.Json.Nodes;
 using Xunit.Abstractions;
 using Zvonim.Tests.Api;
 using Zvonim.Tests.Web;
@@ -110,6 +111,48 @@ public sealed class ClusterProcessTests(ThreeNodes cluster, ITestOutputHelper ou
             output.WriteLine(cluster.Output);
             throw;
         }
+    }
+
+    [Fact]
+    public async Task A_room_by_link_made_on_one_node_connects_sockets_on_two_others()
+    {
+        using var node0 = cluster.Client(0);
+        using var created = await node0.PostAsync("/api/rooms", null);
+        Assert.Equal(HttpStatusCode.OK, created.StatusCode);
+        var token = (string)(await created.JsonAsync())["token"]!;
+        await using var x = await WsClient.ConnectAsync(new Uri($"ws://127.0.0.1:{cluster.HttpPorts[1]}/ws/rooms/{token}"), "X on node 1");
+        await x.ExpectAsync("joined");
+        await using var y = await WsClient.ConnectAsync(new Uri($"ws://127.0.0.1:{cluster.HttpPorts[2]}/ws/rooms/{token}"), "Y on node 2");
+        await y.ExpectAsync("joined");
+        await x.ExpectAsync("join"); // there first: X offers
+        await AssertRelayAsync(x, y);
+        await AssertRelayAsync(y, x);
+        using var node2 = cluster.Client(2);
+        var status = await (await node2.GetAsync($"/api/rooms/{token}")).JsonAsync();
+        Assert.Equal(("active", 2), ((string?)status["state"], (int)status["connected"]!));
+    }
+
+    [Fact]
+    public async Task A_group_room_spread_over_three_nodes_relays_to_the_addressed_member()
+    {
+        using var node0 = cluster.Client(0);
+        using var node1 = cluster.Client(1);
+        using var node2 = cluster.Client(2);
+        var alice = await (await node1.PostAsync("/api/room/join", Json("""{"user_name":"Alice"}"""))).JsonAsync();
+        var roomId = (string)alice["room_id"]!;
+        var bob = await (await node2.PostAsync("/api/room/join", Json($$"""{"room_id":"{{roomId}}","user_name":"Bob"}"""))).JsonAsync();
+        Uri Socket(int node, JsonObject user) =>
+            new($"ws://127.0.0.1:{cluster.HttpPorts[node]}/ws?room_id={roomId}&user_id={user["user_id"]}&token={user["token"]}");
+        await using var a = await WsClient.ConnectAsync(Socket(0, alice), "Alice on node 0");
+        await using var b = await WsClient.ConnectAsync(Socket(2, bob), "Bob on node 2");
+        await a.ExpectAsync("user-joined", m => (string?)m["user_id"] == (string?)bob["user_id"]);
+        await b.SendTextAsync($$"""{"type":"offer","to":"{{alice["user_id"]}}","sdp":"v=0 from bob"}""");
+        var offer = await a.ExpectAsync("offer");
+        Assert.Equal((string?)bob["user_id"], (string?)offer["from"]);
+        Assert.Contains("v=0 from bob", offer.Raw);
+
+        var info = await (await node0.GetAsync($"/api/room/{roomId}/info")).JsonAsync();
+        Assert.Equal(2, info["users"]!.AsArray().Count(u => (bool)u!["is_online"]!));
     }
 
     [Fact]
