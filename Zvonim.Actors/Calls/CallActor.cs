@@ -20,6 +20,7 @@ public sealed class CallActor : UntypedActor
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly PeerCredentials? _credentials; // rooms whose peer ids are public
     private bool _retireScheduled;
+    private readonly ICanTell? _store; // cluster mode: where the call's record is kept
 
     /// <summary>A participant's socket deadline (first connect or reconnect grace), valid only for its epoch.</summary>
     private sealed record ConnectDeadline(string PeerId, int Epoch);
@@ -32,12 +33,19 @@ public sealed class CallActor : UntypedActor
     public static Props Props(string callId, RoomPolicy policy, DateTimeOffset? createdAt = null) =>
         ActorFactory.Props(() => new CallActor(callId, policy, createdAt));
 
-    public CallActor(string callId, RoomPolicy policy, DateTimeOffset? createdAt = null)
+    /// <summary>A call in a cluster: its record is kept in <paramref name="store"/> after every change, and a call whose
+    /// node died comes back from <paramref name="restored"/> with everyone disconnected, within their grace.</summary>
+    public static Props Props(string callId, RoomPolicy policy, ICanTell store, CallRecord? restored) =>
+        ActorFactory.Props(() => new CallActor(callId, policy, restored?.CreatedAt, store, restored));
+
+    public CallActor(string callId, RoomPolicy policy, DateTimeOffset? createdAt = null, ICanTell? store = null, CallRecord? restored = null)
     {
         _time = Context.System.Clock();
+        _store = store;
         var now = _time.GetUtcNow();
-        _room = new RoomState(callId, policy, createdAt ?? now);
+        _room = restored is null ? new RoomState(callId, policy, createdAt ?? now) : RoomState.FromRecord(restored);
         if (policy.PublicPeerIds) _credentials = new PeerCredentials();
+        if (restored is not null) Restore(restored);
 
         if (_room.ExpiresAt is { } expiresAt)
         {
@@ -49,6 +57,21 @@ public sealed class CallActor : UntypedActor
     }
 
     private string CallId => _room.CallId;
+
+    private void Restore(CallRecord restored)
+    {
+        foreach (var p in restored.Participants)
+        {
+            if (p.Secret is not null) _credentials?.Restore(p.PeerId, p.Secret, p.From);
+            // Everyone's socket is gone with the node that ran the call: each has its grace (a first connect, its first-connect time) to come back.
+            if (!_room.IsEnded) ArmDeadline(p.PeerId, p.ConnectedAt is null ? _room.Policy.FirstConnectTimeout : _room.Policy.ReconnectGrace);
+        }
+        if (_room.IsEnded) ScheduleRetire();
+        _log.Info("Call {call_id} restored with {Count} participants", CallId, restored.Participants.Count);
+    }
+
+    /// <summary>Cluster mode: the record follows every change of who is in the call and whether it ended.</summary>
+    private void Save() => _store?.Tell(new Cluster.SaveCall(_room.ToRecord(id => _credentials?.Export(id) ?? (null, null))), ActorRefs.NoSender);
 
     /// <summary>Matched with a switch rather than a ReceiveActor's handler table, which is built per instance (about
     /// 7 KB and 70 µs per actor with 15 handlers, measured): a node makes a CallActor per call.</summary>
@@ -85,6 +108,7 @@ public sealed class CallActor : UntypedActor
                 break;
             case Retire:
                 _log.Info("Call {call_id} retired", CallId);
+                _store?.Tell(new Cluster.ForgetCall(CallId), ActorRefs.NoSender);
                 Context.Parent.Tell(new Passivate(CallId), Self);
                 break;
             default:
@@ -109,6 +133,7 @@ public sealed class CallActor : UntypedActor
         }
         var secret = peerId is null ? null : _credentials?.Issue(peerId, create.Creator?.From);
         _log.Info("Call {call_id} created by {peer_id}", CallId, peerId ?? "nobody");
+        Save();
         Sender.Tell(new CallCreated(CallId, peerId, _room.Snapshot(), secret), Self);
     }
 
@@ -121,6 +146,7 @@ public sealed class CallActor : UntypedActor
             return;
         }
         _log.Info("Peer {peer_id} joined call {call_id}", peerId, CallId);
+        Save();
         ArmDeadline(peerId, _room.Policy.FirstConnectTimeout);
         Sender.Tell(new CallJoined(CallId, peerId, _room.Snapshot(), _credentials?.Issue(peerId, join.From)), Self);
         Broadcast(new MemberJoined(peerId, join.DisplayName), except: null);
@@ -150,7 +176,9 @@ public sealed class CallActor : UntypedActor
     private void OnAttach(AttachPeer attach)
     {
         var now = _time.GetUtcNow();
-        var participant = attach.PeerId is null ? null : _room.Find(attach.PeerId);
+        // A socket asking again (its first request seemed lost in a failing cluster) is the participant it already is.
+        var already = _sockets.FirstOrDefault(kv => Equals(kv.Value, Sender)).Key;
+        var participant = already is not null ? _room.Find(already) : attach.PeerId is null ? null : _room.Find(attach.PeerId);
         if (participant is null && attach.JoinIfAbsent && !_room.IsEnded)
         {
             var newId = Ids.New();
@@ -160,6 +188,7 @@ public sealed class CallActor : UntypedActor
                 return;
             }
             _log.Info("Peer {peer_id} joined call {call_id}", newId, CallId);
+            Save();
             Broadcast(new MemberJoined(newId, attach.DisplayName), except: null);
             participant = _room.Find(newId);
         }
@@ -193,6 +222,7 @@ public sealed class CallActor : UntypedActor
             .ToArray();
         socket.Tell(new PeerAdmitted(CallId, peerId, _room.Snapshot(), others), Self);
         _log.Info("Peer {peer_id} connected to call {call_id}", peerId, CallId);
+        if (participant.ConnectedAt == now) Save(); // a first connect: the seat is no longer one that was never used
         Broadcast(new PeerConnected(peerId, participant.DisplayName, socket), except: peerId);
         BroadcastState(except: peerId);
         UpdateIdleTimer();
@@ -240,6 +270,7 @@ public sealed class CallActor : UntypedActor
         _credentials?.Forget(peerId);
         CancelDeadline(peerId);
         _log.Info("Peer {peer_id} left call {call_id} ({Why})", peerId, CallId, why);
+        Save();
         if (_sockets.Remove(peerId, out var socket))
         {
             Context.Unwatch(socket);
@@ -254,12 +285,8 @@ public sealed class CallActor : UntypedActor
     private void EndCall(string why)
     {
         _room.End();
-        if (!_retireScheduled)
-        {
-            // A fixed date, not a receive timeout: people knocking on an ended call must not keep it around.
-            _retireScheduled = true;
-            Context.System.Scheduler.ScheduleTellOnceCancelable(_room.Policy.EndedRetention, Self, new Retire(), Self);
-        }
+        ScheduleRetire();
+        Save();
         _log.Info("Call {call_id} ended: {Why}", CallId, why);
         var ended = new CallEnded(_room.Snapshot());
         foreach (var socket in _sockets.Values)
@@ -269,6 +296,14 @@ public sealed class CallActor : UntypedActor
         }
         _sockets.Clear();
         UpdateIdleTimer();
+    }
+
+    private void ScheduleRetire()
+    {
+        if (_retireScheduled) return;
+        // A fixed date, not a receive timeout: people knocking on an ended call must not keep it around.
+        _retireScheduled = true;
+        Context.System.Scheduler.ScheduleTellOnceCancelable(_room.Policy.EndedRetention, Self, new Retire(), Self);
     }
 
     private void ArmDeadline(string peerId, TimeSpan after)

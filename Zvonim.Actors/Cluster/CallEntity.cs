@@ -7,34 +7,62 @@ namespace Zvonim.Actors.Cluster;
 /// <summary>
 /// A call as a Cluster.Sharding entity, keyed by its id: whichever node a request reaches, the call lives on one node
 /// of the cluster. Sharding makes an entity for any id it is asked about, so this one starts empty: a
-/// <see cref="StartCall"/> makes it the call (its <see cref="CallActor"/> child, the same actor a single node runs);
-/// anything else finds no call and is answered "not found", and the empty entity goes away.
+/// <see cref="StartCall"/> makes it a new call (its <see cref="CallActor"/> child, the same actor a single node runs).
+/// Anything else first looks for the call's record in the <see cref="CallStore"/>: a call whose node died comes back
+/// from it; an id with no record is answered "not found", and the empty entity goes away.
 /// </summary>
-public sealed class CallEntity(string callId) : UntypedActor
+public sealed class CallEntity : UntypedActor, IWithUnboundedStash
 {
     public static Props Props(string callId) => ActorFactory.Props(() => new CallEntity(callId));
 
+    private readonly string _callId;
+    private readonly ICanTell _store = Context.ActorSelection("/user/" + CallStore.Name);
     private IActorRef? _call;
+    private bool _loading;
+    private bool _absent; // looked for, not found: everything is "not found" until the entity is gone
+
+    public CallEntity(string callId) => _callId = callId;
+
+    public IStash Stash { get; set; } = null!;
 
     protected override void OnReceive(object message)
     {
         switch (message)
         {
-            case StartCall start when _call is null:
-                _call = Context.ActorOf(CallActor.Props(callId, start.Create.Policy), "call");
+            case StartCall start when _call is null && !_loading && !_absent:
+                _call = Context.ActorOf(CallActor.Props(_callId, start.Create.Policy, _store, restored: null), "call");
                 Context.Watch(_call);
                 _call.Forward(start.Create);
                 break;
             case ICallCommand command when _call is not null:
                 _call.Forward(command);
                 break;
-            case ICallCommand command: // an id never started in this cluster, or a call already retired
+            case ICallCommand command when _absent:
                 Sender.Tell(CallRefused.NotFound(command.CallId), Self);
-                Context.Parent.Tell(new ShardPassivate(PoisonPill.Instance));
+                break;
+            case ICallCommand:
+                Stash.Stash();
+                if (_loading) break;
+                _loading = true;
+                _store.Tell(new LoadCall(_callId), Self);
+                break;
+            case CallLoaded loaded:
+                _loading = false;
+                if (loaded.Record is { } record)
+                {
+                    _call = Context.ActorOf(CallActor.Props(_callId, record.Policy, _store, record), "call");
+                    Context.Watch(_call);
+                }
+                else
+                {
+                    _absent = true; // an id never started in this cluster, or a call already retired
+                    Context.Parent.Tell(new ShardPassivate(PoisonPill.Instance));
+                }
+                Stash.UnstashAll();
                 break;
             case Calls.Passivate:
                 // The call retires: stopped through its shard, which holds what arrives meanwhile for a new incarnation
-                // (that answers "not found"), so no command in flight is lost.
+                // (that finds no record and answers "not found"), so no command in flight is lost.
                 Context.Parent.Tell(new ShardPassivate(PoisonPill.Instance));
                 break;
             case Terminated:

@@ -15,6 +15,13 @@ public sealed class PeerActor : UntypedActor
 {
     private const string NextJoiner = "";
 
+    private static readonly TimeSpan DefaultAttachRetry = TimeSpan.FromSeconds(1);
+
+    private sealed class RetryAttach : IPeerMessage
+    {
+        public static readonly RetryAttach Instance = new();
+    }
+
     private readonly AttachPeer _attach;
     private readonly IActorRef _calls;
     private readonly IPeerConnection _connection;
@@ -28,15 +35,23 @@ public sealed class PeerActor : UntypedActor
     private IActorRef _call = ActorRefs.Nobody;
     private string _peerId;
     private bool _congested;            // this socket cannot take more for now
+    private bool _attaching;            // asked to be admitted, no answer yet (first time, or after its call stopped)
+    private readonly TimeSpan? _attachRetry;
+    private bool _admittedOnce;
+    private ICancelable? _retry;
     private HashSet<string>? _slowPeers; // others whose sockets cannot; while any is, this client is not read
 
     /// <param name="pendingLimit">Frames held for participants not connected yet (and said before admission).</param>
     /// <param name="budget">Bytes those frames may take, per socket and per node; unlimited if null.</param>
-    public static Props Props(AttachPeer attach, IActorRef calls, IPeerConnection connection, int pendingLimit, PendingBudget? budget = null) =>
-        ActorFactory.PropsOnce(() => new PeerActor(attach, calls, connection, pendingLimit, budget ?? PendingBudget.Unlimited));
+    /// <param name="attachRetry">In a cluster, where a request can be lost while a node is failing: how often the socket
+    /// asks again until its call answers. On one node the call always answers, and nothing is asked twice.</param>
+    public static Props Props(AttachPeer attach, IActorRef calls, IPeerConnection connection, int pendingLimit, PendingBudget? budget = null,
+        TimeSpan? attachRetry = null) =>
+        ActorFactory.PropsOnce(() => new PeerActor(attach, calls, connection, pendingLimit, budget ?? PendingBudget.Unlimited, attachRetry));
 
-    public PeerActor(AttachPeer attach, IActorRef calls, IPeerConnection connection, int pendingLimit, PendingBudget budget)
+    public PeerActor(AttachPeer attach, IActorRef calls, IPeerConnection connection, int pendingLimit, PendingBudget budget, TimeSpan? attachRetry = null)
     {
+        _attachRetry = attachRetry;
         _budget = budget;
         _attach = attach;
         _calls = calls;
@@ -47,7 +62,12 @@ public sealed class PeerActor : UntypedActor
 
     private string PeerId => _peerId;
 
-    protected override void PreStart() => _calls.Tell(_attach, Self);
+    protected override void PreStart()
+    {
+        _attaching = true;
+        _calls.Tell(_attach, Self);
+        if (_attachRetry is { } every) _retry = Context.System.Scheduler.ScheduleTellOnceCancelable(every, Self, RetryAttach.Instance, Self);
+    }
 
     /// <summary>However the actor ends (the node shutting down included), its socket does not outlive it. A socket
     /// already closed for a reason keeps that reason: only the first close counts.</summary>
@@ -55,6 +75,7 @@ public sealed class PeerActor : UntypedActor
     {
         _connection.Close(CloseReason.ServerStopping, "The server is shutting down.");
         Release(_heldBytes);
+        _retry?.Cancel();
     }
 
     private void Release(long bytes)
@@ -102,6 +123,12 @@ public sealed class PeerActor : UntypedActor
                 break;
             case SocketClosed:
                 Context.Stop(Self);
+                break;
+            case Terminated terminated when Equals(terminated.ActorRef, _call):
+                OnCallLost();
+                break;
+            case RetryAttach:
+                Reattach();
                 break;
             case CallInfo info:
                 _connection.Send(new StateEvent(info.Snapshot));
@@ -180,9 +207,37 @@ public sealed class PeerActor : UntypedActor
         Context.Stop(Self);
     }
 
+    /// <summary>
+    /// The call's actor stopped while this socket is open: in a cluster, the node that ran it died (or handed it over).
+    /// The socket asks to be admitted again, as itself; the call comes back on another node from its record. Meanwhile
+    /// the client's frames wait as before admission, and the others' sockets are learned anew.
+    /// </summary>
+    private void OnCallLost()
+    {
+        _log.Info("Call {call_id} of peer {peer_id} stopped; attaching again", _attach.CallId, PeerId);
+        _call = ActorRefs.Nobody;
+        _attaching = true;
+        foreach (var other in _others.Keys.ToList()) _others[other] = null;
+        Reattach();
+    }
+
+    /// <summary>Until the cluster has moved the call's shard off a dead node, a request can still be routed there and be
+    /// lost: ask again every second until admitted (or refused, which closes the socket).</summary>
+    private void Reattach()
+    {
+        if (!_attaching || Admitted) return;
+        // Once admitted, it is this participant that comes back, never a new one.
+        _calls.Tell(_admittedOnce ? _attach with { PeerId = _peerId, JoinIfAbsent = false } : _attach, Self);
+        _retry = Context.System.Scheduler.ScheduleTellOnceCancelable(_attachRetry ?? DefaultAttachRetry, Self, RetryAttach.Instance, Self);
+    }
+
     private void OnAdmitted(PeerAdmitted admitted)
     {
+        if (!_call.IsNobody()) Context.Unwatch(_call);
+        _attaching = false;
+        _admittedOnce = true;
         _call = Sender;
+        Context.Watch(_call);
         _peerId = admitted.PeerId;
         foreach (var other in admitted.Others) _others[other.PeerId] = other.Peer;
         _connection.Send(new WelcomeEvent(admitted.PeerId, admitted.Snapshot));

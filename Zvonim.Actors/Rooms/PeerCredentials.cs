@@ -30,4 +30,10 @@ public sealed class PeerCredentials
     }
 
     public void Forget(string peerId) => _byPeer.Remove(peerId);
+
+    /// <summary>The proof held for <paramref name="peerId"/>, for the call's record.</summary>
+    public (string? Secret, string? From) Export(string peerId) => _byPeer.TryGetValue(peerId, out var held) ? held : (null, null);
+
+    /// <summary>Takes back a proof from a call's record.</summary>
+    public void Restore(string peerId, string secret, string? from) => _byPeer[peerId] = (secret, from);
 }

@@ -1,3 +1,5 @@
+using Zvonim.Actors.Calls;
+
 namespace Zvonim.Actors.Rooms;
 
 public enum Refusal
@@ -110,6 +112,23 @@ public sealed class RoomState(string callId, RoomPolicy policy, DateTimeOffset c
     }
 
     public void End() => IsEnded = true;
+
+    /// <summary>The state as a record; <paramref name="proof"/> gives each participant's secret and address, if any.</summary>
+    public CallRecord ToRecord(Func<string, (string? Secret, string? From)> proof) => new(CallId, Policy, CreatedAt, IsEnded,
+        _participants.Select(p =>
+        {
+            var (secret, from) = proof(p.PeerId);
+            return new ParticipantRecord(p.PeerId, p.DisplayName, p.JoinedAt, p.ConnectedAt, secret, from);
+        }).ToArray());
+
+    /// <summary>A call brought back from its record: the same people, none of them connected.</summary>
+    public static RoomState FromRecord(CallRecord record)
+    {
+        var room = new RoomState(record.CallId, record.Policy, record.CreatedAt) { IsEnded = record.Ended };
+        foreach (var p in record.Participants)
+            room._participants.Add(new Participant(p.PeerId, p.DisplayName, p.JoinedAt) { ConnectedAt = p.ConnectedAt });
+        return room;
+    }
 
     public CallSnapshot Snapshot() => new(CallId, Policy.Kind, Status, Policy.Capacity, CreatedAt, ExpiresAt,
         _participants.Select(p => new ParticipantView(p.PeerId, p.DisplayName, p.JoinedAt, p.ConnectedAt, p.WsConnected)).ToArray());

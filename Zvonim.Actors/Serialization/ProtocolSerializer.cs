@@ -34,6 +34,7 @@ public sealed class ProtocolSerializer : SerializerWithStringManifest
         ("ended", typeof(CallEnded)), ("superseded", typeof(Superseded)), ("removed", typeof(RemovedFromCall)),
         ("c-signal", typeof(ClientSignal)), ("c-hello", typeof(ClientHello)), ("c-leave", typeof(ClientLeave)),
         ("s-closed", typeof(SocketClosed)), ("s-cong", typeof(SocketCongestion)),
+        ("record", typeof(CallRecord)), // a call's replicated state (CallStore)
     ];
 
     private static readonly Dictionary<Type, string> ManifestOf = Types.ToDictionary(t => t.Type, t => t.Manifest);

@@ -9,7 +9,7 @@ using static Zvonim.Tests.Web.HttpKit;
 namespace Zvonim.Tests.Cluster;
 
 /// <summary>Three real Zvonim processes forming one cluster on loopback, the first one the seed.</summary>
-public sealed class ThreeNodes : IAsyncLifetime
+public class ThreeNodes : IAsyncLifetime
 {
     private readonly List<ServerProcess> _nodes = [];
 
@@ -22,6 +22,11 @@ public sealed class ThreeNodes : IAsyncLifetime
     public Uri Socket(int node, string callId, string peerId) =>
         new($"ws://127.0.0.1:{HttpPorts[node]}/apiv2/ws?call_id={callId}&peer_id={peerId}");
 
+    /// <summary>The log level the nodes run at.</summary>
+    protected virtual string LogLevel => "Warning";
+
+    public ServerProcess Node(int node) => _nodes[node];
+
     public string Output => string.Join("\n", _nodes.Select((n, i) => $"--- node {i} ---\n{n.Stdout}\n{n.Stderr}"));
 
     public async Task InitializeAsync()
@@ -32,7 +37,7 @@ public sealed class ThreeNodes : IAsyncLifetime
             HttpPorts.Add(ServerProcess.FreePort());
             var settings = new Dictionary<string, string>
             {
-                ["Serilog__MinimumLevel__Default"] = "Warning",
+                ["Serilog__MinimumLevel__Default"] = LogLevel,
                 ["Zvonim__Cluster__Enabled"] = "true",
                 ["Zvonim__Cluster__Hostname"] = "127.0.0.1",
                 ["Zvonim__Cluster__Port"] = remoting[i].ToString(System.Globalization.CultureInfo.InvariantCulture),

@@ -47,6 +47,8 @@ public sealed class ProtocolSerializerTests(ITestOutputHelper output) : VirtualT
             new Superseded(), new RemovedFromCall(Snapshot),
             new ClientSignal(SignalKind.Offer, "peer-b", Encoding.UTF8.GetBytes("""{"type":"offer","sdp":"v=0"}""")),
             new ClientHello(), new ClientLeave(), new SocketClosed("closed"), new SocketCongestion(true),
+            new CallRecord("call-1", policy, Snapshot.CreatedAt, Ended: false,
+                [new ParticipantRecord("peer-a", "Anna", Snapshot.CreatedAt, Snapshot.CreatedAt, "secret", "10.0.0.1"), new ParticipantRecord("peer-b", null, Snapshot.CreatedAt, null)]),
             new SignalEvent("peer-a", SignalKind.IceCandidate, Encoding.UTF8.GetBytes("""{"type":"ice-candidate","candidate":"ü"}""")),
         ];
         return all.ToDictionary(m => m.GetType().Name);
@@ -78,7 +80,7 @@ public sealed class ProtocolSerializerTests(ITestOutputHelper output) : VirtualT
     {
         var serializer = Serializer;
         var messageTypes = typeof(CallActor).Assembly.GetTypes()
-            .Where(t => t is { IsAbstract: false, IsInterface: false }
+            .Where(t => t is { IsAbstract: false, IsInterface: false, IsVisible: true } // an actor's private messages go only to itself
                 && (typeof(ICallCommand).IsAssignableFrom(t) || typeof(ICallReply).IsAssignableFrom(t) || typeof(IPeerMessage).IsAssignableFrom(t)))
             .ToList();
         Assert.NotEmpty(messageTypes);

@@ -135,6 +135,9 @@ public sealed class ServerProcess : IAsyncDisposable
         _process.Dispose();
     }
 
+    /// <summary>Kills the server at once (SIGKILL), as a crash or a lost machine would.</summary>
+    public void Kill() => _process.Kill();
+
     /// <summary>Asks the server to stop as a service manager would (SIGTERM).</summary>
     public void Terminate()
     {

@@ -63,7 +63,7 @@ public static class ActorHosting
                 SeedNodes = cluster.SeedNodes.Select(seed => ClusterSettings.ParseEndpoint(seed)!.Value)
                     .Select(seed => $"akka.tcp://{SystemName}@{seed.Host}:{seed.Port}").ToArray(),
             })
-            .WithCustomSerializer("zvonim", [typeof(ICallCommand), typeof(ICallReply), typeof(IPeerMessage), typeof(CreateCall)],
+            .WithCustomSerializer("zvonim", [typeof(ICallCommand), typeof(ICallReply), typeof(IPeerMessage), typeof(CreateCall), typeof(CallRecord)],
                 system => new ProtocolSerializer(system))
             .WithShardRegion<CallEntity>("calls", CallEntity.Props, new CallIdExtractor(maxShards: 100), new ShardOptions
             {
@@ -71,7 +71,10 @@ public static class ActorHosting
                 RememberEntities = false,
             })
             .WithActors((system, registry) =>
-                registry.Register<CallManager>(system.ActorOf(ShardedCalls.Props(registry.Get<CallEntity>()), CallManager.Name)));
+            {
+                system.ActorOf(CallStore.Props(), CallStore.Name);
+                registry.Register<CallManager>(system.ActorOf(ShardedCalls.Props(registry.Get<CallEntity>()), CallManager.Name));
+            });
     }
 
     /// <summary>Akka filters before Serilog sees anything: give it the level Serilog is asked for, so debug lines cost

@@ -20,6 +20,9 @@ public sealed class WebSocketBridge(ActorSystem system, IRequiredActor<CallManag
     private readonly PendingBudget _pending = new(options.Value.Signaling.PendingBytesLimit, options.Value.Limits.MaxPendingBytes);
     private readonly SendQueueBudget _sendQueues = new(options.Value.Limits.MaxSendQueueBytes);
 
+    // In a cluster an attach can be lost while a node is failing; on one node it is always answered.
+    private readonly TimeSpan? _attachRetry = options.Value.Cluster.Enabled ? TimeSpan.FromSeconds(1) : null;
+
     private long _connections;
 
     public async Task<IResult?> RunAsync(HttpContext context, ISignalingDialect dialect, AttachPeer attach)
@@ -52,7 +55,7 @@ public sealed class WebSocketBridge(ActorSystem system, IRequiredActor<CallManag
         var connection = new SocketConnection(socket, dialect, settings.SendQueueLimit, time, settings.EffectiveStallTimeout, settings.SendQueueBytesLimit, _sendQueues);
         // Only our own counter goes into the name: ids come from the client and may hold anything.
         var name = "peer-" + Interlocked.Increment(ref _connections).ToString(System.Globalization.CultureInfo.InvariantCulture);
-        var peer = system.ActorOf(PeerActor.Props(attach, calls.ActorRef, connection, settings.PendingLimit, _pending), name);
+        var peer = system.ActorOf(PeerActor.Props(attach, calls.ActorRef, connection, settings.PendingLimit, _pending, _attachRetry), name);
         connection.CongestionChanged = congested => peer.Tell(new SocketCongestion(congested), ActorRefs.NoSender);
         var why = "closed";
         try

@@ -1,0 +1,72 @@
+using Akka.Actor;
+using Akka.DistributedData;
+using Zvonim.Actors.Calls;
+
+namespace Zvonim.Actors.Cluster;
+
+/// <summary>Keeps <paramref name="Record"/> as the call's latest state (fire and forget).</summary>
+public sealed record SaveCall(CallRecord Record);
+
+/// <summary>The call is retired: its record goes.</summary>
+public sealed record ForgetCall(string CallId);
+
+/// <summary>Asks for a call's record; answered with <see cref="CallLoaded"/>.</summary>
+public sealed record LoadCall(string CallId);
+
+public sealed record CallLoaded(string CallId, CallRecord? Record);
+
+/// <summary>
+/// Every call's <see cref="CallRecord"/>, replicated to all nodes with Akka.DistributedData (in memory, written to a
+/// majority of the nodes before a write counts, read locally). When a node dies, the calls it ran come back on another
+/// node from their records, as their participants re-attach. Records are spread over a few keys so that one change
+/// gossips a fraction of them.
+/// </summary>
+public sealed class CallStore : UntypedActor
+{
+    public const string Name = "call-store";
+
+    private const int Keys = 32;
+
+    private static readonly WriteMajority Majority = new(TimeSpan.FromSeconds(3));
+
+    private readonly IActorRef _replicator = DistributedData.Get(Context.System).Replicator;
+    private readonly Akka.Cluster.UniqueAddress _self = Akka.Cluster.Cluster.Get(Context.System).SelfUniqueAddress;
+
+    public static Props Props() => ActorFactory.Props(() => new CallStore());
+
+    /// <summary>The same key on every node: string.GetHashCode differs per process, so a hash of our own.</summary>
+    private static LWWDictionaryKey<string, CallRecord> KeyOf(string callId)
+    {
+        var hash = 17u;
+        foreach (var c in callId) hash = hash * 31 + c;
+        return new($"calls-{hash % Keys}");
+    }
+
+    protected override void OnReceive(object message)
+    {
+        switch (message)
+        {
+            case SaveCall save:
+                _replicator.Tell(Dsl.Update(KeyOf(save.Record.CallId), LWWDictionary<string, CallRecord>.Empty, Majority,
+                    records => records.SetItem(_self, save.Record.CallId, save.Record)));
+                break;
+            case ForgetCall forget:
+                _replicator.Tell(Dsl.Update(KeyOf(forget.CallId), LWWDictionary<string, CallRecord>.Empty, Majority,
+                    records => records.Remove(_self, forget.CallId)));
+                break;
+            case LoadCall load:
+                var asker = Sender;
+                _replicator.Ask<IGetResponse>(Dsl.Get(KeyOf(load.CallId), ReadLocal.Instance), TimeSpan.FromSeconds(5))
+                    .ContinueWith(t => new CallLoaded(load.CallId,
+                        t.IsCompletedSuccessfully && t.Result is GetSuccess found
+                        && found.Get(KeyOf(load.CallId)).TryGetValue(load.CallId, out var record) ? record : null), TaskScheduler.Default)
+                    .PipeTo(asker);
+                break;
+            case UpdateSuccess or IUpdateFailure:
+                break; // a write that did not reach a majority still gossips on; nothing to do for it here
+            default:
+                Unhandled(message);
+                break;
+        }
+    }
+}

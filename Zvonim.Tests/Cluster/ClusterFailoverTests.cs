@@ -1,0 +1,135 @@
+using System.Diagnostics;
+using Xunit.Abstractions;
+using Zvonim.Tests.Web;
+using static Zvonim.Tests.Api.ApiKit;
+using static Zvonim.Tests.Web.HttpKit;
+
+namespace Zvonim.Tests.Cluster;
+
+/// <summary>Three nodes whose logs say which node runs which call.</summary>
+public sealed class ThreeLoggingNodes : ThreeNodes
+{
+    protected override string LogLevel => "Information";
+}
+
+/// <summary>
+/// Losing a node loses no call: after <c>kill -9</c> of the node that runs a call, the call comes back on another node
+/// from its replicated record, and its participants' sockets on the surviving nodes re-attach and relay again.
+/// </summary>
+public sealed class ClusterFailoverTests(ThreeLoggingNodes cluster, ITestOutputHelper output) : IClassFixture<ThreeLoggingNodes>
+{
+    [Fact]
+    public async Task Killing_the_node_that_runs_a_call_loses_no_call_and_its_sockets_on_the_other_nodes_relay_again_within_15_s()
+    {
+        try
+        {
+            using var entry = cluster.Client(0);
+            var call = await CreateAsync(entry);
+            var host = Enumerable.Range(0, 3).Single(n => cluster.Node(n).Stdout.Contains($"Call {call.CallId} created", StringComparison.Ordinal));
+            var (first, second) = host switch { 0 => (1, 2), 1 => (0, 2), _ => (0, 1) };
+            using var joinVia = cluster.Client(first);
+            var peerB = await JoinAsync(joinVia, call.CallId);
+            await using var a = await WsClient.ConnectAsync(cluster.Socket(first, call.CallId, call.PeerId), $"A on node {first}");
+            await a.ExpectStateAsync("active", 2, 1);
+            await using var b = await WsClient.ConnectAsync(cluster.Socket(second, call.CallId, peerB), $"B on node {second}");
+            await a.ExpectAsync("join");
+            await AssertRelayAsync(a, b);
+
+            cluster.Node(host).Kill();
+            var clock = Stopwatch.StartNew();
+            output.WriteLine($"killed at {DateTime.Now:HH:mm:ss.fff}");
+            // Both sockets are on surviving nodes: they keep relaying to each other while their call comes back.
+            await a.SendTextAsync("""{"type":"offer","sdp":"v=0 sent as the node died"}""");
+            await b.ExpectAsync("offer", m => m.Raw.Contains("sent as the node died", StringComparison.Ordinal));
+
+            // The call is usable again when a surviving node answers for it with both participants connected.
+            using var survivor = cluster.Client(first);
+            string? last = null;
+            while (clock.Elapsed < TimeSpan.FromSeconds(40))
+            {
+                using var response = await survivor.GetAsync($"/apiv2/calls/{call.CallId}");
+                last = $"{(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}";
+                if (response.IsSuccessStatusCode && (int)(await response.JsonAsync())["participants"]!["connected"]! == 2) break;
+                await Task.Delay(100); // polling what a client would see; the recovery has no event a client can wait on
+            }
+            var recovered = clock.Elapsed;
+            output.WriteLine($"node {host} killed; the call answered with both participants connected {recovered.TotalSeconds:F1} s later (last: {last})");
+            foreach (var line in new[] { first, second }.SelectMany(n => cluster.Node(n).Stdout.Split('\n'))
+                .Where(l => l.Contains("UNREACHABLE", StringComparison.Ordinal) || l.Contains("SBR took", StringComparison.Ordinal)
+                    || l.Contains("restored", StringComparison.Ordinal) || l.Contains("attaching again", StringComparison.Ordinal))
+                .Order(StringComparer.Ordinal))
+                output.WriteLine(line.Length > 160 ? line[..160] : line); // the failover's timeline
+            Assert.True(recovered < TimeSpan.FromSeconds(15), $"the call was usable again only after {recovered.TotalSeconds:F1} s; last answer {last}");
+
+            await AssertRelayAsync(a, b);
+            await AssertRelayAsync(b, a);
+            foreach (var node in new[] { first, second })
+            {
+                using var http = cluster.Client(node);
+                var status = await StatusAsync(http, call.CallId);
+                Assert.Equal(("active", 2), ((string?)status["status"], (int)status["participants"]!["connected"]!));
+            }
+            // The restored call still ends as a call does.
+            await a.SendTextAsync("""{"type":"leave"}""");
+            await b.AssertClosedAsync(1000);
+            Assert.Equal("ended", (string?)(await StatusAsync(survivor, call.CallId))["status"]);
+        }
+        catch
+        {
+            output.WriteLine(cluster.Output);
+            throw;
+        }
+    }
+}
+
+/// <summary>A second cluster: a node killed by one test cannot be killed again by another (two of three must live).</summary>
+public sealed class ThreeMoreLoggingNodes : ThreeNodes
+{
+    protected override string LogLevel => "Information";
+}
+
+/// <summary>A participant whose socket was on the node that died comes back through another node, as itself.</summary>
+public sealed class ClusterReconnectTests(ThreeMoreLoggingNodes cluster, ITestOutputHelper output) : IClassFixture<ThreeMoreLoggingNodes>
+{
+    [Fact]
+    public async Task A_socket_lost_with_its_node_reconnects_to_another_node_with_its_peer_id_and_the_call_resumes()
+    {
+        try
+        {
+            using var entry = cluster.Client(0);
+            var call = await CreateAsync(entry);
+            var host = Enumerable.Range(0, 3).Single(n => cluster.Node(n).Stdout.Contains($"Call {call.CallId} created", StringComparison.Ordinal));
+            var (other, spare) = host switch { 0 => (1, 2), 1 => (0, 2), _ => (0, 1) };
+            using var otherHttp = cluster.Client(other);
+            var peerB = await JoinAsync(otherHttp, call.CallId);
+            var a = await WsClient.ConnectAsync(cluster.Socket(host, call.CallId, call.PeerId), $"A on node {host}");
+            await using var b = await WsClient.ConnectAsync(cluster.Socket(other, call.CallId, peerB), $"B on node {other}");
+            await a.ExpectAsync("join");
+            await AssertRelayAsync(a, b);
+
+            cluster.Node(host).Kill();
+            var clock = Stopwatch.StartNew();
+            await a.ClosedAsync(TimeSpan.FromSeconds(30)); // A's browser sees its socket drop, and reconnects elsewhere
+            await a.DisposeAsync();
+            WsClient? again = null;
+            while (again is null && clock.Elapsed < TimeSpan.FromSeconds(40))
+            {
+                var attempt = await WsClient.ConnectAsync(cluster.Socket(spare, call.CallId, call.PeerId), $"A again on node {spare}");
+                var first = await attempt.ReceiveAsync(TimeSpan.FromSeconds(20));
+                if (first.Type != "error") again = attempt;
+                else await attempt.DisposeAsync(); // the call is not back yet: a browser retries the same way
+            }
+            Assert.NotNull(again);
+            await using var _ = again;
+            await again.ExpectStateAsync(connected: 2, timeout: TimeSpan.FromSeconds(20));
+            output.WriteLine($"node {host} killed; A was back through node {spare} with B connected {clock.Elapsed.TotalSeconds:F1} s later");
+            await AssertRelayAsync(again, b);
+            await AssertRelayAsync(b, again);
+        }
+        catch
+        {
+            output.WriteLine(cluster.Output);
+            throw;
+        }
+    }
+}
