@@ -11,6 +11,9 @@ namespace Zvonim.Tests.Cluster;
 /// <summary>Three real Zvonim processes forming one cluster on loopback, the first one the seed.</summary>
 public class ThreeNodes : IAsyncLifetime
 {
+    /// <summary>Cluster tests run one class at a time: three processes each are enough load for two cores.</summary>
+    public const string Collection = "Cluster processes";
+
     private readonly List<ServerProcess> _nodes = [];
 
     public List<int> HttpPorts { get; } = [];
@@ -41,7 +44,10 @@ public class ThreeNodes : IAsyncLifetime
                 ["Zvonim__Cluster__Enabled"] = "true",
                 ["Zvonim__Cluster__Hostname"] = "127.0.0.1",
                 ["Zvonim__Cluster__Port"] = remoting[i].ToString(System.Globalization.CultureInfo.InvariantCulture),
+                // Every node is a seed, as in a rolling restart: a node that comes back joins whichever is up.
                 ["Zvonim__Cluster__SeedNodes__0"] = $"127.0.0.1:{remoting[0]}",
+                ["Zvonim__Cluster__SeedNodes__1"] = $"127.0.0.1:{remoting[1]}",
+                ["Zvonim__Cluster__SeedNodes__2"] = $"127.0.0.1:{remoting[2]}",
             };
             _nodes.Add(new ServerProcess(settings, "--urls", Url(i).ToString().TrimEnd('/')));
         }
@@ -76,6 +82,7 @@ public class ThreeNodes : IAsyncLifetime
 /// <summary>
 /// Any node answers any request and takes any socket for any call: a plain round-robin load balancer in front works.
 /// </summary>
+[Collection(ThreeNodes.Collection)]
 public sealed class ClusterProcessTests(ThreeNodes cluster, ITestOutputHelper output) : IClassFixture<ThreeNodes>
 {
     [Fact]
