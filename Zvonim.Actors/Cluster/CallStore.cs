@@ -16,8 +16,8 @@ public sealed record LoadCall(string CallId);
 public sealed record CallLoaded(string CallId, CallRecord? Record);
 
 /// <summary>
-/// Every call's <see cref="CallRecord"/>, replicated to all nodes with Akka.DistributedData (in memory, written to a
-/// majority of the nodes before a write counts, read locally). When a node dies, the calls it ran come back on another
+/// Every call's <see cref="CallRecord"/>, replicated to all nodes with Akka.DistributedData (in memory, written to and
+/// read from a majority of the nodes). When a node dies, the calls it ran come back on another
 /// node from their records, as their participants re-attach. Records are spread over a few keys so that one change
 /// gossips a fraction of them.
 /// </summary>
@@ -28,6 +28,7 @@ public sealed class CallStore : UntypedActor
     private const int Keys = 32;
 
     private static readonly WriteMajority Majority = new(TimeSpan.FromSeconds(3));
+    private static readonly ReadMajority ReadMajorityOfNodes = new(TimeSpan.FromSeconds(3));
 
     private readonly IActorRef _replicator = DistributedData.Get(Context.System).Replicator;
     private readonly Akka.Cluster.UniqueAddress _self = Akka.Cluster.Cluster.Get(Context.System).SelfUniqueAddress;
@@ -56,7 +57,8 @@ public sealed class CallStore : UntypedActor
                 break;
             case LoadCall load:
                 var asker = Sender;
-                _replicator.Ask<IGetResponse>(Dsl.Get(KeyOf(load.CallId), ReadLocal.Instance), TimeSpan.FromSeconds(5))
+                // From a majority, not this node's replica: a node that has just (re)joined may not have been told yet.
+                _replicator.Ask<IGetResponse>(Dsl.Get(KeyOf(load.CallId), ReadMajorityOfNodes), TimeSpan.FromSeconds(5))
                     .ContinueWith(t => new CallLoaded(load.CallId,
                         t.IsCompletedSuccessfully && t.Result is GetSuccess found
                         && found.Get(KeyOf(load.CallId)).TryGetValue(load.CallId, out var record) ? record : null), TaskScheduler.Default)

@@ -214,6 +214,12 @@ public sealed class PeerActor : UntypedActor
     /// </summary>
     private void OnCallLost()
     {
+        if (CoordinatedShutdown.Get(Context.System).ShutdownReason is not null)
+        {
+            // This node is stopping and handing its calls over: the client reconnects through a node that stays.
+            CloseAndStop(CloseReason.ServerStopping, "The server is shutting down.");
+            return;
+        }
         _log.Info("Call {call_id} of peer {peer_id} stopped; attaching again", _attach.CallId, PeerId);
         _call = ActorRefs.Nobody;
         _attaching = true;

@@ -26,7 +26,7 @@ public sealed class ClusterFailoverTests(ThreeLoggingNodes cluster, ITestOutputH
         {
             using var entry = cluster.Client(0);
             var call = await CreateAsync(entry);
-            var host = Enumerable.Range(0, 3).Single(n => cluster.Node(n).Stdout.Contains($"Call {call.CallId} created", StringComparison.Ordinal));
+            var host = await cluster.NodeRunningAsync(call.CallId);
             var (first, second) = host switch { 0 => (1, 2), 1 => (0, 2), _ => (0, 1) };
             using var joinVia = cluster.Client(first);
             var peerB = await JoinAsync(joinVia, call.CallId);
@@ -101,7 +101,7 @@ public sealed class ClusterReconnectTests(ThreeMoreLoggingNodes cluster, ITestOu
         {
             using var entry = cluster.Client(0);
             var call = await CreateAsync(entry);
-            var host = Enumerable.Range(0, 3).Single(n => cluster.Node(n).Stdout.Contains($"Call {call.CallId} created", StringComparison.Ordinal));
+            var host = await cluster.NodeRunningAsync(call.CallId);
             var (other, spare) = host switch { 0 => (1, 2), 1 => (0, 2), _ => (0, 1) };
             using var otherHttp = cluster.Client(other);
             var peerB = await JoinAsync(otherHttp, call.CallId);
@@ -155,7 +155,7 @@ public sealed class ClusterLeaveTests(ThreeNodesOneLeaving cluster, ITestOutputH
         {
             using var entry = cluster.Client(0);
             var call = await CreateAsync(entry);
-            var host = Enumerable.Range(0, 3).Single(n => cluster.Node(n).Stdout.Contains($"Call {call.CallId} created", StringComparison.Ordinal));
+            var host = await cluster.NodeRunningAsync(call.CallId);
             var (other, spare) = host switch { 0 => (1, 2), 1 => (0, 2), _ => (0, 1) };
             using var otherHttp = cluster.Client(other);
             var peerB = await JoinAsync(otherHttp, call.CallId);
@@ -173,6 +173,67 @@ public sealed class ClusterLeaveTests(ThreeNodesOneLeaving cluster, ITestOutputH
             output.WriteLine($"node {host} stopped; A was back through node {spare} with B connected {clock.Elapsed.TotalSeconds:F1} s later");
             await AssertRelayAsync(again, b);
             await AssertRelayAsync(b, again);
+        }
+        catch
+        {
+            output.WriteLine(cluster.Output);
+            throw;
+        }
+    }
+}
+
+/// <summary>A fourth cluster, restarted node by node.</summary>
+public sealed class ThreeNodesRestarted : ThreeNodes
+{
+    protected override string LogLevel => "Information";
+}
+
+/// <summary>An upgrade as operators run it: each node in turn stopped with SIGTERM and started again. The call
+/// survives all three: its clients reconnect through a node that is up, and it goes on wherever it now lives.</summary>
+[Collection(ThreeNodes.Collection)]
+public sealed class ClusterRollingRestartTests(ThreeNodesRestarted cluster, ITestOutputHelper output) : IClassFixture<ThreeNodesRestarted>
+{
+    [Fact]
+    public async Task A_call_survives_a_rolling_restart_of_all_three_nodes()
+    {
+        try
+        {
+            using var entry = cluster.Client(0);
+            var call = await CreateAsync(entry);
+            var peerB = await JoinAsync(entry, call.CallId);
+            var peers = new[] { call.PeerId, peerB };
+            var at = new[] { 0, 1 };
+            var sockets = new WsClient[2];
+            sockets[0] = await WsClient.ConnectAsync(cluster.Socket(at[0], call.CallId, peers[0]), "A");
+            sockets[1] = await WsClient.ConnectAsync(cluster.Socket(at[1], call.CallId, peers[1]), "B");
+            await sockets[0].ExpectAsync("join");
+            await AssertRelayAsync(sockets[0], sockets[1]);
+
+            for (var node = 0; node < 3; node++)
+            {
+                var clock = Stopwatch.StartNew();
+                var restart = cluster.RestartAsync(node, call.CallId);
+                for (var i = 0; i < 2; i++)
+                {
+                    if (at[i] != node) continue;
+                    await sockets[i].AssertClosedAsync(1001); // going away: the client reconnects through a node that is up
+                    await sockets[i].DisposeAsync();
+                    at[i] = (node + 1) % 3;
+                    sockets[i] = await WsClient.ConnectAsync(cluster.Socket(at[i], call.CallId, peers[i]), $"{(i == 0 ? "A" : "B")} via node {at[i]}");
+                }
+                await restart;
+                await sockets[0].ExpectStateAsync(connected: 2, timeout: TimeSpan.FromSeconds(30));
+                await AssertRelayAsync(sockets[0], sockets[1]);
+                await AssertRelayAsync(sockets[1], sockets[0]);
+                output.WriteLine($"node {node} restarted in {clock.Elapsed.TotalSeconds:F1} s; the call relays with A on node {at[0]}, B on node {at[1]}");
+            }
+            for (var node = 0; node < 3; node++)
+            {
+                using var http = cluster.Client(node);
+                var status = await StatusAsync(http, call.CallId);
+                Assert.Equal(("active", 2), ((string?)status["status"], (int)status["participants"]!["connected"]!));
+            }
+            foreach (var socket in sockets) await socket.DisposeAsync();
         }
         catch
         {

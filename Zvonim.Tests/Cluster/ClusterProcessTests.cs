@@ -15,6 +15,7 @@ public class ThreeNodes : IAsyncLifetime
     public const string Collection = "Cluster processes";
 
     private readonly List<ServerProcess> _nodes = [];
+    private readonly List<Dictionary<string, string>> _settings = [];
 
     public List<int> HttpPorts { get; } = [];
 
@@ -49,6 +50,7 @@ public class ThreeNodes : IAsyncLifetime
                 ["Zvonim__Cluster__SeedNodes__1"] = $"127.0.0.1:{remoting[1]}",
                 ["Zvonim__Cluster__SeedNodes__2"] = $"127.0.0.1:{remoting[2]}",
             };
+            _settings.Add(settings);
             _nodes.Add(new ServerProcess(settings, "--urls", Url(i).ToString().TrimEnd('/')));
         }
         for (var i = 0; i < 3; i++) await _nodes[i].WaitUntilListeningAsync(HttpPorts[i], TimeSpan.FromSeconds(60));
@@ -71,6 +73,45 @@ public class ThreeNodes : IAsyncLifetime
             await Task.Delay(200); // polling the cluster's formation, which has no event a client can wait on
         }
         throw new InvalidOperationException($"The cluster did not form within 60 s (last answer {last0}):\n{Output}");
+    }
+
+    /// <summary>The node that runs <paramref name="callId"/>: the one whose log says it created it (log lines arrive
+    /// asynchronously, so this waits for the line rather than looking once).</summary>
+    public async Task<int> NodeRunningAsync(string callId)
+    {
+        var text = $"Call {callId} created";
+        var waits = Enumerable.Range(0, 3).Select(async n =>
+        {
+            await _nodes[n].WaitForOutputAsync(text, TimeSpan.FromSeconds(10));
+            return n;
+        }).ToList();
+        while (waits.Count > 0)
+        {
+            var done = await Task.WhenAny(waits);
+            if (done.IsCompletedSuccessfully) return done.Result;
+            waits.Remove(done);
+        }
+        throw new InvalidOperationException($"no node logged '{text}':\n{Output}");
+    }
+
+    /// <summary>Stops <paramref name="node"/> with SIGTERM as a rolling restart does, starts it again on the same ports, and
+    /// returns once it has rejoined: when it answers for <paramref name="callId"/>, which lives on some node.</summary>
+    public async Task RestartAsync(int node, string callId)
+    {
+        _nodes[node].Terminate();
+        Assert.Equal(0, await _nodes[node].WaitForExitAsync(TimeSpan.FromSeconds(30)));
+        await _nodes[node].DisposeAsync();
+        _nodes[node] = new ServerProcess(_settings[node], "--urls", Url(node).ToString().TrimEnd('/'));
+        await _nodes[node].WaitUntilListeningAsync(HttpPorts[node], TimeSpan.FromSeconds(60));
+        using var http = Client(node);
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        while (DateTime.UtcNow < deadline)
+        {
+            using var response = await http.GetAsync($"/apiv2/calls/{callId}");
+            if (response.StatusCode == HttpStatusCode.OK) return;
+            await Task.Delay(200); // polling the node's rejoining, which has no event a client can wait on
+        }
+        throw new InvalidOperationException($"node {node} did not rejoin within 60 s:\n{Output}");
     }
 
     public async Task DisposeAsync()
