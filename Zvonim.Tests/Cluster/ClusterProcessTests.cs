@@ -8,7 +8,22 @@ using static Zvonim.Tests.Web.HttpKit;
 
 namespace Zvonim.Tests.Cluster;
 
-/// <summary>Three real Zvonim processes forming one cluster on loopback, the first one the seed.</summary>
+/// <summary>Cluster tests run alone, one cluster at a time, after the others: three processes each are load enough for
+/// two cores, and a failure detector must not mistake a busy machine for a dead node.</summary>
+[CollectionDefinition(ThreeNodes.Collection, DisableParallelization = true)]
+public sealed class ClusterCollection;
+
+/// <summary>A call across the cluster: its id, both peers, the node that runs it, and both sockets.</summary>
+public sealed record LiveCall(string CallId, string PeerA, string PeerB, int Host, WsClient A, WsClient B) : IAsyncDisposable
+{
+    public async ValueTask DisposeAsync()
+    {
+        await A.DisposeAsync();
+        await B.DisposeAsync();
+    }
+}
+
+/// <summary>Three real Zvonim processes forming one cluster on loopback, each listing all three as seeds.</summary>
 public class ThreeNodes : IAsyncLifetime
 {
     /// <summary>Cluster tests run one class at a time: three processes each are enough load for two cores.</summary>
@@ -61,14 +76,21 @@ public class ThreeNodes : IAsyncLifetime
         HttpStatusCode? last0 = null;
         while (DateTime.UtcNow < deadline)
         {
-            using var created = await first.PostAsync("/apiv2/calls", null); // 503 until the shards have a home
-            last0 = created.StatusCode;
-            if (created.StatusCode == HttpStatusCode.OK)
+            try
             {
-                var callId = (string?)(await created.JsonAsync())["call_id"];
-                using var seen = await last.GetAsync($"/apiv2/calls/{callId}");
-                last0 = seen.StatusCode;
-                if (seen.StatusCode == HttpStatusCode.OK) return;
+                using var created = await first.PostAsync("/apiv2/calls", null); // 503 until the shards have a home
+                last0 = created.StatusCode;
+                if (created.StatusCode == HttpStatusCode.OK)
+                {
+                    var callId = (string?)(await created.JsonAsync())["call_id"];
+                    using var seen = await last.GetAsync($"/apiv2/calls/{callId}");
+                    last0 = seen.StatusCode;
+                    if (seen.StatusCode == HttpStatusCode.OK) return;
+                }
+            }
+            catch (TaskCanceledException)
+            {
+                // a node still starting on a busy machine: ask again
             }
             await Task.Delay(200); // polling the cluster's formation, which has no event a client can wait on
         }
@@ -94,6 +116,39 @@ public class ThreeNodes : IAsyncLifetime
         throw new InvalidOperationException($"no node logged '{text}':\n{Output}");
     }
 
+    /// <summary>The two nodes other than <paramref name="node"/>.</summary>
+    public static (int, int) Others(int node) => node switch { 0 => (1, 2), 1 => (0, 2), _ => (0, 1) };
+
+    /// <summary>A call made on node 0 and joined, with A's socket on the node <paramref name="placeA"/> picks and B's on
+    /// the one <paramref name="placeB"/> picks, from the node that runs the call; both greeted and relaying.</summary>
+    public async Task<LiveCall> CallAsync(Func<int, int> placeA, Func<int, int> placeB)
+    {
+        using var entry = Client(0);
+        var call = await CreateAsync(entry);
+        var host = await NodeRunningAsync(call.CallId);
+        var peerB = await JoinAsync(entry, call.CallId);
+        var (aNode, bNode) = (placeA(host), placeB(host));
+        var a = await WsClient.ConnectAsync(Socket(aNode, call.CallId, call.PeerId), $"A on node {aNode}");
+        var b = await WsClient.ConnectAsync(Socket(bNode, call.CallId, peerB), $"B on node {bNode}");
+        await a.ExpectAsync("join");
+        await AssertRelayAsync(a, b);
+        return new LiveCall(call.CallId, call.PeerId, peerB, host, a, b);
+    }
+
+    /// <summary>Runs a test's body, printing every node's log if it fails.</summary>
+    public async Task ExplainingFailuresAsync(ITestOutputHelper output, Func<Task> body)
+    {
+        try
+        {
+            await body();
+        }
+        catch
+        {
+            output.WriteLine(Output);
+            throw;
+        }
+    }
+
     /// <summary>Stops <paramref name="node"/> with SIGTERM as a rolling restart does, starts it again on the same ports, and
     /// returns once it has rejoined: when it answers for <paramref name="callId"/>, which lives on some node.</summary>
     public async Task RestartAsync(int node, string callId)
@@ -107,8 +162,15 @@ public class ThreeNodes : IAsyncLifetime
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
         while (DateTime.UtcNow < deadline)
         {
-            using var response = await http.GetAsync($"/apiv2/calls/{callId}");
-            if (response.StatusCode == HttpStatusCode.OK) return;
+            try
+            {
+                using var response = await http.GetAsync($"/apiv2/calls/{callId}");
+                if (response.StatusCode == HttpStatusCode.OK) return;
+            }
+            catch (TaskCanceledException)
+            {
+                // still joining on a busy machine: ask again
+            }
             await Task.Delay(200); // polling the node's rejoining, which has no event a client can wait on
         }
         throw new InvalidOperationException($"node {node} did not rejoin within 60 s:\n{Output}");

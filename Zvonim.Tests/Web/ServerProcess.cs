@@ -159,9 +159,9 @@ public sealed class ServerProcess : IAsyncDisposable
                 using var response = await http.GetAsync($"http://127.0.0.1:{port}/api/turn-config");
                 return;
             }
-            catch (HttpRequestException)
+            catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
             {
-                await Task.Delay(100);
+                await Task.Delay(100); // not listening yet, or too busy starting to answer in time
             }
         }
     }
