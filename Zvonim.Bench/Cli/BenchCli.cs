@@ -38,7 +38,8 @@ public static class BenchCli
     private sealed record Common(
         Option<string> Target, Option<string?> Url, Option<string?> BareUrl, Option<bool> Spawn, Option<string?> ServerDll,
         Option<int?> ServerPid, Option<int?> BarePid, Option<string[]> ServerEnv, Option<string?> Json, Option<double> Duration, Option<double> Warmup,
-        Option<int> Calls, Option<int> ConnectParallel, Option<int> SourceAddresses, Option<bool> Quiet, Option<bool> BareBuffered);
+        Option<int> Calls, Option<int> ConnectParallel, Option<int> SourceAddresses, Option<bool> Quiet, Option<bool> BareBuffered,
+        Option<string?> PeerUrl);
 
     private static RootCommand Build(string[] args, TextWriter output, TextWriter error)
     {
@@ -153,12 +154,14 @@ public static class BenchCli
             new Option<int>("--connect-parallel") { Description = "Calls connected at once while setting up.", DefaultValueFactory = _ => 64 },
             new Option<int>("--source-addresses") { Description = "Spread sockets over this many source addresses 127.0.0.2… (0: off).", DefaultValueFactory = _ => 8 },
             new Option<bool>("--quiet", "-q") { Description = "No progress lines." },
-            new Option<bool>("--bare-buffered") { Description = "Experiment: the bare relay keeps a 4 KB receive buffer per socket for its whole life (default: a zero-byte read, a buffer per message, as Zvonim's bridge)." });
+            new Option<bool>("--bare-buffered") { Description = "Experiment: the bare relay keeps a 4 KB receive buffer per socket for its whole life (default: a zero-byte read, a buffer per message, as Zvonim's bridge)." },
+            new Option<string?>("--peer-url") { Description = "Cluster: another node of the same cluster as --url; each call's second socket connects there (--target zvonim)." });
         common.Target.AcceptOnlyFromAmong("zvonim", "bare", "both");
         foreach (var option in new Option[]
                  {
                      common.Target, common.Url, common.BareUrl, common.Spawn, common.ServerDll, common.ServerPid, common.BarePid, common.ServerEnv, common.Json,
                      common.Duration, common.Warmup, common.Calls, common.ConnectParallel, common.SourceAddresses, common.Quiet, common.BareBuffered,
+                     common.PeerUrl,
                  })
         {
             command.Add(option);
@@ -180,6 +183,7 @@ public static class BenchCli
             Calls = Math.Max(1, parse.GetValue(common.Calls)),
             ConnectParallelism = Math.Max(1, parse.GetValue(common.ConnectParallel)),
             SourceAddresses = parse.GetValue(common.SourceAddresses),
+            PeerUrl = parse.GetValue(common.PeerUrl) is { } peer ? BenchClient.RequireLoopback(new Uri(peer)) : null,
             Progress = progress,
         });
         var report = new BenchReport { Command = "zvonim-bench " + string.Join(' ', args) };
@@ -197,6 +201,12 @@ public static class BenchCli
         }
         report.Parameters["server_env"] = parse.GetValue(common.ServerEnv) ?? [];
         report.Parameters["bare_buffered"] = parse.GetValue(common.BareBuffered);
+        if (settings.PeerUrl is not null && target != "zvonim")
+        {
+            await error.WriteLineAsync("--peer-url needs --target zvonim: the bare relay is one process.").ConfigureAwait(false);
+            return 2;
+        }
+        report.Parameters["peer_url"] = settings.PeerUrl?.ToString() ?? "";
 
         try
         {

@@ -19,9 +19,11 @@ public sealed class BenchClient : IDisposable
     private readonly int _sourceAddresses;
     private int _nextSource;
 
-    public BenchClient(Uri server, int sourceAddresses = 8)
+    /// <param name="peerServer">Another node of the same cluster, where each call's joiner connects; null: <paramref name="server"/>.</param>
+    public BenchClient(Uri server, int sourceAddresses = 8, Uri? peerServer = null)
     {
         Server = RequireLoopback(server);
+        PeerServer = RequireLoopback(peerServer ?? server);
         _sourceAddresses = IPAddress.TryParse(server.Host, out var ip) && ip.Equals(IPAddress.Loopback) && OperatingSystem.IsLinux()
             ? Math.Clamp(sourceAddresses, 0, 250)
             : 0;
@@ -34,6 +36,8 @@ public sealed class BenchClient : IDisposable
     }
 
     public Uri Server { get; }
+
+    public Uri PeerServer { get; }
 
     public HttpClient Http { get; }
 
@@ -61,13 +65,13 @@ public sealed class BenchClient : IDisposable
         return json.GetProperty("peer_id").GetString()!;
     }
 
-    /// <summary>Opens /apiv2/ws for one participant.</summary>
-    public async Task<BenchSocket> ConnectAsync(string callId, string peerId, CancellationToken ct)
+    /// <summary>Opens /apiv2/ws for one participant; the joiner's on <see cref="PeerServer"/>.</summary>
+    public async Task<BenchSocket> ConnectAsync(string callId, string peerId, CancellationToken ct, bool joiner = false)
     {
         var socket = new ClientWebSocket();
         // The server pings (KeepAliveInterval); a pending receive answers. The client sends no pings of its own.
         socket.Options.KeepAliveInterval = TimeSpan.Zero;
-        var uri = new Uri($"ws://{Server.Authority}/apiv2/ws?call_id={Uri.EscapeDataString(callId)}&peer_id={Uri.EscapeDataString(peerId)}");
+        var uri = new Uri($"ws://{(joiner ? PeerServer : Server).Authority}/apiv2/ws?call_id={Uri.EscapeDataString(callId)}&peer_id={Uri.EscapeDataString(peerId)}");
         try
         {
             await socket.ConnectAsync(uri, _webSockets, ct).ConfigureAwait(false);

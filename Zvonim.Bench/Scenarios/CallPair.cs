@@ -26,7 +26,7 @@ public sealed class CallPair(string callId, BenchSocket a, BenchSocket b)
             a = await client.ConnectAsync(callId, peerA, deadline.Token).ConfigureAwait(false);
             await a.ExpectAsync("state", deadline.Token).ConfigureAwait(false);
             var peerB = await client.JoinCallAsync(callId, deadline.Token).ConfigureAwait(false);
-            b = await client.ConnectAsync(callId, peerB, deadline.Token).ConfigureAwait(false);
+            b = await client.ConnectAsync(callId, peerB, deadline.Token, joiner: true).ConfigureAwait(false);
             await b.ExpectAsync("state", deadline.Token).ConfigureAwait(false);
             await a.ExpectAsync("join", deadline.Token).ConfigureAwait(false);
             return new CallPair(callId, a, b);

@@ -16,7 +16,7 @@ public static class IdleScenario
 {
     public static async Task<RunResult> RunAsync(ServerUnderTest server, ScenarioSettings settings, CancellationToken ct)
     {
-        using var client = new BenchClient(server.Url, settings.SourceAddresses);
+        using var client = new BenchClient(server.Url, settings.SourceAddresses, settings.PeerUrl);
         var result = new RunResult("idle", server.Target);
         var clock = Stopwatch.StartNew();
         var samples = new List<MemorySample>();

@@ -17,7 +17,7 @@ public static class RelayScenario
 {
     public static async Task<List<RunResult>> RunAsync(ServerUnderTest server, ScenarioSettings settings, CancellationToken ct)
     {
-        using var client = new BenchClient(server.Url, settings.SourceAddresses);
+        using var client = new BenchClient(server.Url, settings.SourceAddresses, settings.PeerUrl);
         var results = new List<RunResult>();
         settings.Progress?.WriteLine($"[relay {server.Target}] connecting {settings.Calls} calls to {server.Describe()}");
         var pairs = await CallPair.ConnectManyAsync(client, settings.Calls, settings.ConnectParallelism, null, ct).ConfigureAwait(false);

@@ -30,6 +30,9 @@ public sealed record ScenarioSettings
     /// <summary>Source addresses 127.0.0.2… the generator's sockets are spread over (0: the default source).</summary>
     public int SourceAddresses { get; init; } = 8;
 
+    /// <summary>Cluster runs: the node each call's second socket connects to (null: the same server as the first).</summary>
+    public Uri? PeerUrl { get; init; }
+
     /// <summary>Progress lines; null for none.</summary>
     public TextWriter? Progress { get; init; }
 }

@@ -19,7 +19,7 @@ public static class SetupScenario
 
     public static async Task<RunResult> RunAsync(ServerUnderTest server, ScenarioSettings settings, CancellationToken ct)
     {
-        using var client = new BenchClient(server.Url, settings.SourceAddresses);
+        using var client = new BenchClient(server.Url, settings.SourceAddresses, settings.PeerUrl);
         var result = new RunResult("setup", server.Target);
         var integrity = result.Integrity;
         var times = new LatencyHistogram();
