@@ -20,6 +20,8 @@ public sealed class CallEntity : UntypedActor, IWithUnboundedStash
     private IActorRef? _call;
     private bool _loading;
     private bool _absent; // looked for, not found: everything is "not found" until the entity is gone
+    private readonly NodeCalls _node = NodeCalls.Get(Context.System);
+    private bool _counted;
 
     public CallEntity(string callId) => _callId = callId;
 
@@ -30,6 +32,14 @@ public sealed class CallEntity : UntypedActor, IWithUnboundedStash
         switch (message)
         {
             case StartCall start when _call is null && !_loading && !_absent:
+                if (!_node.TryAdd())
+                {
+                    Sender.Tell(CallRefused.AtCapacity(_node.Max), Self);
+                    _absent = true;
+                    Context.Parent.Tell(new ShardPassivate(PoisonPill.Instance));
+                    break;
+                }
+                _counted = true;
                 _call = Context.ActorOf(CallActor.Props(_callId, start.Create.Policy, _store, restored: null), "call");
                 Context.Watch(_call);
                 _call.Forward(start.Create);
@@ -50,6 +60,8 @@ public sealed class CallEntity : UntypedActor, IWithUnboundedStash
                 _loading = false;
                 if (loaded.Record is { } record)
                 {
+                    _node.Add();
+                    _counted = true;
                     _call = Context.ActorOf(CallActor.Props(_callId, record.Policy, _store, record), "call");
                     Context.Watch(_call);
                 }
@@ -72,6 +84,11 @@ public sealed class CallEntity : UntypedActor, IWithUnboundedStash
                 Unhandled(message);
                 break;
         }
+    }
+
+    protected override void PostStop()
+    {
+        if (_counted) _node.Remove();
     }
 
     /// <summary>As on a single node: a call that throws keeps its state and skips the message.</summary>

@@ -57,6 +57,7 @@ public static class ActorHosting
                 registry.Register<CallManager>(system.ActorOf(CallManager.Props(maxCalls: options.Limits.MaxCalls), CallManager.Name)));
 
         return akka.AddHoconFile(ClusterHoconFile, HoconAddMode.Prepend)
+            .AddHocon($"zvonim.max-calls = {options.Limits.MaxCalls}", HoconAddMode.Prepend)
             .WithRemoting(new RemoteOptions { HostName = cluster.Hostname, Port = cluster.Port })
             .WithClustering(new ClusterOptions
             {

@@ -1,0 +1,35 @@
+using Akka.Actor;
+using Akka.Configuration;
+using Xunit.Abstractions;
+using Zvonim.Actors.Calls;
+using Zvonim.Actors.Cluster;
+using Zvonim.Actors.Rooms;
+using Zvonim.Tests.TestKit;
+
+namespace Zvonim.Tests.Cluster;
+
+/// <summary>In a cluster, <c>Limits:MaxCalls</c> holds per node: the node that would host a new call refuses it when it
+/// already runs as many, and takes new ones again as calls go.</summary>
+public sealed class NodeCallsTests(ITestOutputHelper output) : VirtualTimeTestKit(output)
+{
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(5);
+
+    private static StartCall Start(string callId) => new(callId, new CreateCall(new RoomPolicy(), new JoinAs(null)));
+
+    [Fact]
+    public async Task A_node_at_its_call_limit_refuses_new_calls_and_takes_them_again_when_one_is_gone()
+    {
+        using var node = ActorSystem.Create("node", ConfigurationFactory.ParseString("zvonim.max-calls = 1").WithFallback(Sys.Settings.Config));
+        var first = node.ActorOf(CallEntity.Props("call-1"));
+        Assert.IsType<CallCreated>(await first.Ask<ICallReply>(Start("call-1"), Patience));
+
+        var second = node.ActorOf(CallEntity.Props("call-2"));
+        Assert.Equal(Refusal.AtCapacity, Assert.IsType<CallRefused>(await second.Ask<ICallReply>(Start("call-2"), Patience)).Reason);
+
+        await first.GracefulStop(Patience);
+        var third = node.ActorOf(CallEntity.Props("call-3"));
+        Assert.IsType<CallCreated>(await third.Ask<ICallReply>(Start("call-3"), Patience));
+        Assert.Equal(1, NodeCalls.Get(node).Count);
+        await node.Terminate();
+    }
+}
