@@ -198,6 +198,7 @@ public sealed class CallActor : UntypedActor
             Sender.Tell(Refuse(Refusal.Forbidden), Self);
             return;
         }
+        var firstConnect = participant is { ConnectedAt: null };
         if (participant is null || _room.Connect(participant.PeerId, now) is { } refusal)
         {
             Sender.Tell(Refuse(_room.IsEnded ? Refusal.Ended : Refusal.NotAParticipant), Self);
@@ -222,7 +223,7 @@ public sealed class CallActor : UntypedActor
             .ToArray();
         socket.Tell(new PeerAdmitted(CallId, peerId, _room.Snapshot(), others), Self);
         _log.Info("Peer {peer_id} connected to call {call_id}", peerId, CallId);
-        if (participant.ConnectedAt == now) Save(); // a first connect: the seat is no longer one that was never used
+        if (firstConnect) Save(); // the seat is no longer one that was never used
         Broadcast(new PeerConnected(peerId, participant.DisplayName, socket), except: peerId);
         BroadcastState(except: peerId);
         UpdateIdleTimer();

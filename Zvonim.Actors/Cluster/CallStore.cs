@@ -57,11 +57,12 @@ public sealed class CallStore : UntypedActor
                 break;
             case LoadCall load:
                 var asker = Sender;
+                var key = KeyOf(load.CallId);
                 // From a majority, not this node's replica: a node that has just (re)joined may not have been told yet.
-                _replicator.Ask<IGetResponse>(Dsl.Get(KeyOf(load.CallId), ReadMajorityOfNodes), TimeSpan.FromSeconds(5))
+                _replicator.Ask<IGetResponse>(Dsl.Get(key, ReadMajorityOfNodes), TimeSpan.FromSeconds(5))
                     .ContinueWith(t => new CallLoaded(load.CallId,
                         t.IsCompletedSuccessfully && t.Result is GetSuccess found
-                        && found.Get(KeyOf(load.CallId)).TryGetValue(load.CallId, out var record) ? record : null), TaskScheduler.Default)
+                        && found.Get(key).TryGetValue(load.CallId, out var record) ? record : null), TaskScheduler.Default)
                     .PipeTo(asker);
                 break;
             case UpdateSuccess or IUpdateFailure:

@@ -2,7 +2,6 @@ using System.Diagnostics;
 using Akka.Actor;
 using Zvonim.Actors.Calls;
 using Zvonim.Actors.Peers;
-using Zvonim.Actors.Rooms;
 using Zvonim.Bench.Load;
 using Zvonim.Bench.Results;
 using Zvonim.Web.Settings;
@@ -65,11 +64,11 @@ public static class SetupPath
     {
         var policy = new CallOptions().ToPolicy();
         var created = (CallCreated)await calls.Ask<ICallReply>(new CreateCall(policy, new JoinAs(null)), Timeout).ConfigureAwait(false);
-        var a = new SetupConnection();
+        var a = new CountingConnection(null);
         var peerA = system.ActorOf(PeerActor.Props(new AttachPeer(created.CallId, created.PeerId, Kind: CallOptions.Kind), calls, a, 256), "a" + nextId());
         await a.Admitted.WaitAsync(Timeout).ConfigureAwait(false);
         var joined = (CallJoined)await calls.Ask<ICallReply>(new JoinCall(created.CallId, Kind: CallOptions.Kind), Timeout).ConfigureAwait(false);
-        var b = new SetupConnection();
+        var b = new CountingConnection(null);
         var peerB = system.ActorOf(PeerActor.Props(new AttachPeer(created.CallId, joined.PeerId, Kind: CallOptions.Kind), calls, b, 256), "b" + nextId());
         await b.Admitted.WaitAsync(Timeout).ConfigureAwait(false);
         await a.PeerConnected.WaitAsync(Timeout).ConfigureAwait(false);
@@ -93,62 +92,4 @@ public static class SetupPath
     }
 
     private static object Signal(byte[] frame, string peerId) => Apiv2Dialect.Instance.Decode(frame, peerId).Message!;
-
-    /// <summary>A socket that only notes what reached it.</summary>
-    private sealed class SetupConnection : IPeerConnection
-    {
-        private readonly TaskCompletionSource _admitted = new(TaskCreationOptions.RunContinuationsAsynchronously);
-        private readonly TaskCompletionSource _peerConnected = new(TaskCreationOptions.RunContinuationsAsynchronously);
-        private readonly TaskCompletionSource _closed = new(TaskCreationOptions.RunContinuationsAsynchronously);
-        private readonly object _gate = new();
-        private int _signals;
-        private (int Target, TaskCompletionSource Done)? _waiter;
-
-        public Task Admitted => _admitted.Task;
-
-        public Task PeerConnected => _peerConnected.Task;
-
-        public Task Closed => _closed.Task;
-
-        public Task WhenSignals(int target)
-        {
-            lock (_gate)
-            {
-                if (_signals >= target) return Task.CompletedTask;
-                var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-                _waiter = (target, done);
-                return done.Task;
-            }
-        }
-
-        public void Send(PeerEvent peerEvent)
-        {
-            switch (peerEvent)
-            {
-                case SignalEvent:
-                    lock (_gate)
-                    {
-                        _signals++;
-                        if (_waiter is { } waiter && _signals >= waiter.Target)
-                        {
-                            _waiter = null;
-                            waiter.Done.TrySetResult();
-                        }
-                    }
-                    break;
-                case StateEvent:
-                    _admitted.TrySetResult();
-                    break;
-                case PeerConnectedEvent:
-                    _peerConnected.TrySetResult();
-                    break;
-            }
-        }
-
-        public void Close(CloseReason reason, string message, Refusal? refusal = null) => _closed.TrySetResult();
-
-        public void PauseReading(bool paused)
-        {
-        }
-    }
 }

@@ -40,26 +40,20 @@ public sealed class ClusterFailoverTests(ThreeNodesOneKilled cluster, ITestOutpu
         cluster.ExplainingFailuresAsync(output, async () =>
         {
             await using var call = await cluster.CallAsync(host => ThreeNodes.Others(host).Item1, host => ThreeNodes.Others(host).Item2);
+            await call.A.SyncAsync(); // everything the call said so far is read: the next state A hears is news
             cluster.Node(call.Host).Kill();
             var clock = Stopwatch.StartNew();
             // Both sockets are on surviving nodes: they keep relaying to each other while their call comes back.
             await call.A.SendTextAsync("""{"type":"offer","sdp":"v=0 sent as the node died"}""");
             await call.B.ExpectAsync("offer", m => m.Raw.Contains("sent as the node died", StringComparison.Ordinal));
 
-            // The call is usable again when a surviving node answers for it with both participants connected.
-            using var survivor = cluster.Client(ThreeNodes.Others(call.Host).Item1);
-            string? last = null;
-            while (clock.Elapsed < TimeSpan.FromSeconds(40))
-            {
-                using var response = await survivor.GetAsync($"/apiv2/calls/{call.CallId}");
-                last = $"{(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}";
-                if (response.IsSuccessStatusCode && (int)(await response.JsonAsync())["participants"]!["connected"]! == 2) break;
-                await Task.Delay(100); // polling what a client would see; the recovery has no event a client can wait on
-            }
+            // The call is usable again when A hears from it that both participants are connected: the restored call
+            // admits each socket as it attaches again and tells the others.
+            await call.A.ExpectStateAsync(connected: 2, timeout: TimeSpan.FromSeconds(40));
             var recovered = clock.Elapsed;
-            output.WriteLine($"node {call.Host} killed; the call answered with both participants connected {recovered.TotalSeconds:F1} s later");
+            output.WriteLine($"node {call.Host} killed; A heard both participants connected again {recovered.TotalSeconds:F1} s later");
             // The figure (10-13 s here) is a benchmark (docs/benchmarks.md); the test asserts that the call comes back at all.
-            Assert.True(recovered < TimeSpan.FromSeconds(40), $"the call was not usable again after {recovered.TotalSeconds:F1} s; last answer {last}");
+            using var survivor = cluster.Client(ThreeNodes.Others(call.Host).Item1);
 
             await AssertRelayAsync(call.A, call.B);
             await AssertRelayAsync(call.B, call.A);

@@ -57,6 +57,9 @@ public sealed class WsClient : IAsyncDisposable
 
     public bool IsClosed => _closed.Task.IsCompleted;
 
+    /// <summary>Completes when the server has closed the socket.</summary>
+    public Task WhenClosed => _closed.Task;
+
     /// <param name="from">The loopback address to connect from (127.0.0.2, ...), as a separate client would.</param>
     public static async Task<WsClient> ConnectAsync(Uri uri, string name = "client", IPAddress? from = null)
     {
