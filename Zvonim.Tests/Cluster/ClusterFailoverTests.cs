@@ -50,20 +50,30 @@ public sealed class ClusterFailoverTests(ThreeNodesOneKilled cluster, ITestOutpu
             // The call is usable again when A hears from it that both participants are connected: the restored call
             // admits each socket as it attaches again and tells the others.
             await call.A.ExpectStateAsync(connected: 2, timeout: TimeSpan.FromSeconds(40));
-            var recovered = clock.Elapsed;
-            output.WriteLine($"node {call.Host} killed; A heard both participants connected again {recovered.TotalSeconds:F1} s later");
-            // The figure (10-13 s here) is a benchmark (docs/benchmarks.md); the test asserts that the call comes back at all.
-            using var survivor = cluster.Client(ThreeNodes.Others(call.Host).Item1);
-
+            output.WriteLine($"node {call.Host} killed; A heard both participants connected again {clock.Elapsed.TotalSeconds:F1} s later");
             await AssertRelayAsync(call.A, call.B);
             await AssertRelayAsync(call.B, call.A);
+
+            // Until the dead node is downed, a survivor may still route a request there and answer 503 "try again", as
+            // the API says: every survivor must answer for the call before the figure (docs/benchmarks.md) is taken.
             var (first, second) = ThreeNodes.Others(call.Host);
             foreach (var node in new[] { first, second })
             {
                 using var http = cluster.Client(node);
-                var status = await StatusAsync(http, call.CallId);
-                Assert.Equal(("active", 2), ((string?)status["status"], (int)status["participants"]!["connected"]!));
+                while (true)
+                {
+                    using var response = await http.GetAsync($"/apiv2/calls/{call.CallId}");
+                    if (response.StatusCode != System.Net.HttpStatusCode.ServiceUnavailable || clock.Elapsed > TimeSpan.FromSeconds(40))
+                    {
+                        var status = await OkAsync(response);
+                        Assert.Equal(("active", 2), ((string?)status["status"], (int)status["participants"]!["connected"]!));
+                        break;
+                    }
+                    await Task.Delay(200); // the client's "try again"; no event tells it the route is back
+                }
             }
+            output.WriteLine($"every survivor answered for the call {clock.Elapsed.TotalSeconds:F1} s after the kill");
+            using var survivor = cluster.Client(first);
             // The restored call still ends as a call does.
             await call.A.SendTextAsync("""{"type":"leave"}""");
             await call.B.AssertClosedAsync(1000);
