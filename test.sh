@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs every Zvonim test: unit, actor simulations, API against real Kestrel, and real-Chromium/coturn end-to-end.
-# Installs what the end-to-end tests need (Debian's chromium and coturn) when it is missing.
+# Installs what the end-to-end tests need (Debian's chromium, coturn and nginx) when it is missing.
 # Last line: "Tests: N passed, N failed, N skipped", taken from the test results.
 set -uo pipefail
 cd "$(dirname "$0")"
@@ -8,10 +8,14 @@ cd "$(dirname "$0")"
 missing=()
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 command -v turnserver >/dev/null 2>&1 || missing+=(coturn)
+[ -x /usr/sbin/nginx ] || missing+=(nginx)
 if [ ${#missing[@]} -gt 0 ]; then
-  echo "Installing ${missing[*]} for the browser and TURN tests..."
+  echo "Installing ${missing[*]} for the browser, TURN and proxy tests..."
   sudo_cmd=""; [ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"
   $sudo_cmd apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq "${missing[@]}" fonts-dejavu-core >/dev/null \
+    || echo "apt-get reported a problem (a package's service may not start here: the tests start their own)"
+  # What counts is that the programs are there; the tests start each of them themselves.
+  command -v chromium >/dev/null 2>&1 && command -v turnserver >/dev/null 2>&1 && [ -x /usr/sbin/nginx ] \
     || { echo "Could not install ${missing[*]}"; exit 1; }
 fi
 

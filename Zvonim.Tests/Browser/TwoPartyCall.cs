@@ -27,19 +27,24 @@ public sealed class TwoPartyCall : IAsyncDisposable
 
     /// <param name="query">Page settings for both sides, e.g. "?relay=1".</param>
     /// <param name="expectConnected">Wait until both pages say "connected".</param>
-    public static async Task<TwoPartyCall> StartAsync(ChromiumFixture chromium, ZvonimServer server, ITestOutputHelper output,
+    public static Task<TwoPartyCall> StartAsync(ChromiumFixture chromium, ZvonimServer server, ITestOutputHelper output,
+        string query = "", bool expectConnected = true) =>
+        StartAsync(chromium, server.BaseAddress, output, query, expectConnected);
+
+    /// <param name="site">Where the browsers open Zvonim: a server, or a proxy in front of several.</param>
+    public static async Task<TwoPartyCall> StartAsync(ChromiumFixture chromium, Uri site, ITestOutputHelper output,
         string query = "", bool expectConnected = true)
     {
         var a = await Participant.OpenAsync(chromium, "A", output);
         Participant? b = null;
         try
         {
-            await a.GotoAsync(new Uri(server.BaseAddress, "/" + query).ToString());
+            await a.GotoAsync(new Uri(site, "/" + query).ToString());
             await a.Page.GetByRole(AriaRole.Button, new() { Name = "Start a call" }).ClickAsync();
             await a.WaitForPathAsync("^/c/");
             await a.WaitForStatusAsync("waiting");
             var link = await a.Page.Locator("#share-link").InputValueAsync();
-            Assert.StartsWith(server.BaseAddress.ToString().TrimEnd('/') + "/c/", link);
+            Assert.StartsWith(site.ToString().TrimEnd('/') + "/c/", link);
 
             b = await Participant.OpenAsync(chromium, "B", output, width: 390, height: 844); // a phone
             await b.GotoAsync(link + query);
