@@ -22,12 +22,14 @@ public sealed class CallActor : UntypedActor
     private bool _retireScheduled;
     private readonly ICanTell? _store; // cluster mode: where the call's record is kept
 
+    // Timers a call sets itself: they never leave its node.
+
     /// <summary>A participant's socket deadline (first connect or reconnect grace), valid only for its epoch.</summary>
-    private sealed record ConnectDeadline(string PeerId, int Epoch);
+    private sealed record ConnectDeadline(string PeerId, int Epoch) : INoSerializationVerificationNeeded;
 
-    private sealed record LifetimeOver;
+    private sealed record LifetimeOver : INoSerializationVerificationNeeded;
 
-    private sealed record Retire;
+    private sealed record Retire : INoSerializationVerificationNeeded;
 
     /// <param name="createdAt">When the room was made, for a room woken from <see cref="DormantRooms"/>; now if null.</param>
     public static Props Props(string callId, RoomPolicy policy, DateTimeOffset? createdAt = null) =>

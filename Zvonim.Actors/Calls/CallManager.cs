@@ -6,13 +6,14 @@ using Zvonim.Actors.Time;
 namespace Zvonim.Actors.Calls;
 
 /// <summary>A call asks its manager to retire it. The manager stops routing to it first and then stops it with a
-/// message queued behind everything already routed, so no command in flight is lost (Akka's passivation).</summary>
-public sealed record Passivate(string CallId);
+/// message queued behind everything already routed, so no command in flight is lost (Akka's passivation). From a call
+/// to its parent, always on the same node.</summary>
+public sealed record Passivate(string CallId) : INoSerializationVerificationNeeded;
 
-/// <summary>How many calls the node carries now.</summary>
-public sealed record GetCallCount : INotInfluenceReceiveTimeout;
+/// <summary>How many calls the node carries now (asked on the node itself).</summary>
+public sealed record GetCallCount : INotInfluenceReceiveTimeout, INoSerializationVerificationNeeded;
 
-public sealed record CallCount(int Calls);
+public sealed record CallCount(int Calls) : INoSerializationVerificationNeeded;
 
 /// <summary>
 /// One per node: creates a <see cref="CallActor"/> child per call (named by the call id), routes every
@@ -35,7 +36,7 @@ public sealed class CallManager : ReceiveActor
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private ICancelable? _wake; // for the earliest dormant room's end of life
 
-    private sealed record WakeExpired;
+    private sealed record WakeExpired : INoSerializationVerificationNeeded;
 
     public CallManager(Func<string, RoomPolicy, DateTimeOffset?, Props> callProps, int maxCalls)
     {

@@ -4,16 +4,19 @@ using Zvonim.Actors.Calls;
 
 namespace Zvonim.Actors.Cluster;
 
+// The store's messages never leave their node (each node has its CallStore, whose replicator does the crossing, with
+// the record serialized by ProtocolSerializer).
+
 /// <summary>Keeps <paramref name="Record"/> as the call's latest state (fire and forget).</summary>
-public sealed record SaveCall(CallRecord Record);
+public sealed record SaveCall(CallRecord Record) : INoSerializationVerificationNeeded;
 
 /// <summary>The call is retired: its record goes.</summary>
-public sealed record ForgetCall(string CallId);
+public sealed record ForgetCall(string CallId) : INoSerializationVerificationNeeded;
 
 /// <summary>Asks for a call's record; answered with <see cref="CallLoaded"/>.</summary>
-public sealed record LoadCall(string CallId);
+public sealed record LoadCall(string CallId) : INoSerializationVerificationNeeded;
 
-public sealed record CallLoaded(string CallId, CallRecord? Record);
+public sealed record CallLoaded(string CallId, CallRecord? Record) : INoSerializationVerificationNeeded;
 
 /// <summary>
 /// Every call's <see cref="CallRecord"/>, replicated to all nodes with Akka.DistributedData (in memory, written to and

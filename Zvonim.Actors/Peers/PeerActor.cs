@@ -17,7 +17,8 @@ public sealed class PeerActor : UntypedActor
 
     private static readonly TimeSpan DefaultAttachRetry = TimeSpan.FromSeconds(1);
 
-    private sealed class RetryAttach : IPeerMessage
+    /// <summary>The socket's own timer: never leaves its node.</summary>
+    private sealed class RetryAttach : IDeadLetterSuppression, INoSerializationVerificationNeeded
     {
         public static readonly RetryAttach Instance = new();
     }

@@ -37,6 +37,10 @@ public sealed class ProtocolSerializer : SerializerWithStringManifest
         ("record", typeof(CallRecord)), // a call's replicated state (CallStore)
     ];
 
+    /// <summary>What the serializer is bound to: every message that may cross nodes is one of these. Messages that never
+    /// leave their node (timers, the node's own store) say so with <see cref="INoSerializationVerificationNeeded"/>.</summary>
+    public static readonly Type[] BoundTypes = [typeof(ICallCommand), typeof(ICallReply), typeof(IPeerMessage), typeof(CreateCall), typeof(CallRecord)];
+
     private static readonly Dictionary<Type, string> ManifestOf = Types.ToDictionary(t => t.Type, t => t.Manifest);
     private static readonly Dictionary<string, Type> TypeOf = Types.ToDictionary(t => t.Manifest, t => t.Type, StringComparer.Ordinal);
 

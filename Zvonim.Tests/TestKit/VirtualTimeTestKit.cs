@@ -12,12 +12,17 @@ namespace Zvonim.Tests.TestKit;
 /// </summary>
 public abstract class VirtualTimeTestKit : Akka.TestKit.Xunit2.TestKit
 {
-    protected VirtualTimeTestKit(ITestOutputHelper? output = null) : this(Clocks.Fake(), output)
+    protected VirtualTimeTestKit(ITestOutputHelper? output = null) : this(Config.Empty, Clocks.Fake(), output)
     {
     }
 
-    private VirtualTimeTestKit(FakeTimeProvider time, ITestOutputHelper? output)
-        : base(ConfigFor(time), "test", output)
+    /// <param name="config">Settings of this test's own, over the server's.</param>
+    protected VirtualTimeTestKit(Config config, ITestOutputHelper? output = null) : this(config, Clocks.Fake(), output)
+    {
+    }
+
+    private VirtualTimeTestKit(Config config, FakeTimeProvider time, ITestOutputHelper? output)
+        : base(config.WithFallback(ConfigFor(time)), "test", output)
     {
         Time = time;
     }

@@ -64,7 +64,7 @@ public static class ActorHosting
                 SeedNodes = cluster.SeedNodes.Select(seed => ClusterSettings.ParseEndpoint(seed)!.Value)
                     .Select(seed => $"akka.tcp://{SystemName}@{seed.Host}:{seed.Port}").ToArray(),
             })
-            .WithCustomSerializer("zvonim", [typeof(ICallCommand), typeof(ICallReply), typeof(IPeerMessage), typeof(CreateCall), typeof(CallRecord)],
+            .WithCustomSerializer("zvonim", ProtocolSerializer.BoundTypes,
                 system => new ProtocolSerializer(system))
             .WithShardRegion<CallEntity>("calls", CallEntity.Props, new CallIdExtractor(maxShards: 100), new ShardOptions
             {
