@@ -101,7 +101,10 @@ public sealed partial class Nginx : IAsyncDisposable
     {
         var shipped = File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "deploy", "nginx", "zvonim.conf"));
         var servers = string.Concat(upstreamPorts.Select(p => $"\n    server 127.0.0.1:{p};"));
-        var site = UpstreamBlock().Replace(shipped, $"upstream zvonim {{{servers}\n}}", 1);
+        // The block's server lines give way to the test's; the rest of it (keepalive) stays as shipped.
+        var site = UpstreamBlock().Replace(shipped, block => "upstream zvonim {" + servers +
+            string.Concat(block.Value.Split('\n').Skip(1).Where(line => !line.TrimStart().StartsWith("server ", StringComparison.Ordinal))
+                .Select(line => "\n" + line)), 1);
         site = ListenLine().Replace(site, $"listen 127.0.0.1:{port};", 1);
         if (site == shipped) throw new InvalidOperationException("deploy/nginx/zvonim.conf has no upstream block or listen line to point at the test's ports");
         return site;

@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# Setups/s through a real nginx doing round-robin (deploy/nginx/zvonim.conf): in front of one Zvonim node (not
+# clustered) and in front of a three-node cluster, all on this machine, measured in rotation so that the machine's
+# other load falls on both alike. On one machine the three nodes share its cores: this measures what clustering
+# costs a setup (a call lives on one node, so two of three requests cross to it), not what more machines would add.
+#
+#   dotnet build -c Release && Zvonim.Bench/scripts/cluster-setup.sh
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+B="dotnet Zvonim.Bench/bin/Release/net10.0/Zvonim.Bench.dll"
+DLL=Zvonim.Web/bin/Release/net10.0/Zvonim.Web.dll
+WARM=${WARM:-20} WIN=${WIN:-15} ROT=${ROT:-3} CALLS=${CALLS:-32}
+dir=$(mktemp -d /tmp/zvonim-cluster-setup.XXXX); chmod 755 "$dir"
+free() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+lifted=$(for k in CreatesPerMinute JoinsPerMinute SocketsPerMinute MissesPerMinute MaxSocketsPerAddress MaxConnectionsPerAddress; do echo "Zvonim__Limits__$k=1000000"; done)
+pids=()
+trap 'kill "${pids[@]}" 2>/dev/null || true; rm -rf "$dir"' EXIT
+trap 'exit 1' INT TERM
+
+# shellcheck disable=SC2086
+start() { env Serilog__MinimumLevel__Default=Warning $lifted "${@:2}" dotnet "$DLL" --urls "http://127.0.0.1:$1" >> "$dir/nodes.log" 2>&1 & pids+=($!); }
+single=$(free); start "$single"
+http=(); remoting=()
+for i in 0 1 2; do http+=("$(free)"); remoting+=("$(free)"); done
+for i in 0 1 2; do
+  start "${http[$i]}" Zvonim__Cluster__Enabled=true Zvonim__Cluster__Port="${remoting[$i]}" \
+    Zvonim__Cluster__SeedNodes__0="127.0.0.1:${remoting[0]}" Zvonim__Cluster__SeedNodes__1="127.0.0.1:${remoting[1]}" \
+    Zvonim__Cluster__SeedNodes__2="127.0.0.1:${remoting[2]}"
+done
+
+# One nginx per layout, each with the shipped site configuration pointed at its upstreams.
+proxy() {
+  local name=$1 port=$2; shift 2
+  mkdir -p "$dir/$name"
+  python3 - deploy/nginx/zvonim.conf "$port" "$@" > "$dir/$name/zvonim.conf" <<'PY'
+import re, sys
+port, upstreams = sys.argv[2], sys.argv[3:]
+site = open(sys.argv[1]).read()
+servers = "".join(f"\n    server 127.0.0.1:{u};" for u in upstreams)
+site = re.sub(r"(?m)^upstream zvonim \{[^}]*\}", lambda m: "upstream zvonim {" + servers + "".join(
+    "\n" + line for line in m.group(0).split("\n")[1:] if not line.lstrip().startswith("server ")), site, count=1)
+print(re.sub(r"(?m)(?<=^    )listen [^;\n]+;", f"listen 127.0.0.1:{port};", site, count=1))
+PY
+  cat > "$dir/$name/nginx.conf" <<CONF
+daemon off; worker_processes 1; pid $dir/$name/nginx.pid; error_log stderr error;
+events { worker_connections 4096; }
+http { access_log off; client_body_temp_path $dir/$name/body; proxy_temp_path $dir/$name/proxy;
+  fastcgi_temp_path $dir/$name/f; uwsgi_temp_path $dir/$name/u; scgi_temp_path $dir/$name/s; include $dir/$name/zvonim.conf; }
+CONF
+  /usr/sbin/nginx -p "$dir/$name" -c "$dir/$name/nginx.conf" -e stderr >> "$dir/nginx.log" 2>&1 & pids+=($!)
+}
+declare -A PORT=([one]=$(free) [three]=$(free))
+proxy one "${PORT[one]}" "$single"
+proxy three "${PORT[three]}" "${http[@]}"
+
+# The cluster is ready when a call made through the proxy is known on every node.
+for _ in $(seq 1 300); do
+  id=$(curl -s -X POST "http://127.0.0.1:${PORT[three]}/apiv2/calls" | python3 -c 'import json,sys; print(json.load(sys.stdin)["call_id"])' 2>/dev/null) || true
+  known=0
+  for p in "${http[@]}"; do curl -sf "http://127.0.0.1:$p/apiv2/calls/${id:-none}" > /dev/null && known=$((known + 1)); done
+  [ "$known" -eq 3 ] && break
+  sleep 0.2
+done
+
+# A window whose integrity check fails is shown whole and stops the run.
+window() { $B setup --target zvonim --url "http://127.0.0.1:${PORT[$1]}" --calls "$CALLS" --duration "$2" --warmup 0 -q || { echo "$1: the run failed" >&2; exit 1; }; }
+metric() { awk -v name="$1" '$1 == name { gsub(",", "", $3); print $3 }'; }
+declare -A RATE P99
+for n in one three; do window "$n" "$WARM" >&2; done
+for _ in $(seq 1 "$ROT"); do
+  for n in one three; do
+    out=$(window "$n" "$WIN")
+    RATE[$n]="${RATE[$n]:-} $(metric setups_per_s <<< "$out")"
+    P99[$n]="${P99[$n]:-} $(metric setup_p99_ms <<< "$out")"
+  done
+done
+for n in one three; do echo "$n node(s) behind nginx: setups/s${RATE[$n]}  p99 ms${P99[$n]}"; done
