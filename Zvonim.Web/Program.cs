@@ -15,6 +15,7 @@ try
 
     var app = builder.Build();
     _ = app.Services.GetRequiredService<IOptions<ZvonimOptions>>().Value; // bad settings stop us here, before hosting starts
+    app.UseForwardedHeaders();
     app.UseZvonimRequestLogging();
     app.UseJsonErrors();
     app.UseWebSockets();

@@ -27,6 +27,13 @@ public sealed class CallEntity : UntypedActor, IWithUnboundedStash
 
     public IStash Stash { get; set; } = null!;
 
+    /// <summary>What the shard sends once it holds new messages back: the call is stopped behind the commands already
+    /// forwarded to it, never ahead of them (a stop is a system message, handled before the mailbox).</summary>
+    private sealed class StopCall : INoSerializationVerificationNeeded
+    {
+        public static readonly StopCall Instance = new();
+    }
+
     protected override void OnReceive(object message)
     {
         switch (message)
@@ -36,7 +43,7 @@ public sealed class CallEntity : UntypedActor, IWithUnboundedStash
                 {
                     Sender.Tell(CallRefused.AtCapacity(_node.Max), Self);
                     _absent = true;
-                    Context.Parent.Tell(new ShardPassivate(PoisonPill.Instance));
+                    Context.Parent.Tell(new ShardPassivate(StopCall.Instance));
                     break;
                 }
                 _counted = true;
@@ -68,14 +75,20 @@ public sealed class CallEntity : UntypedActor, IWithUnboundedStash
                 else
                 {
                     _absent = true; // an id never started in this cluster, or a call already retired
-                    Context.Parent.Tell(new ShardPassivate(PoisonPill.Instance));
+                    Context.Parent.Tell(new ShardPassivate(StopCall.Instance));
                 }
                 Stash.UnstashAll();
                 break;
             case Calls.Passivate:
                 // The call retires: stopped through its shard, which holds what arrives meanwhile for a new incarnation
                 // (that finds no record and answers "not found"), so no command in flight is lost.
-                Context.Parent.Tell(new ShardPassivate(PoisonPill.Instance));
+                Context.Parent.Tell(new ShardPassivate(StopCall.Instance));
+                break;
+            case StopCall when _call is not null:
+                _call.Tell(PoisonPill.Instance); // queued behind what was forwarded; Terminated then stops the entity
+                break;
+            case StopCall:
+                Context.Stop(Self);
                 break;
             case Terminated:
                 Context.Stop(Self);

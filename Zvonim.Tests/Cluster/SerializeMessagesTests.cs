@@ -115,7 +115,7 @@ public sealed class SerializeMessagesTests(ITestOutputHelper output) : VirtualTi
         await AwaitAssertAsync(() =>
         {
             client.Send(region, new GetCall(callId));
-            Assert.Equal(Refusal.NotFound, client.ExpectMsg<CallRefused>(Patience).Reason);
+            Assert.Equal(Refusal.NotFound, client.ExpectMsg<CallRefused>(TimeSpan.FromSeconds(1)).Reason);
         }, Patience);
         errors.ExpectNoMsg(TimeSpan.FromMilliseconds(100));
     }

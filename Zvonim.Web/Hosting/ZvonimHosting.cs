@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Serilog;
@@ -39,7 +40,20 @@ public static class ZvonimHosting
                 kestrel.Limits.MaxConcurrentUpgradedConnections = upgraded;
             }
             var perAddress = new AddressCounter(context.Configuration.GetValue<int?>("Zvonim:Limits:MaxConnectionsPerAddress") ?? 1000);
-            kestrel.ConfigureEndpointDefaults(listen => listen.Use(next => connection => ConnectionLimit.Run(perAddress, next, connection)));
+            // A trusted proxy's connections carry many clients: they are not counted as one client's.
+            var proxies = ProxyOptions.Parse(context.Configuration["Zvonim:Proxy:TrustedProxies"] ?? new ProxyOptions().TrustedProxies) ?? [];
+            kestrel.ConfigureEndpointDefaults(listen => listen.Use(next => connection => ConnectionLimit.Run(perAddress, proxies, next, connection)));
+        });
+
+        // Behind a trusted proxy, the client's address, scheme and host are the ones it forwards (UseForwardedHeaders
+        // first in the pipeline); from anyone else those headers are ignored.
+        builder.Services.AddOptions<ForwardedHeadersOptions>().Configure<IOptions<ZvonimOptions>>((forwarded, zvonim) =>
+        {
+            forwarded.ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto | ForwardedHeaders.XForwardedHost;
+            forwarded.ForwardLimit = null; // as many trusted proxies in a row as there are; it stops at the first untrusted
+            forwarded.KnownProxies.Clear();
+            forwarded.KnownIPNetworks.Clear();
+            foreach (var network in ProxyOptions.Parse(zvonim.Value.Proxy.TrustedProxies) ?? []) forwarded.KnownIPNetworks.Add(network);
         });
 
         builder.Services.TryAddSingleton(TimeProvider.System);

@@ -7,9 +7,16 @@ namespace Zvonim.Web.Limits;
 /// closed as it arrives, before any HTTP is read, so one address cannot take the node's connections.</summary>
 public static class ConnectionLimit
 {
-    public static async Task Run(AddressCounter perAddress, ConnectionDelegate next, ConnectionContext connection)
+    public static async Task Run(AddressCounter perAddress, IReadOnlyList<IPNetwork> trustedProxies, ConnectionDelegate next,
+        ConnectionContext connection)
     {
-        var address = ClientAddress.Normalize((connection.RemoteEndPoint as IPEndPoint)?.Address);
+        var remote = (connection.RemoteEndPoint as IPEndPoint)?.Address;
+        if (remote is not null && trustedProxies.Any(proxy => proxy.Contains(remote.IsIPv4MappedToIPv6 ? remote.MapToIPv4() : remote)))
+        {
+            await next(connection);
+            return;
+        }
+        var address = ClientAddress.Normalize(remote);
         if (!perAddress.TryOpen(address))
         {
             connection.Abort(new ConnectionAbortedException("Too many connections from this address."));

@@ -21,6 +21,8 @@ public sealed class ZvonimOptions
     public LimitOptions Limits { get; set; } = new();
 
     public ClusterSettings Cluster { get; set; } = new();
+
+    public ProxyOptions Proxy { get; set; } = new();
 }
 
 /// <summary>
@@ -217,4 +219,28 @@ public sealed class TurnOptions
     public string? Username { get; set; }
 
     public string? Credential { get; set; }
+}
+
+/// <summary>The reverse proxies in front of Zvonim whose forwarded headers are believed.</summary>
+public sealed class ProxyOptions
+{
+    /// <summary>Addresses and networks (CIDR) of trusted proxies, comma-separated; empty trusts none. A request from one
+    /// of them is taken to come from the client its <c>X-Forwarded-For</c> names, over the scheme and host of
+    /// <c>X-Forwarded-Proto</c> and <c>X-Forwarded-Host</c>: for the links handed out, the per-client limits and the
+    /// logs. A string rather than a list: configuration binding adds to a list's defaults instead of replacing them.</summary>
+    public string TrustedProxies { get; set; } = "127.0.0.1,::1";
+
+    /// <summary>The trusted networks; null if an entry is neither an address nor a network.</summary>
+    public static IReadOnlyList<System.Net.IPNetwork>? Parse(string? trusted)
+    {
+        var networks = new List<System.Net.IPNetwork>();
+        foreach (var entry in (trusted ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            if (System.Net.IPNetwork.TryParse(entry, out var network)) networks.Add(network);
+            else if (System.Net.IPAddress.TryParse(entry, out var address))
+                networks.Add(new System.Net.IPNetwork(address, address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork ? 32 : 128));
+            else return null;
+        }
+        return networks;
+    }
 }

@@ -33,6 +33,9 @@ public sealed class ZvonimOptionsValidator : IValidateOptions<ZvonimOptions>
             && !(Uri.TryCreate(baseUrl, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https"))
             failures.Add($"Zvonim:LinkRooms:PublicBaseUrl must be an absolute http(s) URL (got '{baseUrl}').");
 
+        if (ProxyOptions.Parse(options.Proxy.TrustedProxies) is null)
+            failures.Add($"Zvonim:Proxy:TrustedProxies must be addresses or networks (10.0.0.0/8), comma-separated (got '{options.Proxy.TrustedProxies}').");
+
         var cluster = options.Cluster;
         if (cluster.Enabled)
         {
