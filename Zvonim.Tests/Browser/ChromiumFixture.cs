@@ -34,6 +34,8 @@ public sealed class ChromiumFixture : IAsyncLifetime
         // loopback allowed, so calls connect even where loopback is the only interface.
         "--disable-features=WebRtcHideLocalIpsWithMdns",
         "--allow-loopback-in-peer-connection",
+        // A name that is not loopback to the browser (so only https makes a page on it a secure context), served here.
+        $"--host-resolver-rules=MAP {Web.Nginx.HostName} 127.0.0.1",
     ];
 
     private IPlaywright? _playwright;

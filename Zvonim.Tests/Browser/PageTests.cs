@@ -121,4 +121,21 @@ public sealed class PageTests(ChromiumFixture chromium, ITestOutputHelper output
         await a.ScreenshotAsync(nameof(Without_camera_and_microphone_one_still_joins_and_sees_the_other));
         await b.ScreenshotAsync(nameof(Without_camera_and_microphone_one_still_joins_and_sees_the_other));
     }
+
+    [Fact]
+    public async Task A_page_opened_over_plain_http_from_another_machine_says_the_camera_needs_https()
+    {
+        await using var server = new ZvonimServer();
+        await using var a = await Participant.OpenAsync(chromium, "A", output);
+        // By name, as from another machine: Chromium counts only https and localhost as secure.
+        await a.GotoAsync($"http://{Web.Nginx.HostName}:{server.BaseAddress.Port}/");
+        Assert.False(await a.Page.EvaluateAsync<bool>("() => window.isSecureContext"));
+        await a.Page.Locator("#start").ClickAsync();
+        await a.WaitForStatusAsync("waiting");
+        var notice = a.Page.Locator("#notice");
+        await Assertions.Expect(notice).ToContainTextAsync("browsers give the camera and microphone only to secure pages");
+        await Assertions.Expect(notice).ToContainTextAsync("https://");
+        await Assertions.Expect(notice).Not.ToContainTextAsync("no permission or no device");
+        await a.ScreenshotAsync(nameof(A_page_opened_over_plain_http_from_another_machine_says_the_camera_needs_https));
+    }
 }

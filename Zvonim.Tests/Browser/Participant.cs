@@ -38,6 +38,7 @@ public sealed class Participant : IAsyncDisposable
             ViewportSize = new ViewportSize { Width = width, Height = height },
             Locale = locale,
             Permissions = ["camera", "microphone"],
+            IgnoreHTTPSErrors = true, // the certificates of the tests' TLS proxies are made by the tests
         });
         context.SetDefaultTimeout((float)DefaultTimeout.TotalMilliseconds);
         var page = await context.NewPageAsync();

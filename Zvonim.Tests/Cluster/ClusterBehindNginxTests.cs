@@ -13,9 +13,9 @@ public sealed class ThreeNodesBehindNginx : ThreeNodes
 }
 
 /// <summary>
-/// Two people in real Chromium call each other through a real nginx doing plain round-robin over three nodes
-/// (the README's configuration, <c>deploy/nginx/zvonim.conf</c>): no sticky sessions, a reload lands wherever the
-/// proxy sends it, and the call outlives the node that ran it.
+/// Two people in real Chromium call each other over https through a real nginx terminating TLS and doing plain
+/// round-robin over three nodes (the README's configuration, <c>deploy/nginx/zvonim.conf</c>): no sticky sessions, a
+/// reload lands wherever the proxy sends it, and the call outlives the node that ran it.
 /// </summary>
 [Collection(ThreeNodes.Collection)]
 public sealed class ClusterBehindNginxTests(ThreeNodesBehindNginx cluster, ChromiumFixture chromium, ITestOutputHelper output)
@@ -35,6 +35,13 @@ public sealed class ClusterBehindNginxTests(ThreeNodesBehindNginx cluster, Chrom
             var nodes = nginx.Served().Select(s => s.Upstream).Distinct().Order().ToList();
             Assert.Equal(cluster.HttpPorts.Select(p => $"127.0.0.1:{p}").Order(), nodes);
 
+            // A room link made through the proxy carries the scheme and host the client used, not a node's.
+            using (var http0 = nginx.Http())
+            {
+                var room = await (await http0.PostAsync("/api/rooms", null)).JsonAsync();
+                Assert.StartsWith($"https://127.0.0.1:{nginx.Port}/r/", (string?)room["url"]);
+            }
+
             // A reload lands on whichever node comes next and is back in the same call.
             var peerB = await call.B.PeerIdAsync();
             await call.B.Page.ReloadAsync();
@@ -48,7 +55,7 @@ public sealed class ClusterBehindNginxTests(ThreeNodesBehindNginx cluster, Chrom
             var host = await cluster.NodeRunningAsync(callId);
             cluster.Node(host).Kill();
             var clock = Stopwatch.StartNew();
-            using var http = new HttpClient { BaseAddress = nginx.BaseAddress, Timeout = TimeSpan.FromSeconds(20) };
+            using var http = nginx.Http();
             while (true)
             {
                 using var response = await http.GetAsync($"/apiv2/calls/{callId}");

@@ -7,8 +7,9 @@ namespace Zvonim.Tests.Web;
 
 /// <summary>
 /// Debian's nginx in front of Zvonim nodes, started with the repository's own <c>deploy/nginx/zvonim.conf</c> (the one
-/// the README documents) with its upstream list and listen line pointed at loopback ports. It logs which node served
-/// each request, so a test can tell that the requests really were spread. Killed on dispose.
+/// the README documents: TLS, WebSockets, round-robin) with its upstream servers, ports and certificate pointed at
+/// loopback ports and a certificate made here. It logs which node served each request, so a test can tell that the
+/// requests really were spread. Killed on dispose.
 /// </summary>
 public sealed partial class Nginx : IAsyncDisposable
 {
@@ -17,14 +18,31 @@ public sealed partial class Nginx : IAsyncDisposable
     private readonly StringBuilder _output = new();
     private int _disposed;
 
-    private Nginx(Process process, string directory, int port)
+    private readonly string _thumbprint;
+
+    private Nginx(Process process, string directory, int port, string thumbprint)
     {
         _process = process;
         _directory = directory;
-        BaseAddress = new Uri($"http://127.0.0.1:{port}/");
+        _thumbprint = thumbprint;
+        Port = port;
+        BaseAddress = new Uri($"https://{HostName}:{port}/");
     }
 
+    public int Port { get; }
+
+    /// <summary>The site as browsers open it: https, by name.</summary>
     public Uri BaseAddress { get; }
+
+    /// <summary>A client of the site that trusts the certificate made for it (and no other), by address.</summary>
+    public HttpClient Http() => new(new HttpClientHandler
+    {
+        ServerCertificateCustomValidationCallback = (_, certificate, _, _) => certificate?.Thumbprint == _thumbprint,
+    })
+    {
+        BaseAddress = new Uri($"https://127.0.0.1:{Port}/"),
+        Timeout = TimeSpan.FromSeconds(20),
+    };
 
     public static string ExecutablePath => Environment.GetEnvironmentVariable("ZVONIM_NGINX") is { Length: > 0 } path
         ? path
@@ -38,7 +56,11 @@ public sealed partial class Nginx : IAsyncDisposable
         }
     }
 
-    /// <summary>Round-robin over <paramref name="upstreamPorts"/> on 127.0.0.1.</summary>
+    /// <summary>The name browsers use for the proxy: mapped to 127.0.0.1 in Chromium (<see cref="Browser.ChromiumFixture"/>),
+    /// and not loopback to the browser, so only https makes the page a secure context.</summary>
+    public const string HostName = "zvonim.test";
+
+    /// <summary>Round-robin over <paramref name="upstreamPorts"/> on 127.0.0.1, TLS with a certificate made here.</summary>
     public static async Task<Nginx> StartAsync(IEnumerable<int> upstreamPorts)
     {
         if (!File.Exists(ExecutablePath))
@@ -47,12 +69,13 @@ public sealed partial class Nginx : IAsyncDisposable
                 $"nginx was not found at {ExecutablePath}. The proxy tests need Debian's nginx: apt-get install -y nginx " +
                 "(test.sh does this), or set ZVONIM_NGINX to an nginx executable.");
         }
-        var port = ServerProcess.FreePort();
+        var (port, redirectPort) = (ServerProcess.FreePort(), ServerProcess.FreePort());
         // nginx's workers run as nobody when started as root: they must reach the folder.
         var directory = Directory.CreateTempSubdirectory("zvonim-nginx-").FullName;
         if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(directory, (UnixFileMode)0b111_101_101);
-        var site = SiteFor(upstreamPorts, port);
-        File.WriteAllText(Path.Combine(directory, "zvonim.conf"), site);
+        var (certificate, key) = (Path.Combine(directory, "cert.pem"), Path.Combine(directory, "key.pem"));
+        var thumbprint = MakeCertificate(certificate, key);
+        File.WriteAllText(Path.Combine(directory, "zvonim.conf"), SiteFor(upstreamPorts, port, redirectPort, certificate, key));
         File.WriteAllText(Path.Combine(directory, "nginx.conf"), $$"""
             daemon off;
             worker_processes 1;
@@ -79,7 +102,7 @@ public sealed partial class Nginx : IAsyncDisposable
         foreach (var arg in new[] { "-p", directory, "-c", Path.Combine(directory, "nginx.conf"), "-e", "stderr" })
             start.ArgumentList.Add(arg);
         var process = Process.Start(start) ?? throw new InvalidOperationException("nginx did not start.");
-        var nginx = new Nginx(process, directory, port);
+        var nginx = new Nginx(process, directory, port, thumbprint);
         process.OutputDataReceived += (_, e) => nginx.Append(e.Data);
         process.ErrorDataReceived += (_, e) => nginx.Append(e.Data);
         process.BeginOutputReadLine();
@@ -96,8 +119,8 @@ public sealed partial class Nginx : IAsyncDisposable
         return nginx;
     }
 
-    /// <summary>The repository's site configuration with the given upstreams and listen address.</summary>
-    public static string SiteFor(IEnumerable<int> upstreamPorts, int port)
+    /// <summary>The repository's site configuration pointed at the given upstreams, ports and certificate.</summary>
+    public static string SiteFor(IEnumerable<int> upstreamPorts, int port, int redirectPort, string certificate, string key)
     {
         var shipped = File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "deploy", "nginx", "zvonim.conf"));
         var servers = string.Concat(upstreamPorts.Select(p => $"\n    server 127.0.0.1:{p};"));
@@ -105,9 +128,43 @@ public sealed partial class Nginx : IAsyncDisposable
         var site = UpstreamBlock().Replace(shipped, block => "upstream zvonim {" + servers +
             string.Concat(block.Value.Split('\n').Skip(1).Where(line => !line.TrimStart().StartsWith("server ", StringComparison.Ordinal))
                 .Select(line => "\n" + line)), 1);
-        site = ListenLine().Replace(site, $"listen 127.0.0.1:{port};", 1);
-        if (site == shipped) throw new InvalidOperationException("deploy/nginx/zvonim.conf has no upstream block or listen line to point at the test's ports");
+        foreach (var (shippedLine, ours) in new[]
+        {
+            ("listen 80;", $"listen 127.0.0.1:{redirectPort};"),
+            ("listen 443 ssl;", $"listen 127.0.0.1:{port} ssl;"),
+            ("ssl_certificate     /etc/ssl/zvonim/fullchain.pem;", $"ssl_certificate {certificate};"),
+            ("ssl_certificate_key /etc/ssl/zvonim/privkey.pem;", $"ssl_certificate_key {key};"),
+        })
+        {
+            if (!site.Contains(shippedLine, StringComparison.Ordinal))
+                throw new InvalidOperationException($"deploy/nginx/zvonim.conf no longer has '{shippedLine}' for the test to point elsewhere");
+            site = site.Replace(shippedLine, ours, StringComparison.Ordinal);
+        }
         return site;
+    }
+
+    /// <summary>A self-signed certificate for <see cref="HostName"/> and 127.0.0.1, made with openssl; its SHA-1
+    /// thumbprint.</summary>
+    private static string MakeCertificate(string certificate, string key)
+    {
+        var start = new ProcessStartInfo("openssl") { RedirectStandardError = true };
+        foreach (var arg in new[]
+        {
+            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-keyout", key, "-out", certificate,
+            "-subj", $"/CN={HostName}", "-addext", $"subjectAltName=DNS:{HostName},IP:127.0.0.1",
+        })
+        {
+            start.ArgumentList.Add(arg);
+        }
+        using var openssl = Process.Start(start) ?? throw new InvalidOperationException("openssl did not start.");
+        var errors = openssl.StandardError.ReadToEnd();
+        openssl.WaitForExit();
+        if (openssl.ExitCode != 0) throw new InvalidOperationException($"openssl could not make a certificate: {errors}");
+        var pem = File.ReadAllText(certificate);
+        var fields = System.Security.Cryptography.PemEncoding.Find(pem);
+        var der = Convert.FromBase64String(pem[fields.Base64Data]);
+        using var made = System.Security.Cryptography.X509Certificates.X509CertificateLoader.LoadCertificate(der);
+        return made.Thumbprint;
     }
 
     /// <summary>The node (upstream address) that served each request so far, in order; a WebSocket is logged when it
@@ -155,9 +212,6 @@ public sealed partial class Nginx : IAsyncDisposable
 
     [GeneratedRegex(@"^upstream zvonim \{[^}]*\}", RegexOptions.Multiline)]
     private static partial Regex UpstreamBlock();
-
-    [GeneratedRegex(@"(?<=^ *)listen [^;\n]+;", RegexOptions.Multiline)]
-    private static partial Regex ListenLine();
 
     public async ValueTask DisposeAsync()
     {

@@ -57,7 +57,9 @@ function statusKey() {
 function notices(status) {
   const keys = [];
   const { audio, video } = state.problems;
-  if (audio && video) keys.push('notice.noCamMic');
+  // Not a secure context: the browser hides the devices altogether; saying "no permission or no device" would mislead.
+  if (!window.isSecureContext) keys.push('notice.insecure');
+  else if (audio && video) keys.push('notice.noCamMic');
   else if (video) keys.push('notice.noCam');
   else if (audio) keys.push('notice.noMic');
   if (peer?.turnError && status !== 'connected' && !state.terminal) {

@@ -85,7 +85,8 @@ function tileState(peer) {
 function notices() {
   const keys = [];
   const { audio, video } = state.problems;
-  if (audio && video) keys.push('notice.group.noCamMic');
+  if (!window.isSecureContext) keys.push('notice.insecure'); // the browser hides the devices from an http:// page
+  else if (audio && video) keys.push('notice.group.noCamMic');
   else if (video) keys.push('notice.group.noCam');
   else if (audio) keys.push('notice.group.noMic');
   const turnError = [...remotes.values()].find((r) => r.peer.turnError && r.peer.connectionState !== 'connected')?.peer.turnError;
