@@ -20,7 +20,7 @@ public sealed class CallActor : UntypedActor
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly PeerCredentials? _credentials; // rooms whose peer ids are public
     private bool _retireScheduled;
-    private readonly ICanTell? _store; // cluster mode: where the call's record is kept
+    private readonly ICanTell? _store; // where the call's record is kept (the node's database, or the cluster's store)
 
     // Timers a call sets itself: they never leave its node.
 
@@ -34,6 +34,10 @@ public sealed class CallActor : UntypedActor
     /// <param name="createdAt">When the room was made, for a room woken from <see cref="DormantRooms"/>; now if null.</param>
     public static Props Props(string callId, RoomPolicy policy, DateTimeOffset? createdAt = null) =>
         ActorFactory.Props(() => new CallActor(callId, policy, createdAt));
+
+    /// <summary>A call whose record is kept in <paramref name="store"/> after every change.</summary>
+    public static Props Props(string callId, RoomPolicy policy, DateTimeOffset? createdAt, ICanTell store) =>
+        ActorFactory.Props(() => new CallActor(callId, policy, createdAt, store));
 
     /// <summary>A call in a cluster: its record is kept in <paramref name="store"/> after every change, and a call whose
     /// node died comes back from <paramref name="restored"/> with everyone disconnected, within their grace.</summary>
@@ -72,7 +76,7 @@ public sealed class CallActor : UntypedActor
         _log.Info("Call {call_id} restored with {Count} participants", CallId, restored.Participants.Count);
     }
 
-    /// <summary>Cluster mode: the record follows every change of who is in the call and whether it ended.</summary>
+    /// <summary>With a store: the record follows every change of who is in the call and whether it ended.</summary>
     private void Save() => _store?.Tell(new Cluster.SaveCall(_room.ToRecord(id => _credentials?.Export(id) ?? (null, null))), ActorRefs.NoSender);
 
     /// <summary>Matched with a switch rather than a ReceiveActor's handler table, which is built per instance (about

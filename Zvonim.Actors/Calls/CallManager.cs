@@ -27,20 +27,30 @@ public sealed class CallManager : ReceiveActor
     /// <param name="callProps">Builds a call's actor from its id, rules and (for a woken room) creation time.</param>
     /// <param name="maxCalls">Calls (of every kind, dormant rooms included) the node carries at most; creating more is refused.</param>
     public static Props Props(Func<string, RoomPolicy, DateTimeOffset?, Props>? callProps = null, int maxCalls = int.MaxValue) =>
-        ActorFactory.Props(() => new CallManager(callProps ?? CallActor.Props, maxCalls));
+        ActorFactory.Props(() => new CallManager(callProps ?? CallActor.Props, maxCalls, null, []));
+
+    /// <summary>A node whose calls outlive a restart: every call keeps its record in <paramref name="store"/>, and the
+    /// node starts with the calls of <paramref name="restored"/> (read from it at start) back, everyone disconnected
+    /// within their grace, and the unused room links dormant again.</summary>
+    public static Props Props(ICanTell store, IReadOnlyList<CallRecord> restored, int maxCalls = int.MaxValue) =>
+        ActorFactory.Props(() => new CallManager((id, policy, createdAt) => CallActor.Props(id, policy, createdAt, store), maxCalls, store, restored));
 
     private readonly Dictionary<string, (IActorRef Call, string Kind)> _calls = new(StringComparer.Ordinal);
     private readonly DormantRooms _dormant = new();
     private readonly Func<string, RoomPolicy, DateTimeOffset?, Props> _callProps;
+    private readonly ICanTell? _store;
     private readonly TimeProvider _time = Context.System.Clock();
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private ICancelable? _wake; // for the earliest dormant room's end of life
 
     private sealed record WakeExpired : INoSerializationVerificationNeeded;
 
-    public CallManager(Func<string, RoomPolicy, DateTimeOffset?, Props> callProps, int maxCalls)
+    public CallManager(Func<string, RoomPolicy, DateTimeOffset?, Props> callProps, int maxCalls, ICanTell? store,
+        IReadOnlyList<CallRecord> restored)
     {
         _callProps = callProps;
+        _store = store;
+        if (store is not null) Restore(store, restored);
         Receive<CreateCall>(create =>
         {
             if (_calls.Count + _dormant.Count >= maxCalls)
@@ -52,6 +62,7 @@ public sealed class CallManager : ReceiveActor
             if (DormantRooms.CanStartDormant(create))
             {
                 var room = _dormant.Add(callId, create.Policy, _time.GetUtcNow());
+                _store?.Tell(new Cluster.SaveCall(new CallRecord(callId, create.Policy, room.CreatedAt, false, [])), ActorRefs.NoSender);
                 _log.Info("Room {call_id} created", callId);
                 Sender.Tell(new CallCreated(callId, null, SnapshotOf(callId, room)), Self);
                 ScheduleWake();
@@ -93,6 +104,31 @@ public sealed class CallManager : ReceiveActor
             Start(command.CallId, room.Policy, room.CreatedAt).Forward(command);
         else
             Sender.Tell(CallRefused.NotFound(command.CallId), Self);
+    }
+
+    /// <summary>The calls a restarted node had: ended ones are forgotten, unused room links go back to sleep, the rest
+    /// come back as actors (each arms its participants' graces).</summary>
+    private void Restore(ICanTell store, IReadOnlyList<CallRecord> restored)
+    {
+        var now = _time.GetUtcNow();
+        foreach (var record in restored)
+        {
+            if (record.Ended)
+            {
+                store.Tell(new Cluster.ForgetCall(record.CallId), ActorRefs.NoSender);
+                continue;
+            }
+            if (record.Participants.Count == 0 && DormantRooms.CanStartDormant(new CreateCall(record.Policy)) && _dormant.Add(record.CallId, record.Policy, record.CreatedAt) is { } room)
+            {
+                if (room.ExpiresAt > now) continue;
+                _dormant.TryWake(record.CallId, out _); // its life ended while the node was down: it ends as a call
+            }
+            var call = Context.ActorOf(CallActor.Props(record.CallId, record.Policy, store, record), record.CallId);
+            _calls[record.CallId] = (call, record.Policy.Kind);
+            Context.Watch(call);
+        }
+        ScheduleWake();
+        if (restored.Count > 0) _log.Info("{Count} calls and rooms restored from the store ({Dormant} unused room links)", restored.Count, _dormant.Count);
     }
 
     private static bool Matches(ICallCommand command, string kind) => command.Kind is null || command.Kind == kind;

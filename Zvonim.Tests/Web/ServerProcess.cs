@@ -41,6 +41,7 @@ public sealed class ServerProcess : IAsyncDisposable
         foreach (var key in start.Environment.Keys.Where(k => k.StartsWith("Zvonim__", StringComparison.OrdinalIgnoreCase)).ToList())
             start.Environment.Remove(key);
         start.Environment["DOTNET_ENVIRONMENT"] = "Production";
+        start.Environment["Zvonim__Store__Path"] = ""; // no shared database between parallel servers, unless a test gives one
         start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
         foreach (var (key, value) in environment) start.Environment[key] = value;
         _process = new Process { StartInfo = start };

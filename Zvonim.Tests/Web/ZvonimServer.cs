@@ -22,6 +22,8 @@ public sealed class ZvonimServer : WebApplicationFactory<Program>
         // are tested in NoisyNeighbourTests, which set them.
         ["Zvonim:Limits:MaxInvalidMessagesPerMinute"] = "100000",
         ["Urls"] = "http://127.0.0.1:0",
+        // Servers of parallel tests must not restore each other's calls: nothing is kept unless a test asks.
+        ["Zvonim:Store:Path"] = "",
     };
 
     public ZvonimServer(IDictionary<string, string?>? settings = null, FakeTimeProvider? time = null)

@@ -8,6 +8,7 @@ using Zvonim.Actors.Calls;
 using Zvonim.Actors.Cluster;
 using Zvonim.Actors.Peers;
 using Zvonim.Actors.Serialization;
+using Zvonim.Actors.Storage;
 using Zvonim.Actors.Time;
 using Microsoft.Extensions.Options;
 using Zvonim.Web.Settings;
@@ -40,7 +41,7 @@ public static class ActorHosting
                     loggers.AddSerilogLogging();
                     loggers.LogLevel = AkkaLevel(configuration);
                 })
-                .WithCalls(options);
+                .WithCalls(options, sp.GetRequiredService<IHostEnvironment>().ContentRootPath);
         });
         services.AddHostedService<CloseSocketsOnStop>();
         return services;
@@ -49,12 +50,23 @@ public static class ActorHosting
     /// <summary>One node: a <see cref="CallManager"/> with the calls as its children. A cluster: the calls are sharded
     /// entities (<see cref="CallEntity"/>), and the node's <see cref="ShardedCalls"/> takes the manager's place in the
     /// registry, so endpoints and sockets are the same in both modes.</summary>
-    private static AkkaConfigurationBuilder WithCalls(this AkkaConfigurationBuilder akka, ZvonimOptions options)
+    private static AkkaConfigurationBuilder WithCalls(this AkkaConfigurationBuilder akka, ZvonimOptions options, string contentRoot)
     {
         var cluster = options.Cluster;
         if (!cluster.Enabled)
+        {
             return akka.WithActors((system, registry) =>
-                registry.Register<CallManager>(system.ActorOf(CallManager.Props(maxCalls: options.Limits.MaxCalls), CallManager.Name)));
+            {
+                if (CallDatabase.For(options.Store, contentRoot) is not { } open)
+                {
+                    registry.Register<CallManager>(system.ActorOf(CallManager.Props(maxCalls: options.Limits.MaxCalls), CallManager.Name));
+                    return;
+                }
+                var restored = SqlCallStore.Open(open);
+                var store = system.ActorOf(SqlCallStore.Props(open), CallStore.Name);
+                registry.Register<CallManager>(system.ActorOf(CallManager.Props(store, restored, options.Limits.MaxCalls), CallManager.Name));
+            });
+        }
 
         return akka.AddHoconFile(ClusterHoconFile, HoconAddMode.Prepend)
             .AddHocon($"zvonim.max-calls = {options.Limits.MaxCalls}", HoconAddMode.Prepend)

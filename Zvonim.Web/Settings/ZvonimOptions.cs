@@ -23,6 +23,16 @@ public sealed class ZvonimOptions
     public ClusterSettings Cluster { get; set; } = new();
 
     public ProxyOptions Proxy { get; set; } = new();
+
+    public StoreOptions Store { get; set; } = new();
+}
+
+/// <summary>Where a single node keeps its calls and room links across restarts.</summary>
+public sealed class StoreOptions
+{
+    /// <summary>The SQLite database file, relative to the content root (the working directory of a published server);
+    /// empty keeps nothing (every call and link is forgotten on restart).</summary>
+    public string Path { get; set; } = "zvonim.db";
 }
 
 /// <summary>

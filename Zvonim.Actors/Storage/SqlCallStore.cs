@@ -1,0 +1,159 @@
+using System.Data.Common;
+using System.Text.Json;
+using Akka.Actor;
+using Akka.Event;
+using Zvonim.Actors.Calls;
+using Zvonim.Actors.Cluster;
+
+namespace Zvonim.Actors.Storage;
+
+/// <summary>
+/// Every call's <see cref="CallRecord"/> in a SQL table (one row per call, the record as JSON), so that calls and room
+/// links outlive a restart. The same protocol as the cluster's <see cref="CallStore"/>: calls tell it
+/// <see cref="SaveCall"/> and <see cref="ForgetCall"/> and never wait for it. Changes are gathered while the actor is
+/// busy and written together in one transaction (the latest record of a call wins), so a burst of setups costs a few
+/// commits, not one per change. It blocks on the database, so it runs on a thread of its own (see hocon).
+/// Plain ADO.NET with SQL that SQLite and PostgreSQL both speak (upsert by ON CONFLICT).
+/// </summary>
+public sealed class SqlCallStore : UntypedActor
+{
+    public const string Dispatcher = "zvonim.store-dispatcher";
+
+    private readonly Func<DbConnection> _open;
+    private readonly Dictionary<string, CallRecord?> _pending = new(StringComparer.Ordinal); // null: forget it
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private DbConnection? _connection;
+    private bool _flushQueued;
+
+    private sealed class Flush : INoSerializationVerificationNeeded
+    {
+        public static readonly Flush Instance = new();
+    }
+
+    public static Props Props(Func<DbConnection> open) =>
+        ActorFactory.Props(() => new SqlCallStore(open)).WithDispatcher(Dispatcher);
+
+    public SqlCallStore(Func<DbConnection> open) => _open = open;
+
+    /// <summary>Creates the table if it is not there, and reads every record (at start, before any call runs).</summary>
+    public static IReadOnlyList<CallRecord> Open(Func<DbConnection> open)
+    {
+        using var connection = open();
+        Execute(connection, "CREATE TABLE IF NOT EXISTS zvonim_calls (call_id TEXT PRIMARY KEY, record TEXT NOT NULL)");
+        using var select = connection.CreateCommand();
+        select.CommandText = "SELECT record FROM zvonim_calls";
+        using var reader = select.ExecuteReader();
+        var records = new List<CallRecord>();
+        while (reader.Read())
+        {
+            if (JsonSerializer.Deserialize<CallRecord>(reader.GetString(0)) is { } record) records.Add(record);
+        }
+        return records;
+    }
+
+    protected override void OnReceive(object message)
+    {
+        switch (message)
+        {
+            case SaveCall save:
+                Queue(save.Record.CallId, save.Record);
+                break;
+            case ForgetCall forget:
+                Queue(forget.CallId, null);
+                break;
+            case Flush:
+                _flushQueued = false;
+                Write();
+                break;
+            case LoadCall load:
+                Write(); // what this node said last comes first
+                Sender.Tell(new CallLoaded(load.CallId, Load(load.CallId)), Self);
+                break;
+            default:
+                Unhandled(message);
+                break;
+        }
+    }
+
+    private void Queue(string callId, CallRecord? record)
+    {
+        _pending[callId] = record;
+        if (_flushQueued) return;
+        _flushQueued = true;
+        Self.Tell(Flush.Instance, Self); // behind whatever is queued now: they are written together
+    }
+
+    private void Write()
+    {
+        if (_pending.Count == 0) return;
+        try
+        {
+            var connection = Connection();
+            using var transaction = connection.BeginTransaction();
+            using var upsert = Command(connection, transaction,
+                "INSERT INTO zvonim_calls (call_id, record) VALUES (@id, @record) ON CONFLICT (call_id) DO UPDATE SET record = excluded.record");
+            using var delete = Command(connection, transaction, "DELETE FROM zvonim_calls WHERE call_id = @id");
+            foreach (var (callId, record) in _pending)
+            {
+                var command = record is null ? delete : upsert;
+                command.Parameters[0].Value = callId;
+                if (record is not null) command.Parameters[1].Value = JsonSerializer.Serialize(record);
+                command.ExecuteNonQuery();
+            }
+            transaction.Commit();
+            _pending.Clear();
+        }
+        catch (DbException ex)
+        {
+            // Kept for the next write: calls go on meanwhile, only a restart would find them older.
+            _log.Error(ex, "Could not write {Count} call records; will retry with the next change", _pending.Count);
+            _connection?.Dispose();
+            _connection = null;
+        }
+    }
+
+    private CallRecord? Load(string callId)
+    {
+        try
+        {
+            using var select = Command(Connection(), null, "SELECT record FROM zvonim_calls WHERE call_id = @id");
+            select.Parameters[0].Value = callId;
+            return select.ExecuteScalar() is string json ? JsonSerializer.Deserialize<CallRecord>(json) : null;
+        }
+        catch (DbException ex)
+        {
+            _log.Error(ex, "Could not read the record of call {call_id}", callId);
+            return null;
+        }
+    }
+
+    private DbConnection Connection() => _connection ??= _open();
+
+    private static DbCommand Command(DbConnection connection, DbTransaction? transaction, string sql)
+    {
+        var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = sql;
+        foreach (var name in new[] { "@id", "@record" }.Where(sql.Contains))
+        {
+            var parameter = command.CreateParameter();
+            parameter.ParameterName = name;
+            command.Parameters.Add(parameter);
+        }
+        return command;
+    }
+
+    private static void Execute(DbConnection connection, string sql)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        command.ExecuteNonQuery();
+    }
+
+    /// <summary>Whatever is still pending is written before the node goes.</summary>
+    protected override void PostStop()
+    {
+        Write();
+        _connection?.Dispose();
+    }
+}

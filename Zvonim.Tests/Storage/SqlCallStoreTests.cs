@@ -1,0 +1,62 @@
+using Akka.Actor;
+using Xunit.Abstractions;
+using Zvonim.Actors.Calls;
+using Zvonim.Actors.Cluster;
+using Zvonim.Actors.Rooms;
+using Zvonim.Actors.Storage;
+using Zvonim.Tests.TestKit;
+using Zvonim.Web.Hosting;
+using Zvonim.Web.Settings;
+
+namespace Zvonim.Tests.Storage;
+
+/// <summary>The call store on a real SQLite file: what a node wrote is what the next one reads.</summary>
+public sealed class SqlCallStoreTests(ITestOutputHelper output) : VirtualTimeTestKit(output), IDisposable
+{
+    private readonly string _directory = Directory.CreateTempSubdirectory("zvonim-store-").FullName;
+
+    private Func<System.Data.Common.DbConnection> Database() =>
+        CallDatabase.For(new StoreOptions { Path = Path.Combine(_directory, "calls.db") }, _directory)!;
+
+    private static CallRecord Record(string callId, int people, bool ended = false) =>
+        new(callId, new RoomPolicy(), new DateTimeOffset(2026, 1, 1, 12, 0, 0, TimeSpan.Zero), ended,
+            [.. Enumerable.Range(0, people).Select(i => new ParticipantRecord($"peer-{i}", $"Person {i}", DateTimeOffset.UnixEpoch, null, "secret", "user"))]);
+
+    [Fact]
+    public async Task The_latest_record_of_each_call_survives_the_store_and_forgotten_calls_do_not()
+    {
+        var open = Database();
+        Assert.Empty(SqlCallStore.Open(open)); // a new file gets its table
+        var store = Sys.ActorOf(SqlCallStore.Props(open));
+        store.Tell(new SaveCall(Record("a", 1)));
+        store.Tell(new SaveCall(Record("b", 1)));
+        store.Tell(new SaveCall(Record("a", 2))); // the latest wins
+        store.Tell(new SaveCall(Record("c", 0)));
+        store.Tell(new ForgetCall("c"));
+        var loaded = await store.Ask<CallLoaded>(new LoadCall("a"), TimeSpan.FromSeconds(5));
+        Assert.Equal(Record("a", 2).Participants, loaded.Record!.Participants);
+        Assert.Null((await store.Ask<CallLoaded>(new LoadCall("c"), TimeSpan.FromSeconds(5))).Record);
+
+        store.Tell(new SaveCall(Record("b", 2, ended: true)));
+        await store.GracefulStop(TimeSpan.FromSeconds(5)); // what is pending is written as the node stops
+        var next = SqlCallStore.Open(open).OrderBy(r => r.CallId).ToList();
+        Assert.Equal(["a", "b"], next.Select(r => r.CallId));
+        Assert.Equal(Record("a", 2) with { Participants = next[0].Participants }, next[0]);
+        Assert.Equal(Record("a", 2).Participants, next[0].Participants);
+        Assert.True(next[1].Ended);
+    }
+
+    public new void Dispose()
+    {
+        base.Dispose();
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        try
+        {
+            Directory.Delete(_directory, recursive: true);
+        }
+        catch (IOException)
+        {
+            // left in the temp folder
+        }
+    }
+}
