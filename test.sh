@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs every Zvonim test: unit, actor simulations, API against real Kestrel, and real-Chromium/coturn end-to-end.
-# Installs what the end-to-end tests need (Debian's chromium, coturn and nginx) when it is missing.
+# Installs what the end-to-end tests need (Debian's chromium, coturn, nginx and postgresql) when it is missing.
 # Last line: "Tests: N passed, N failed, N skipped", taken from the test results.
 set -uo pipefail
 cd "$(dirname "$0")"
@@ -9,13 +9,15 @@ missing=()
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 command -v turnserver >/dev/null 2>&1 || missing+=(coturn)
 [ -x /usr/sbin/nginx ] || missing+=(nginx)
+has_postgres() { compgen -G "/usr/lib/postgresql/*/bin/postgres" > /dev/null; }
+has_postgres || missing+=(postgresql)
 if [ ${#missing[@]} -gt 0 ]; then
-  echo "Installing ${missing[*]} for the browser, TURN and proxy tests..."
+  echo "Installing ${missing[*]} for the browser, TURN, proxy and database tests..."
   sudo_cmd=""; [ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"
   $sudo_cmd apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq "${missing[@]}" fonts-dejavu-core >/dev/null \
     || echo "apt-get reported a problem (a package's service may not start here: the tests start their own)"
   # What counts is that the programs are there; the tests start each of them themselves.
-  command -v chromium >/dev/null 2>&1 && command -v turnserver >/dev/null 2>&1 && [ -x /usr/sbin/nginx ] \
+  command -v chromium >/dev/null 2>&1 && command -v turnserver >/dev/null 2>&1 && [ -x /usr/sbin/nginx ] && has_postgres \
     || { echo "Could not install ${missing[*]}"; exit 1; }
 fi
 

@@ -35,11 +35,18 @@ public sealed class SqlCallStore : UntypedActor
 
     public SqlCallStore(Func<DbConnection> open) => _open = open;
 
-    /// <summary>Creates the table if it is not there, and reads every record (at start, before any call runs).</summary>
-    public static IReadOnlyList<CallRecord> Open(Func<DbConnection> open)
+    /// <summary>Creates the table if it is not there.</summary>
+    public static void EnsureSchema(Func<DbConnection> open)
     {
         using var connection = open();
         Execute(connection, "CREATE TABLE IF NOT EXISTS zvonim_calls (call_id TEXT PRIMARY KEY, record TEXT NOT NULL)");
+    }
+
+    /// <summary>Creates the table if it is not there, and reads every record (a single node, at start, before any call runs).</summary>
+    public static IReadOnlyList<CallRecord> Open(Func<DbConnection> open)
+    {
+        EnsureSchema(open);
+        using var connection = open();
         using var select = connection.CreateCommand();
         select.CommandText = "SELECT record FROM zvonim_calls";
         using var reader = select.ExecuteReader();

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Setups/s through a real nginx doing round-robin (deploy/nginx/zvonim.conf): in front of one Zvonim node (not
+# Setups/s through a real nginx doing round-robin (deploy/nginx/zvonim.conf, over plain http): in front of one Zvonim node (not
 # clustered) and in front of a three-node cluster, all on this machine, measured in rotation so that the machine's
 # other load falls on both alike. On one machine the three nodes share its cores: this measures what clustering
 # costs a setup (a call lives on one node, so two of three requests cross to it), not what more machines would add.
@@ -14,16 +14,30 @@ dir=$(mktemp -d /tmp/zvonim-cluster-setup.XXXX); chmod 755 "$dir"
 free() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 lifted=$(for k in CreatesPerMinute JoinsPerMinute SocketsPerMinute MissesPerMinute MaxSocketsPerAddress MaxConnectionsPerAddress; do echo "Zvonim__Limits__$k=1000000"; done)
 pids=()
-trap 'kill "${pids[@]}" 2>/dev/null || true; rm -rf "$dir"' EXIT
+trap 'kill "${pids[@]}" 2>/dev/null || true; mkdir -p /tmp/cluster-setup-logs; cp "$dir"/*.log /tmp/cluster-setup-logs/ 2>/dev/null; rm -rf "$dir"' EXIT
 trap 'exit 1' INT TERM
+
+# STORE=postgres: the cluster keeps its calls in a PostgreSQL of its own (Debian's package, started here) instead of
+# DistributedData. The single node keeps its SQLite file either way (STORE=none: neither keeps anything).
+store=()
+case "${STORE:-ddata}" in
+  postgres)
+    bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1); pgport=$(free)
+    mkdir -p "$dir/pg"; chown postgres:postgres "$dir/pg"
+    runuser -u postgres -- "$bin/initdb" -D "$dir/pg/data" -U zvonim --auth=trust --no-sync > /dev/null
+    runuser -u postgres -- "$bin/postgres" -D "$dir/pg/data" -p "$pgport" -k "$dir/pg" -c listen_addresses=127.0.0.1 >> "$dir/pg.log" 2>&1 & pids+=($!)
+    sleep 3
+    store=("Zvonim__Store__ConnectionString=Host=127.0.0.1;Port=$pgport;Username=zvonim;Database=postgres") ;;
+  none) store=("Zvonim__Store__Path=") ;;
+esac
 
 # shellcheck disable=SC2086
 start() { env Serilog__MinimumLevel__Default=Warning $lifted "${@:2}" dotnet "$DLL" --urls "http://127.0.0.1:$1" >> "$dir/nodes.log" 2>&1 & pids+=($!); }
-single=$(free); start "$single"
+single=$(free); start "$single" "Zvonim__Store__Path=$dir/single.db"
 http=(); remoting=()
 for i in 0 1 2; do http+=("$(free)"); remoting+=("$(free)"); done
 for i in 0 1 2; do
-  start "${http[$i]}" Zvonim__Cluster__Enabled=true Zvonim__Cluster__Port="${remoting[$i]}" \
+  start "${http[$i]}" "${store[@]}" Zvonim__Cluster__Enabled=true Zvonim__Cluster__Port="${remoting[$i]}" \
     Zvonim__Cluster__SeedNodes__0="127.0.0.1:${remoting[0]}" Zvonim__Cluster__SeedNodes__1="127.0.0.1:${remoting[1]}" \
     Zvonim__Cluster__SeedNodes__2="127.0.0.1:${remoting[2]}"
 done
@@ -39,7 +53,10 @@ site = open(sys.argv[1]).read()
 servers = "".join(f"\n    server 127.0.0.1:{u};" for u in upstreams)
 site = re.sub(r"(?m)^upstream zvonim \{[^}]*\}", lambda m: "upstream zvonim {" + servers + "".join(
     "\n" + line for line in m.group(0).split("\n")[1:] if not line.lstrip().startswith("server ")), site, count=1)
-print(re.sub(r"(?m)(?<=^    )listen [^;\n]+;", f"listen 127.0.0.1:{port};", site, count=1))
+# Plain http to nginx (TLS would cost both layouts alike): no redirect server, no certificate.
+site = re.sub(r"(?ms)^server \{\n    listen 80;.*?^\}\n", "", site, count=1)
+site = re.sub(r"(?m)^    ssl_.*\n", "", site)
+print(site.replace("listen 443 ssl;", f"listen 127.0.0.1:{port};"))
 PY
   cat > "$dir/$name/nginx.conf" <<CONF
 daemon off; worker_processes 1; pid $dir/$name/nginx.pid; error_log stderr error;

@@ -48,8 +48,13 @@ public class ThreeNodes : IAsyncLifetime
 
     public string Output => string.Join("\n", _nodes.Select((n, i) => $"--- node {i} ---\n{n.Stdout}\n{n.Stderr}"));
 
+    /// <summary>Settings of a fixture's own for every node (before the nodes start: a database, say).</summary>
+    protected virtual Task ConfigureAsync(Dictionary<string, string> settings) => Task.CompletedTask;
+
     public async Task InitializeAsync()
     {
+        var common = new Dictionary<string, string>();
+        await ConfigureAsync(common);
         var remoting = Enumerable.Range(0, 3).Select(_ => ServerProcess.FreePort()).ToList();
         for (var i = 0; i < 3; i++)
         {
@@ -65,11 +70,31 @@ public class ThreeNodes : IAsyncLifetime
                 ["Zvonim__Cluster__SeedNodes__1"] = $"127.0.0.1:{remoting[1]}",
                 ["Zvonim__Cluster__SeedNodes__2"] = $"127.0.0.1:{remoting[2]}",
             };
+            foreach (var (key, value) in common) settings[key] = value;
             _settings.Add(settings);
             _nodes.Add(new ServerProcess(settings, "--urls", Url(i).ToString().TrimEnd('/')));
         }
+        await FormedAsync();
+    }
+
+    /// <summary>Every node stopped with SIGTERM at once, as a whole cluster is for maintenance, and all started again
+    /// on the same ports; returns once they form one cluster again.</summary>
+    public async Task RestartAllAsync()
+    {
+        foreach (var node in _nodes) node.Terminate();
+        for (var i = 0; i < 3; i++)
+        {
+            await _nodes[i].WaitForExitAsync(TimeSpan.FromSeconds(30));
+            await _nodes[i].DisposeAsync();
+            _nodes[i] = new ServerProcess(_settings[i], "--urls", Url(i).ToString().TrimEnd('/'));
+        }
+        await FormedAsync();
+    }
+
+    /// <summary>Waits until every node listens and a call made on the first node is known to the last one.</summary>
+    private async Task FormedAsync()
+    {
         for (var i = 0; i < 3; i++) await _nodes[i].WaitUntilListeningAsync(HttpPorts[i], TimeSpan.FromSeconds(60));
-        // The cluster is formed when a call made on the first node is known to the last one.
         using var first = Client(0);
         using var last = Client(2);
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
@@ -176,7 +201,7 @@ public class ThreeNodes : IAsyncLifetime
         throw new InvalidOperationException($"node {node} did not rejoin within 60 s:\n{Output}");
     }
 
-    public async Task DisposeAsync()
+    public virtual async Task DisposeAsync()
     {
         foreach (var node in _nodes) await node.DisposeAsync();
     }

@@ -85,7 +85,13 @@ public static class ActorHosting
             })
             .WithActors((system, registry) =>
             {
-                system.ActorOf(CallStore.Props(), CallStore.Name);
+                // The records of the calls: in the shared PostgreSQL when there is one, else replicated in memory.
+                if (CallDatabase.Postgres(options.Store) is { } database)
+                {
+                    SqlCallStore.EnsureSchema(database);
+                    system.ActorOf(SqlCallStore.Props(database), CallStore.Name);
+                }
+                else system.ActorOf(CallStore.Props(), CallStore.Name);
                 registry.Register<CallManager>(system.ActorOf(ShardedCalls.Props(registry.Get<CallEntity>()), CallManager.Name));
             });
     }

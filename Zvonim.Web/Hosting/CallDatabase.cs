@@ -1,15 +1,19 @@
 using System.Data.Common;
 using Microsoft.Data.Sqlite;
+using Npgsql;
 using Zvonim.Web.Settings;
 
 namespace Zvonim.Web.Hosting;
 
-/// <summary>The database a single node keeps its calls in: an embedded SQLite file, nothing to install.</summary>
+/// <summary>The database calls are kept in: an embedded SQLite file by default (nothing to install), or the
+/// PostgreSQL an operator runs, which the nodes of a cluster share.</summary>
 public static class CallDatabase
 {
-    /// <summary>Opens connections to the configured file (created if missing); null when nothing is to be kept.</summary>
+    /// <summary>Opens connections to the configured PostgreSQL database, else to the SQLite file (created if missing);
+    /// null when nothing is to be kept.</summary>
     public static Func<DbConnection>? For(StoreOptions store, string contentRoot)
     {
+        if (Postgres(store) is { } postgres) return postgres;
         if (string.IsNullOrWhiteSpace(store.Path)) return null;
         var file = Path.GetFullPath(store.Path, contentRoot);
         Directory.CreateDirectory(Path.GetDirectoryName(file)!);
@@ -25,5 +29,13 @@ public static class CallDatabase
             pragma.ExecuteNonQuery();
             return connection;
         };
+    }
+
+    /// <summary>Connections to PostgreSQL, when a connection string is set (Npgsql pools them).</summary>
+    public static Func<DbConnection>? Postgres(StoreOptions store)
+    {
+        if (string.IsNullOrWhiteSpace(store.ConnectionString)) return null;
+        var dataSource = NpgsqlDataSource.Create(store.ConnectionString);
+        return () => dataSource.OpenConnection();
     }
 }

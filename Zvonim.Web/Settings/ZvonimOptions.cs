@@ -33,6 +33,11 @@ public sealed class StoreOptions
     /// <summary>The SQLite database file, relative to the content root (the working directory of a published server);
     /// empty keeps nothing (every call and link is forgotten on restart).</summary>
     public string Path { get; set; } = "zvonim.db";
+
+    /// <summary>A PostgreSQL connection string (Npgsql's form): calls are kept there instead. In a cluster every node
+    /// gives the same one, and a call whose node died, or a whole cluster restarted, finds its record there. Never
+    /// logged.</summary>
+    public string? ConnectionString { get; set; }
 }
 
 /// <summary>
