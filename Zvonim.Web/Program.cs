@@ -3,6 +3,7 @@ using Zvonim.Web.Apiv2;
 using Zvonim.Web.Client;
 using Zvonim.Web.Errors;
 using Zvonim.Web.GroupRooms;
+using Zvonim.Web.Health;
 using Zvonim.Web.Hosting;
 using Zvonim.Web.LinkRooms;
 using Zvonim.Web.Settings;
@@ -15,6 +16,11 @@ try
 
     var app = builder.Build();
     _ = app.Services.GetRequiredService<IOptions<ZvonimOptions>>().Value; // bad settings stop us here, before hosting starts
+    foreach (var unknown in UnknownSettings.Find(app.Configuration))
+    {
+        app.Logger.LogWarning("Unknown setting {Setting} is ignored{Hint}", unknown,
+            UnknownSettings.Suggest(unknown) is { } meant ? $"; did you mean {meant}?" : "");
+    }
     app.UseForwardedHeaders();
     app.UseZvonimRequestLogging();
     app.UseJsonErrors();
@@ -24,8 +30,14 @@ try
     app.MapLinkRooms();
     app.MapGroupRooms();
     app.MapTurnConfig();
+    app.MapHealth();
     app.Run();
     return 0;
+}
+catch (IOException ex) when (ex.InnerException is Microsoft.AspNetCore.Connections.AddressInUseException)
+{
+    Console.Error.WriteLine($"zvonim: {ex.Message} Another program (or another Zvonim) listens there: stop it, or give --urls another port.");
+    return 2;
 }
 catch (Exception ex) when (ex is OptionsValidationException or InvalidOperationException { Source: "Microsoft.Extensions.Configuration.Binder" })
 {

@@ -16,5 +16,6 @@ public sealed class ShardedCalls : ReceiveActor
     {
         Receive<CreateCall>(create => region.Forward(new StartCall(Ids.New(), create)));
         Receive<ICallCommand>(region.Forward);
+        Receive<GetCallCount>(_ => Sender.Tell(new CallCount(NodeCalls.Get(Context.System).Count), Self)); // this node's
     }
 }

@@ -91,7 +91,8 @@ public class ThreeNodes : IAsyncLifetime
         await FormedAsync();
     }
 
-    /// <summary>Waits until every node listens and a call made on the first node is known to the last one.</summary>
+    /// <summary>Waits until every node listens, a call made on the first node is known to the last one, and every node
+    /// is ready.</summary>
     private async Task FormedAsync()
     {
         for (var i = 0; i < 3; i++) await _nodes[i].WaitUntilListeningAsync(HttpPorts[i], TimeSpan.FromSeconds(60));
@@ -110,7 +111,7 @@ public class ThreeNodes : IAsyncLifetime
                     var callId = (string?)(await created.JsonAsync())["call_id"];
                     using var seen = await last.GetAsync($"/apiv2/calls/{callId}");
                     last0 = seen.StatusCode;
-                    if (seen.StatusCode == HttpStatusCode.OK) return;
+                    if (seen.StatusCode == HttpStatusCode.OK && await AllReadyAsync()) return;
                 }
             }
             catch (TaskCanceledException)
@@ -120,6 +121,18 @@ public class ThreeNodes : IAsyncLifetime
             await Task.Delay(200); // polling the cluster's formation, which has no event a client can wait on
         }
         throw new InvalidOperationException($"The cluster did not form within 60 s (last answer {last0}):\n{Output}");
+    }
+
+    /// <summary>Whether every node says it is ready (an Up member), as a load balancer would ask.</summary>
+    private async Task<bool> AllReadyAsync()
+    {
+        for (var node = 0; node < 3; node++)
+        {
+            using var http = Client(node);
+            using var ready = await http.GetAsync("/readyz");
+            if (ready.StatusCode != HttpStatusCode.OK) return false;
+        }
+        return true;
     }
 
     /// <summary>The node that runs <paramref name="callId"/>: the one whose log says it created it (log lines arrive
@@ -293,6 +306,16 @@ public sealed class ClusterProcessTests(ThreeNodes cluster, ITestOutputHelper ou
 
         var info = await (await node0.GetAsync($"/api/room/{roomId}/info")).JsonAsync();
         Assert.Equal(2, info["users"]!.AsArray().Count(u => (bool)u!["is_online"]!));
+    }
+
+    [Fact]
+    public async Task Every_node_of_the_formed_cluster_is_ready()
+    {
+        for (var node = 0; node < 3; node++)
+        {
+            using var http = cluster.Client(node);
+            Assert.Equal("ready", (string?)(await OkAsync(await http.GetAsync("/readyz")))["status"]);
+        }
     }
 
     [Fact]

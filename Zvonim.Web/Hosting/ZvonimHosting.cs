@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Serilog;
+using Zvonim.Web.Health;
 using Zvonim.Web.Limits;
 using Zvonim.Web.Settings;
 using Zvonim.Web.Signaling;
@@ -63,6 +64,7 @@ public static class ZvonimHosting
         builder.Services.AddSingleton<TurnCredentials>();
         builder.Services.AddSingleton<ClientRateLimits>();
         builder.Services.AddSingleton<SocketsPerAddress>();
+        builder.Services.AddZvonimHealth();
         return builder;
     }
 }
