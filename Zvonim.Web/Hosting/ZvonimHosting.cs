@@ -8,6 +8,7 @@ using Zvonim.Web.Health;
 using Zvonim.Web.Limits;
 using Zvonim.Web.Settings;
 using Zvonim.Web.Signaling;
+using Zvonim.Web.Stun;
 using Zvonim.Web.Turn;
 
 namespace Zvonim.Web.Hosting;
@@ -65,6 +66,8 @@ public static class ZvonimHosting
         builder.Services.AddSingleton<ClientRateLimits>();
         builder.Services.AddSingleton<SocketsPerAddress>();
         builder.Services.AddZvonimHealth();
+        builder.Services.AddSingleton<StunResponder>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<StunResponder>());
         return builder;
     }
 }

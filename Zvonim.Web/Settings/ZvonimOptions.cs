@@ -25,6 +25,21 @@ public sealed class ZvonimOptions
     public ProxyOptions Proxy { get; set; } = new();
 
     public StoreOptions Store { get; set; } = new();
+
+    public StunOptions Stun { get; set; } = new();
+}
+
+/// <summary>The STUN responder Zvonim runs itself, so that calls across NATs work with nothing else installed.</summary>
+public sealed class StunOptions
+{
+    /// <summary>On, off, or (unset) on when Zvonim listens beyond localhost.</summary>
+    public bool? Enabled { get; set; }
+
+    /// <summary>The UDP port (on every interface); 0 picks a free one.</summary>
+    public int Port { get; set; } = 3478;
+
+    /// <summary>Binding requests answered per source address per minute; more are dropped.</summary>
+    public int RequestsPerMinute { get; set; } = 600;
 }
 
 /// <summary>Where a single node keeps its calls and room links across restarts.</summary>

@@ -33,6 +33,10 @@ public sealed class ZvonimOptionsValidator : IValidateOptions<ZvonimOptions>
             && !(Uri.TryCreate(baseUrl, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https"))
             failures.Add($"Zvonim:LinkRooms:PublicBaseUrl must be an absolute http(s) URL (got '{baseUrl}').");
 
+        if (options.Stun.Port is < 0 or > 65535)
+            failures.Add($"Zvonim:Stun:Port must be 0-65535 (got {options.Stun.Port}).");
+        if (options.Stun.RequestsPerMinute < 1)
+            failures.Add($"Zvonim:Stun:RequestsPerMinute must be at least 1 (got {options.Stun.RequestsPerMinute}).");
         if (ProxyOptions.Parse(options.Proxy.TrustedProxies) is null)
             failures.Add($"Zvonim:Proxy:TrustedProxies must be addresses or networks (10.0.0.0/8), comma-separated (got '{options.Proxy.TrustedProxies}').");
 

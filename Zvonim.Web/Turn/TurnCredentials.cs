@@ -5,6 +5,7 @@ using System.Text.Json.Serialization;
 using Microsoft.Extensions.Options;
 using Zvonim.Actors;
 using Zvonim.Web.Settings;
+using Zvonim.Web.Stun;
 
 namespace Zvonim.Web.Turn;
 
@@ -22,13 +23,16 @@ public sealed record TurnConfig(
 /// ICE servers for browsers. With a shared secret, TURN credentials follow coturn's REST scheme (use-auth-secret):
 /// username <c>&lt;expiry unix time&gt;:&lt;opaque id&gt;</c>, password <c>base64(HMAC-SHA1(secret, username))</c>.
 /// </summary>
-public sealed class TurnCredentials(IOptions<ZvonimOptions> options, TimeProvider time)
+public sealed class TurnCredentials(IOptions<ZvonimOptions> options, TimeProvider time, StunResponder stun)
 {
-    public TurnConfig Current()
+    /// <param name="host">The host the browser reached Zvonim at: where Zvonim's own STUN responder is, when it is the
+    /// only STUN server there is.</param>
+    public TurnConfig Current(string host)
     {
         var turn = options.Value.Turn;
         var servers = new List<IceServer>();
         if (turn.StunUrls.Count > 0) servers.Add(new IceServer(turn.StunUrls));
+        else if (turn.TurnUrls.Count == 0 && stun.Port is { } port) servers.Add(new IceServer([$"stun:{host}:{port}"]));
         if (turn.TurnUrls.Count == 0) return new TurnConfig(servers, null);
 
         if (string.IsNullOrEmpty(turn.Secret))

@@ -4,10 +4,11 @@ public static class TurnEndpoints
 {
     public static IEndpointRouteBuilder MapTurnConfig(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/api/turn-config", (TurnCredentials turn, HttpResponse response) =>
+        app.MapGet("/api/turn-config", (TurnCredentials turn, HttpRequest request, HttpResponse response) =>
         {
             response.Headers.CacheControl = "no-store"; // credentials are per request and expire
-            return Results.Json(turn.Current());
+            var host = request.Host.Host;
+            return Results.Json(turn.Current(host.Contains(':') && !host.StartsWith('[') ? $"[{host}]" : host));
         });
         return app;
     }
