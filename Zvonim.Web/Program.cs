@@ -7,6 +7,7 @@ using Zvonim.Web.Health;
 using Zvonim.Web.Hosting;
 using Zvonim.Web.LinkRooms;
 using Zvonim.Web.Settings;
+using Zvonim.Web.Telemetry;
 using Zvonim.Web.Turn;
 
 try
@@ -31,6 +32,7 @@ try
     app.MapGroupRooms();
     app.MapTurnConfig();
     app.MapHealth();
+    app.MapMetrics();
     app.Run();
     return 0;
 }

@@ -60,6 +60,7 @@ public sealed class CallActor : UntypedActor
             else EndCall("its lifetime is over"); // woken after its end of life: it ends now, before any command, and is retained
         }
         UpdateIdleTimer();
+        Telemetry.ZvonimMetrics.LiveCalls.Add(1, new KeyValuePair<string, object?>("kind", policy.Kind));
     }
 
     private string CallId => _room.CallId;
@@ -125,6 +126,7 @@ public sealed class CallActor : UntypedActor
 
     protected override void PostStop()
     {
+        Telemetry.ZvonimMetrics.LiveCalls.Add(-1, new KeyValuePair<string, object?>("kind", _room.Policy.Kind));
         foreach (var deadline in _deadlines.Values) deadline.Cancel();
     }
 

@@ -28,13 +28,19 @@ public sealed class DormantRooms
         var room = new DormantRoom(policy, now, now + policy.Lifetime!.Value);
         _rooms.Add(callId, room);
         _byExpiry.Enqueue(callId, room.ExpiresAt);
+        Telemetry.ZvonimMetrics.DormantRooms.Add(1);
         return room;
     }
 
     public bool TryGet(string callId, out DormantRoom room) => _rooms.TryGetValue(callId, out room!);
 
     /// <summary>Takes the room out to be woken; its expiry entry is skipped when it comes up.</summary>
-    public bool TryWake(string callId, out DormantRoom room) => _rooms.Remove(callId, out room!);
+    public bool TryWake(string callId, out DormantRoom room)
+    {
+        if (!_rooms.Remove(callId, out room!)) return false;
+        Telemetry.ZvonimMetrics.DormantRooms.Add(-1);
+        return true;
+    }
 
     /// <summary>When the earliest remaining room's lifetime is over, if any.</summary>
     public DateTimeOffset? NextExpiry
@@ -59,6 +65,7 @@ public sealed class DormantRooms
             var callId = _byExpiry.Dequeue();
             if (_rooms.Remove(callId, out var room)) expired.Add((callId, room));
         }
+        Telemetry.ZvonimMetrics.DormantRooms.Add(-expired.Count);
         return expired;
     }
 }

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Akka.Actor;
 using Akka.Event;
 using Zvonim.Actors.Calls;
@@ -39,6 +40,7 @@ public sealed class PeerActor : UntypedActor
     private bool _attaching;            // asked to be admitted, no answer yet (first time, or after its call stopped)
     private readonly TimeSpan? _attachRetry;
     private bool _admittedOnce;
+    private readonly long _started = Stopwatch.GetTimestamp();
     private ICancelable? _retry;
     private HashSet<string>? _slowPeers; // others whose sockets cannot; while any is, this client is not read
 
@@ -174,6 +176,7 @@ public sealed class PeerActor : UntypedActor
 
     private void OnRefused(CallRefused refused)
     {
+        Telemetry.ZvonimMetrics.Refusals.Add(1, new KeyValuePair<string, object?>("reason", refused.Reason.ToString()));
         _connection.Send(new ErrorEvent(ErrorCodes.For(refused.Reason), refused.Message));
         if (Admitted) return; // a refused hello or leave: the socket goes on
         _log.Info("Socket of peer {peer_id} refused by call {call_id}: {Reason}", PeerId, _attach.CallId, refused.Reason);
@@ -240,6 +243,7 @@ public sealed class PeerActor : UntypedActor
 
     private void OnAdmitted(PeerAdmitted admitted)
     {
+        if (!_admittedOnce) Telemetry.ZvonimMetrics.Admission.Record(Stopwatch.GetElapsedTime(_started).TotalSeconds);
         if (!_call.IsNobody()) Context.Unwatch(_call);
         _attaching = false;
         _admittedOnce = true;
@@ -304,6 +308,8 @@ public sealed class PeerActor : UntypedActor
 
     private void OnClientSignal(ClientSignal signal)
     {
+        Telemetry.ZvonimMetrics.RelayedFrames.Add(1);
+        Telemetry.ZvonimMetrics.RelayedBytes.Add(signal.Frame.Length);
         var relayed = new SignalEvent(PeerId, signal.Kind, signal.Frame);
         if (signal.To is { } to)
         {

@@ -1,3 +1,4 @@
+using Zvonim.Actors.Telemetry;
 using Akka.Actor;
 using Akka.Hosting;
 using Microsoft.Extensions.Options;
@@ -17,7 +18,9 @@ public sealed class CallGateway(IRequiredActor<CallManager> calls, IOptions<Zvon
         try
         {
             var reply = await calls.ActorRef.Ask<ICallReply>(command, options.Value.Signaling.RequestTimeout, cancellationToken);
-            return reply is CallRefused refused ? (null, Refused(refused)) : (reply, null);
+            if (reply is not CallRefused refused) return (reply, null);
+            ZvonimMetrics.Refusals.Add(1, new KeyValuePair<string, object?>("reason", refused.Reason.ToString()));
+            return (null, Refused(refused));
         }
         catch (AskTimeoutException)
         {

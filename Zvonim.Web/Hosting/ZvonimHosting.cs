@@ -9,6 +9,7 @@ using Zvonim.Web.Limits;
 using Zvonim.Web.Settings;
 using Zvonim.Web.Signaling;
 using Zvonim.Web.Stun;
+using Zvonim.Web.Telemetry;
 using Zvonim.Web.Turn;
 
 namespace Zvonim.Web.Hosting;
@@ -66,6 +67,7 @@ public static class ZvonimHosting
         builder.Services.AddSingleton<ClientRateLimits>();
         builder.Services.AddSingleton<SocketsPerAddress>();
         builder.Services.AddZvonimHealth();
+        builder.Services.AddZvonimMetrics();
         builder.Services.AddSingleton<StunResponder>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<StunResponder>());
         return builder;

@@ -47,6 +47,7 @@ public sealed class ClientRateLimits(IOptions<ZvonimOptions> options, TimeProvid
 
     private static IResult Refused(HttpContext context, LimitKind kind, TimeSpan retryAfter)
     {
+        Zvonim.Actors.Telemetry.ZvonimMetrics.RateLimited.Add(1, new KeyValuePair<string, object?>("kind", kind.ToString()));
         var seconds = Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds));
         context.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
         return ApiError.Result(429, "rate_limited", kind switch

@@ -1,3 +1,4 @@
+using Zvonim.Actors.Telemetry;
 using System.Net.WebSockets;
 using Akka.Actor;
 using Akka.Hosting;
@@ -58,6 +59,8 @@ public sealed class WebSocketBridge(ActorSystem system, IRequiredActor<CallManag
         var peer = system.ActorOf(PeerActor.Props(attach, calls.ActorRef, connection, settings.PendingLimit, _pending, _attachRetry), name);
         connection.CongestionChanged = congested => peer.Tell(new SocketCongestion(congested), ActorRefs.NoSender);
         var why = "closed";
+        var dialectTag = new KeyValuePair<string, object?>("dialect", attach.Kind ?? "call");
+        ZvonimMetrics.OpenSockets.Add(1, dialectTag);
         try
         {
             var reader = new SocketReader(socket, connection, dialect, peer, attach.PeerId ?? "", settings, options.Value.Limits, time);
@@ -72,6 +75,7 @@ public sealed class WebSocketBridge(ActorSystem system, IRequiredActor<CallManag
         }
         finally
         {
+            ZvonimMetrics.OpenSockets.Add(-1, dialectTag);
             peer.Tell(new SocketClosed(why), ActorRefs.NoSender);
             connection.Complete();
             await connection.Completion;

@@ -1,0 +1,66 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+using Zvonim.Tests.Web;
+using static Zvonim.Tests.Api.ApiKit;
+using static Zvonim.Tests.Web.HttpKit;
+
+namespace Zvonim.Tests.Api;
+
+/// <summary>
+/// Prometheus metrics at /metrics: what an operator graphs. The meter is one per process and tests share the process,
+/// so each figure is read before and after what the test does.
+/// </summary>
+public sealed partial class MetricsTests
+{
+    private static async Task<string> ScrapeAsync(HttpClient http)
+    {
+        using var response = await http.GetAsync("/metrics");
+        Assert.Equal(System.Net.HttpStatusCode.OK, response.StatusCode);
+        Assert.StartsWith("text/plain", response.Content.Headers.ContentType?.MediaType);
+        return await response.Content.ReadAsStringAsync();
+    }
+
+    /// <summary>The sum of a metric's samples (all label sets), 0 when it has none yet.</summary>
+    private static double Value(string scrape, string metric) =>
+        scrape.Split('\n').Where(line => line.StartsWith(metric + "{", StringComparison.Ordinal) || line.StartsWith(metric + " ", StringComparison.Ordinal))
+            .Sum(line => double.Parse(line[(line.LastIndexOf(' ') + 1)..], CultureInfo.InvariantCulture));
+
+    [Fact]
+    public async Task A_call_shows_in_the_metrics_as_sockets_relayed_frames_and_admissions_and_a_refusal_as_a_refusal()
+    {
+        await using var server = Server(("Zvonim:Limits:CreatesPerMinute", "1000"));
+        using var http = server.Client();
+        var before = await ScrapeAsync(http);
+
+        var call = await CreateAsync(http);
+        var peerB = await JoinAsync(http, call.CallId);
+        await using var a = await ConnectCreatorAsync(server, call, "active", 2);
+        await using var b = await ConnectAsync(server, call.CallId, peerB, "B");
+        await a.ExpectAsync("join");
+        for (var i = 0; i < 5; i++) await AssertRelayAsync(a, b);
+        await AssertErrorAsync(await http.PostAsync($"/apiv2/calls/{UnknownId}/join", null), System.Net.HttpStatusCode.NotFound, "not_found");
+
+        string after;
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        do
+        {
+            await Task.Delay(350); // the exporter caches a scrape for 300 ms
+            after = await ScrapeAsync(http);
+        }
+        while (Value(after, "zvonim_relay_frames_total") - Value(before, "zvonim_relay_frames_total") < 5 && DateTime.UtcNow < deadline);
+
+        Assert.True(Value(after, "zvonim_relay_frames_total") - Value(before, "zvonim_relay_frames_total") >= 5, after);
+        Assert.True(Value(after, "zvonim_relay_bytes_total") > Value(before, "zvonim_relay_bytes_total"));
+        Assert.Matches(OpenCallSockets(), after);
+        Assert.True(Value(after, "zvonim_socket_admission_duration_seconds_count") - Value(before, "zvonim_socket_admission_duration_seconds_count") >= 2);
+        Assert.Contains("zvonim_refusals_total{", after);
+        Assert.Contains("reason=\"NotFound\"", after);
+        Assert.Contains("zvonim_calls_live", after);
+        // The runtime's and ASP.NET Core's own, for GC pauses, heap and request latency.
+        Assert.Contains("dotnet_gc_collections_total", after);
+        Assert.Contains("http_server_request_duration_seconds_bucket", after);
+    }
+
+    [GeneratedRegex("""zvonim_sockets_open\{[^}]*dialect="call"[^}]*\} [1-9]""")]
+    private static partial Regex OpenCallSockets();
+}
