@@ -11,13 +11,7 @@ namespace Zvonim.Tests.Actors;
 /// <summary>A node's actors with no web in front: calls driven by probes, sockets replaced by probe connections.</summary>
 public abstract class CallSimulationBase : VirtualTimeTestKit
 {
-    protected static readonly RoomPolicy TwoParty = new()
-    {
-        IdleTtl = TimeSpan.FromMinutes(10),
-        ReconnectGrace = TimeSpan.FromSeconds(30),
-        FirstConnectTimeout = TimeSpan.FromMinutes(2),
-        EndedRetention = TimeSpan.FromMinutes(5),
-    };
+    protected static readonly RoomPolicy TwoParty = Policies.TwoParty;
 
     protected CallSimulationBase(ITestOutputHelper output) : base(output)
     {

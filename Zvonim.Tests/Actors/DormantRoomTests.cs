@@ -4,6 +4,7 @@ using Xunit.Abstractions;
 using Zvonim.Actors.Calls;
 using Zvonim.Actors.Peers;
 using Zvonim.Actors.Rooms;
+using Zvonim.Tests.TestKit;
 
 namespace Zvonim.Tests.Actors;
 
@@ -14,14 +15,7 @@ namespace Zvonim.Tests.Actors;
 /// </summary>
 public sealed class DormantRoomTests(ITestOutputHelper output) : CallSimulationBase(output)
 {
-    private static readonly RoomPolicy LinkRoom = TwoParty with
-    {
-        Kind = "link-room",
-        OnLeave = LeaveBehavior.KeepOpen,
-        EndWhenEmpty = false,
-        Lifetime = TimeSpan.FromDays(7),
-        IdleTtl = TimeSpan.FromDays(7),
-    };
+    private static readonly RoomPolicy LinkRoom = Policies.LinkRoom;
 
     private bool HasActor(string callId)
     {

@@ -14,22 +14,9 @@ namespace Zvonim.Tests.Actors;
 /// </summary>
 public sealed class RestoredNodeTests(ITestOutputHelper output) : VirtualTimeTestKit(output)
 {
-    private static readonly RoomPolicy Call = new()
-    {
-        IdleTtl = TimeSpan.FromMinutes(10),
-        ReconnectGrace = TimeSpan.FromSeconds(30),
-        FirstConnectTimeout = TimeSpan.FromMinutes(2),
-        EndedRetention = TimeSpan.FromMinutes(5),
-    };
+    private static readonly RoomPolicy Call = Policies.TwoParty;
 
-    private static readonly RoomPolicy LinkRoom = Call with
-    {
-        Kind = "link-room",
-        OnLeave = LeaveBehavior.KeepOpen,
-        EndWhenEmpty = false,
-        Lifetime = TimeSpan.FromDays(7),
-        IdleTtl = TimeSpan.FromDays(7),
-    };
+    private static readonly RoomPolicy LinkRoom = Policies.LinkRoom;
 
     private (IActorRef Calls, TestProbe Store, TestProbe Client) Node(params CallRecord[] records)
     {

@@ -28,13 +28,7 @@ public sealed class SerializeMessagesTests(ITestOutputHelper output) : VirtualTi
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(5);
 
-    private static readonly RoomPolicy TwoParty = new()
-    {
-        IdleTtl = TimeSpan.FromMinutes(10),
-        ReconnectGrace = TimeSpan.FromSeconds(30),
-        FirstConnectTimeout = TimeSpan.FromMinutes(2),
-        EndedRetention = TimeSpan.FromMinutes(5),
-    };
+    private static readonly RoomPolicy TwoParty = Policies.TwoParty;
 
     private static Config SerializeEverything
     {

@@ -125,26 +125,6 @@ public sealed class Postgres : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        try
-        {
-            if (!_server.HasExited)
-            {
-                _server.Kill(entireProcessTree: true);
-                await _server.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(10));
-            }
-        }
-        catch (Exception ex) when (ex is InvalidOperationException or TimeoutException)
-        {
-            // already gone
-        }
-        _server.Dispose();
-        try
-        {
-            Directory.Delete(_directory, recursive: true);
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            // left in the temp folder
-        }
+        await ExternalProcess.StopAsync(_server, _directory);
     }
 }
