@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using Scalar.AspNetCore;
 using Zvonim.Web.Apiv2;
 using Zvonim.Web.Client;
 using Zvonim.Web.Errors;
@@ -33,6 +34,8 @@ try
     app.MapTurnConfig();
     app.MapHealth();
     app.MapMetrics();
+    app.MapOpenApi(); // /openapi/v1.json
+    app.MapScalarApiReference("/docs", scalar => scalar.WithTitle("Zvonim API"));
     app.Run();
     return 0;
 }

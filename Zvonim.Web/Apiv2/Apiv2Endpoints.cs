@@ -30,12 +30,17 @@ public static class Apiv2Endpoints
 {
     public static IEndpointRouteBuilder MapApiv2(this IEndpointRouteBuilder app)
     {
-        var api = app.MapGroup("/apiv2");
-        api.MapPost("/calls", CreateAsync).Limited(LimitKind.Create);
-        api.MapGet("/calls/{callId}", GetAsync).CountsMisses();
-        api.MapPost("/calls/{callId}/join", JoinAsync).Limited(LimitKind.Join).CountsMisses();
-        api.MapPost("/calls/{callId}/leave", LeaveAsync).CountsMisses();
-        api.MapGet("/ws", WebSocketAsync).Limited(LimitKind.Socket);
+        var api = app.MapGroup("/apiv2").WithTags("apiv2: two-party calls (seed 000)");
+        api.MapPost("/calls", CreateAsync).Limited(LimitKind.Create)
+            .Documented<CreatedCall>("Start a call; the creator is its first participant", 429, 503);
+        api.MapGet("/calls/{callId}", GetAsync).CountsMisses()
+            .Documented<CallStatusView>("A call's status and how many are in it and connected", 404, 429, 503);
+        api.MapPost("/calls/{callId}/join", JoinAsync).Limited(LimitKind.Join).CountsMisses()
+            .Documented<JoinedCall>("Take the second place of a call", 404, 409, 410, 429, 503);
+        api.MapPost("/calls/{callId}/leave", LeaveAsync).CountsMisses().Accepts<LeaveRequest>("application/json")
+            .Documented<LeftCall>("Leave a call (by default this ends it for the other person too)", 400, 404, 413, 415, 429, 503);
+        api.MapGet("/ws", WebSocketAsync).Limited(LimitKind.Socket)
+            .WebSocket("A participant's signalling socket: ?call_id=&peer_id=", 429, 503);
         return app;
     }
 

@@ -29,11 +29,12 @@ public static class ClientEndpoints
 
         // The shared links: an apiv2 call (seed 000) and a link room (seed 004). One page serves both; it reads which
         // from the address, and an unknown call or room is its business to report.
-        app.MapGet("/c/{callId}", (HttpContext context, IWebHostEnvironment env) => Page(context, env, "call.html"));
-        app.MapGet("/r/{token}", (HttpContext context, IWebHostEnvironment env) => Page(context, env, "call.html"));
+        app.MapGet("/c/{callId}", (HttpContext context, IWebHostEnvironment env) => Page(context, env, "call.html")).ExcludeFromDescription();
+        app.MapGet("/r/{token}", (HttpContext context, IWebHostEnvironment env) => Page(context, env, "call.html")).ExcludeFromDescription();
         // A group room (seed 003): asks for a name, then a grid of tiles, one connection per other participant.
-        app.MapGet("/g/{roomId}", (HttpContext context, IWebHostEnvironment env) => Page(context, env, "group.html"));
-        app.MapGet("/api/qr", Qr);
+        app.MapGet("/g/{roomId}", (HttpContext context, IWebHostEnvironment env) => Page(context, env, "group.html")).ExcludeFromDescription();
+        app.MapGet("/api/qr", Qr).WithTags("Client").WithSummary("A link as an SVG QR code: ?text=<http(s) URL>")
+            .Produces(StatusCodes.Status200OK, contentType: "image/svg+xml").Errors(400);
         return app;
     }
 

@@ -29,11 +29,15 @@ public static class GroupRoomEndpoints
 
     public static IEndpointRouteBuilder MapGroupRooms(this IEndpointRouteBuilder app)
     {
-        var api = app.MapGroup("/api/room");
-        api.MapPost("/join", JoinAsync).Limited(LimitKind.Join).CountsMisses();
-        api.MapGet("/{roomId}/info", InfoAsync).CountsMisses();
-        api.MapPost("/leave", LeaveAsync).CountsMisses();
-        app.MapGet("/ws", WebSocketAsync).Limited(LimitKind.Socket);
+        var api = app.MapGroup("/api/room").WithTags("Group rooms (seed 003)");
+        api.MapPost("/join", JoinAsync).Limited(LimitKind.Join).CountsMisses().Accepts<JoinRoomRequest>("application/json")
+            .Documented<JoinRoomResponse>("Make a group room, or join one by its id", 400, 404, 409, 413, 415, 429, 503);
+        api.MapGet("/{roomId}/info", InfoAsync).CountsMisses()
+            .Documented<RoomInfo>("Who is in a group room and who is online", 404, 429, 503);
+        api.MapPost("/leave", LeaveAsync).CountsMisses().Accepts<LeaveRoomRequest>("application/json")
+            .Documented<LeaveRoomResponse>("Leave a group room", 400, 403, 404, 413, 415, 429, 503);
+        app.MapGet("/ws", WebSocketAsync).Limited(LimitKind.Socket).WithTags("Group rooms (seed 003)")
+            .WebSocket("A member's signalling socket: ?room_id=&user_id=&token=", 403, 404, 429, 503);
         return app;
     }
 

@@ -68,6 +68,13 @@ public static class ZvonimHosting
         builder.Services.AddSingleton<SocketsPerAddress>();
         builder.Services.AddZvonimHealth();
         builder.Services.AddZvonimMetrics();
+        builder.Services.AddOpenApi(openApi => openApi.AddDocumentTransformer((document, _, _) =>
+        {
+            document.Info.Title = "Zvonim";
+            document.Info.Description = "A self-hosted WebRTC call service: three signalling dialects (two-party calls, rooms by " +
+                "link, group rooms) over one core. Every error is a JSON body {\"error\": code, \"message\": text}.";
+            return Task.CompletedTask;
+        }));
         builder.Services.AddSingleton<StunResponder>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<StunResponder>());
         return builder;

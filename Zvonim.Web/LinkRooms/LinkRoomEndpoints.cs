@@ -18,10 +18,13 @@ public static class LinkRoomEndpoints
 {
     public static IEndpointRouteBuilder MapLinkRooms(this IEndpointRouteBuilder app)
     {
-        var api = app.MapGroup("/api/rooms");
-        api.MapPost("/", CreateAsync).Limited(LimitKind.Create);
-        api.MapGet("/{token}", GetAsync).CountsMisses();
-        app.MapGet("/ws/rooms/{token}", WebSocketAsync).Limited(LimitKind.Socket);
+        var api = app.MapGroup("/api/rooms").WithTags("Rooms by link (seed 004)");
+        api.MapPost("/", CreateAsync).Limited(LimitKind.Create)
+            .Documented<CreatedRoom>("Make a room and its link, valid for a week", 429, 503);
+        api.MapGet("/{token}", GetAsync).CountsMisses()
+            .Documented<RoomStatus>("A room's state and how many are in it", 404, 429, 503);
+        app.MapGet("/ws/rooms/{token}", WebSocketAsync).Limited(LimitKind.Socket).WithTags("Rooms by link (seed 004)")
+            .WebSocket("Join the room of a link and signal through it", 404, 409, 429, 503);
         return app;
     }
 

@@ -1,3 +1,5 @@
+using Zvonim.Web.Errors;
+
 namespace Zvonim.Web.Turn;
 
 public static class TurnEndpoints
@@ -9,7 +11,7 @@ public static class TurnEndpoints
             response.Headers.CacheControl = "no-store"; // credentials are per request and expire
             var host = request.Host.Host;
             return Results.Json(turn.Current(host.Contains(':') && !host.StartsWith('[') ? $"[{host}]" : host));
-        });
+        }).WithTags("ICE servers").Documented<TurnConfig>("STUN and TURN servers for RTCPeerConnection, with short-lived TURN credentials");
         return app;
     }
 }
