@@ -140,7 +140,8 @@ public sealed class CallActor : UntypedActor
             ArmDeadline(peerId, _room.Policy.FirstConnectTimeout);
         }
         var secret = peerId is null ? null : _credentials?.Issue(peerId, create.Creator?.From);
-        _log.Info("Call {call_id} created by {peer_id}", CallId, peerId ?? "nobody");
+        if (peerId is null) _log.Info("{Thing} {call_id} created, nobody in it yet", Wording.For(_room.Policy.Kind).Thing, CallId);
+        else _log.Info("{Thing} {call_id} created by {peer_id}", Wording.For(_room.Policy.Kind).Thing, CallId, peerId);
         Save();
         Sender.Tell(new CallCreated(CallId, peerId, _room.Snapshot(), secret), Self);
     }
@@ -347,12 +348,16 @@ public sealed class CallActor : UntypedActor
         }
     }
 
-    private CallRefused Refuse(Refusal reason) => new(CallId, reason, reason switch
+    private CallRefused Refuse(Refusal reason)
     {
-        Refusal.Full => $"Call '{CallId}' is full ({_room.Policy.Capacity} participants).",
-        Refusal.Ended => $"Call '{CallId}' has ended.",
-        Refusal.NotAParticipant => $"This peer_id is not a participant of call '{CallId}'.",
-        Refusal.Forbidden => "This id belongs to someone else: use the token you got when you joined, or the network you joined from.",
-        _ => $"Call '{CallId}' does not exist.",
-    });
+        var words = Wording.For(_room.Policy.Kind);
+        return new(CallId, reason, reason switch
+        {
+            Refusal.Full => $"{words.Thing} '{CallId}' is full ({_room.Policy.Capacity} {words.Member}s).",
+            Refusal.Ended => $"{words.Thing} '{CallId}' has ended.",
+            Refusal.NotAParticipant => $"This {words.MemberId} is not in {words.Thing.ToLowerInvariant()} '{CallId}'.",
+            Refusal.Forbidden => "This id belongs to someone else: use the token you got when you joined, or the network you joined from.",
+            _ => $"{words.Thing} '{CallId}' does not exist.",
+        });
+    }
 }

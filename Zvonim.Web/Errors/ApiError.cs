@@ -6,8 +6,26 @@ namespace Zvonim.Web.Errors;
 /// <summary>The body of every 4xx/5xx answer: a stable machine code and a sentence for people.</summary>
 public sealed record ApiError(string Error, string Message)
 {
-    public static IResult Result(int status, string error, string message) =>
-        Results.Json(new ApiError(error, message), statusCode: status);
+    /// <summary>Where the request's log line finds the error code (never the message, which may quote the client).</summary>
+    public const string LogItem = "zvonim.error";
+
+    public static IResult Result(int status, string error, string message) => new Answer(status, new ApiError(error, message));
+
+    /// <summary>The JSON answer, which also leaves its code for the request log.</summary>
+    private sealed class Answer(int status, ApiError body) : IResult, IStatusCodeHttpResult, IValueHttpResult, IValueHttpResult<ApiError>
+    {
+        public int? StatusCode => status;
+
+        public ApiError Value => body;
+
+        object? IValueHttpResult.Value => body;
+
+        public Task ExecuteAsync(HttpContext httpContext)
+        {
+            httpContext.Items[LogItem] = body.Error;
+            return Results.Json(body, statusCode: status).ExecuteAsync(httpContext);
+        }
+    }
 }
 
 public static class ApiErrorHandling
@@ -34,6 +52,17 @@ public static class ApiErrorHandling
         app.UseStatusCodePages(async status =>
         {
             var context = status.HttpContext;
+            if (context.Response.StatusCode == 404 && WantsPage(context.Request))
+            {
+                // A person who typed a wrong address: a page, not JSON.
+                var page = context.RequestServices.GetRequiredService<IWebHostEnvironment>().WebRootFileProvider.GetFileInfo("404.html");
+                if (page.Exists)
+                {
+                    context.Response.ContentType = "text/html; charset=utf-8";
+                    await context.Response.SendFileAsync(page);
+                    return;
+                }
+            }
             var body = context.Response.StatusCode switch
             {
                 404 => new ApiError("not_found", $"No such endpoint: {context.Request.Method} {context.Request.Path}."),
@@ -46,8 +75,14 @@ public static class ApiErrorHandling
         return app;
     }
 
+    /// <summary>A browser navigating (it asks for HTML) to something that is not an API.</summary>
+    private static bool WantsPage(HttpRequest request) =>
+        HttpMethods.IsGet(request.Method) && request.Headers.Accept.ToString().Contains("text/html", StringComparison.Ordinal)
+        && !request.Path.StartsWithSegments("/api") && !request.Path.StartsWithSegments("/apiv2");
+
     private static Task WriteAsync(HttpContext context, ApiError body)
     {
+        context.Items[ApiError.LogItem] = body.Error;
         var options = context.RequestServices.GetRequiredService<Microsoft.Extensions.Options.IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions>>();
         context.Response.ContentType = "application/json; charset=utf-8";
         return JsonSerializer.SerializeAsync(context.Response.Body, body, options.Value.SerializerOptions);

@@ -27,7 +27,11 @@ public static class JsonBody
         }
         catch (JsonException ex)
         {
-            return (null, ApiError.Result(400, "invalid_json", $"The request body is not valid JSON: {ex.Message}"));
+            // The framework's message names our internal types: say what is wrong, and where, in the client's terms.
+            var where = ex.Path is { Length: > 1 } path ? $" at {path}" : "";
+            return (null, ApiError.Result(400, "invalid_json", ex.Message.Contains("could not be converted", StringComparison.Ordinal)
+                ? $"The request body has a value of the wrong type{where}; see /docs for the fields this endpoint takes."
+                : $"The request body is not valid JSON (line {ex.LineNumber + 1}, byte {ex.BytePositionInLine + 1})."));
         }
         catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
         {

@@ -21,7 +21,13 @@ public static class RequestLogging
         var allowance = new AddressBuckets(ClientErrorLinesPerMinute, app.ApplicationServices.GetRequiredService<TimeProvider>());
         return app.UseSerilogRequestLogging(options =>
         {
-            options.MessageTemplate = "HTTP {RequestMethod} {RequestPath} answered {StatusCode} in {Elapsed:0.0} ms";
+            // The route template, not the path: ids in paths are the keys to calls.
+            options.MessageTemplate = "HTTP {RequestMethod} {Route} answered {StatusCode} {ErrorCode} in {Elapsed:0.0} ms";
+            options.EnrichDiagnosticContext = (diagnostics, context) =>
+            {
+                diagnostics.Set("Route", (context.GetEndpoint() as RouteEndpoint)?.RoutePattern.RawText ?? context.Request.Path.Value);
+                diagnostics.Set("ErrorCode", context.Items.TryGetValue(Errors.ApiError.LogItem, out var code) ? code : "");
+            };
             options.GetLevel = (context, _, error) =>
             {
                 var status = context.Response.StatusCode;
