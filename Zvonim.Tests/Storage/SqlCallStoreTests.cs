@@ -5,12 +5,13 @@ using Zvonim.Actors.Cluster;
 using Zvonim.Actors.Rooms;
 using Zvonim.Actors.Storage;
 using Zvonim.Tests.TestKit;
+using Zvonim.Tests.Web;
 using Zvonim.Web.Hosting;
 using Zvonim.Web.Settings;
 
 namespace Zvonim.Tests.Storage;
 
-/// <summary>The call store on a real SQLite file: what a node wrote is what the next one reads.</summary>
+/// <summary>The call store on a real SQLite file and a real PostgreSQL: what a node wrote is what the next one reads.</summary>
 public sealed class SqlCallStoreTests(ITestOutputHelper output) : VirtualTimeTestKit(output), IDisposable
 {
     private readonly string _directory = Directory.CreateTempSubdirectory("zvonim-store-").FullName;
@@ -23,10 +24,19 @@ public sealed class SqlCallStoreTests(ITestOutputHelper output) : VirtualTimeTes
             [.. Enumerable.Range(0, people).Select(i => new ParticipantRecord($"peer-{i}", $"Person {i}", DateTimeOffset.UnixEpoch, null, "secret", "user"))]);
 
     [Fact]
-    public async Task The_latest_record_of_each_call_survives_the_store_and_forgotten_calls_do_not()
+    public Task On_sqlite_the_latest_record_of_each_call_survives_the_store_and_forgotten_calls_do_not() =>
+        LatestRecordsSurviveAsync(Database());
+
+    [Fact]
+    public async Task On_postgresql_the_latest_record_of_each_call_survives_the_store_and_forgotten_calls_do_not()
     {
-        var open = Database();
-        Assert.Empty(SqlCallStore.Open(open)); // a new file gets its table
+        await using var postgres = await Postgres.StartAsync();
+        await LatestRecordsSurviveAsync(CallDatabase.Postgres(new StoreOptions { ConnectionString = postgres.ConnectionString })!);
+    }
+
+    private async Task LatestRecordsSurviveAsync(Func<System.Data.Common.DbConnection> open)
+    {
+        Assert.Empty(SqlCallStore.Open(open)); // a new database gets its table
         var store = Sys.ActorOf(SqlCallStore.Props(open));
         store.Tell(new SaveCall(Record("a", 1)));
         store.Tell(new SaveCall(Record("b", 1)));
