@@ -1,4 +1,5 @@
 using System.Net;
+using System.Text.Json.Nodes;
 using Xunit.Abstractions;
 using Zvonim.Tests.Web;
 using static Zvonim.Tests.Api.ApiKit;
@@ -25,6 +26,9 @@ public sealed class RestartTests(ITestOutputHelper output) : IDisposable
         return (server, new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromSeconds(10) });
     }
 
+    private static Uri GroupSocket(int port, JsonObject member) =>
+        new($"ws://127.0.0.1:{port}/ws?room_id={member["room_id"]}&user_id={member["user_id"]}&token={member["token"]}");
+
     private static Uri Socket(int port, string callId, string peerId) => new($"ws://127.0.0.1:{port}/apiv2/ws?call_id={callId}&peer_id={peerId}");
 
     [Fact]
@@ -34,6 +38,7 @@ public sealed class RestartTests(ITestOutputHelper output) : IDisposable
         var (first, http) = await StartAsync(port);
         string token;
         LiveIds live, ended;
+        JsonObject alice, bob;
         try
         {
             token = (string)(await OkAsync(await http.PostAsync("/api/rooms", null)))["token"]!;
@@ -42,6 +47,12 @@ public sealed class RestartTests(ITestOutputHelper output) : IDisposable
             var over = await CreateAsync(http);
             ended = new LiveIds(over.CallId, over.PeerId, await JoinAsync(http, over.CallId));
             await OkAsync(await LeaveAsync(http, over.CallId, over.PeerId));
+
+            alice = await OkAsync(await http.PostAsync("/api/room/join", Json(""" {"user_name":"Alice"} """)));
+            bob = await OkAsync(await http.PostAsync("/api/room/join", Json($$""" {"room_id":"{{alice["room_id"]}}","user_name":"Bob"} """)));
+            await using var alicesSocket = await WsClient.ConnectAsync(GroupSocket(port, alice), "Alice");
+            await using var bobsSocket = await WsClient.ConnectAsync(GroupSocket(port, bob), "Bob");
+            await alicesSocket.ExpectAsync("user-joined", m => (string?)m["user_id"] == (string?)bob["user_id"]);
 
             await using var a = await WsClient.ConnectAsync(Socket(port, live.CallId, live.A), "A");
             await using var b = await WsClient.ConnectAsync(Socket(port, live.CallId, live.B), "B");
@@ -83,6 +94,13 @@ public sealed class RestartTests(ITestOutputHelper output) : IDisposable
             // The link room still connects people.
             await using var x = await WsClient.ConnectAsync(new Uri($"ws://127.0.0.1:{port}/ws/rooms/{token}"), "X");
             await x.ExpectAsync("joined");
+
+            // The group room knows its members and their tokens: both come back and talk.
+            await using var ga = await WsClient.ConnectAsync(GroupSocket(port, alice), "Alice again");
+            await using var gb = await WsClient.ConnectAsync(GroupSocket(port, bob), "Bob again");
+            await ga.ExpectAsync("user-joined", m => (string?)m["user_id"] == (string?)bob["user_id"]);
+            await gb.SendTextAsync($$""" {"type":"offer","to":"{{alice["user_id"]}}","sdp":"v=0 after the restart"} """);
+            Assert.Contains("after the restart", (await ga.ExpectAsync("offer")).Raw);
         }
         catch
         {
