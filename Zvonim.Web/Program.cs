@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Options;
 using Scalar.AspNetCore;
+using Zvonim.Web.Accounts;
 using Zvonim.Web.Apiv2;
 using Zvonim.Web.Client;
 using Zvonim.Web.Errors;
@@ -27,10 +28,13 @@ try
     app.UseZvonimRequestLogging();
     app.UseJsonErrors();
     app.UseWebSockets();
+    app.UseAuthentication();
+    app.UseAuthorization();
     app.MapClient();
     app.MapApiv2();
     app.MapLinkRooms();
     app.MapGroupRooms();
+    app.MapAccounts();
     app.MapTurnConfig();
     app.MapHealth();
     app.MapMetrics();

@@ -33,11 +33,12 @@ esac
 
 # shellcheck disable=SC2086
 start() { env Serilog__MinimumLevel__Default=Warning $lifted "${@:2}" dotnet "$DLL" --urls "http://127.0.0.1:$1" >> "$dir/nodes.log" 2>&1 & pids+=($!); }
+key=$(openssl rand -base64 32) # every node of the cluster signs access tokens with the same key
 single=$(free); start "$single" "Zvonim__Store__Path=$dir/single.db"
 http=(); remoting=()
 for i in 0 1 2; do http+=("$(free)"); remoting+=("$(free)"); done
 for i in 0 1 2; do
-  start "${http[$i]}" "${store[@]}" Zvonim__Cluster__Enabled=true Zvonim__Cluster__Port="${remoting[$i]}" \
+  start "${http[$i]}" "${store[@]}" Zvonim__Accounts__SigningKey="$key" Zvonim__Cluster__Enabled=true Zvonim__Cluster__Port="${remoting[$i]}" \
     Zvonim__Cluster__SeedNodes__0="127.0.0.1:${remoting[0]}" Zvonim__Cluster__SeedNodes__1="127.0.0.1:${remoting[1]}" \
     Zvonim__Cluster__SeedNodes__2="127.0.0.1:${remoting[2]}"
 done

@@ -25,6 +25,7 @@ public sealed class StartAndHealthTests(ITestOutputHelper output)
         await using var server = new ServerProcess(new Dictionary<string, string>
         {
             ["Zvonim__Cluster__Enabled"] = "true",
+            ["Zvonim__Accounts__SigningKey"] = Cluster.ThreeNodes.SigningKey,
             ["Zvonim__Cluster__Port"] = remoting.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["Zvonim__Cluster__SeedNodes__0"] = $"127.0.0.1:{nobody}", // a seed that is not there: it cannot join
         }, "--urls", $"http://127.0.0.1:{port}");

@@ -29,6 +29,9 @@ public class ThreeNodes : IAsyncLifetime
     /// <summary>Cluster tests run one class at a time: three processes each are enough load for two cores.</summary>
     public const string Collection = "Cluster processes";
 
+    /// <summary>The key a cluster's nodes share for access tokens (any 32 bytes, base64).</summary>
+    public const string SigningKey = "dGhpcnR5LXR3by1ieXRlcy1vZi10ZXN0LWtleS0xMjM=";
+
     private readonly List<ServerProcess> _nodes = [];
     private readonly List<Dictionary<string, string>> _settings = [];
 
@@ -63,6 +66,7 @@ public class ThreeNodes : IAsyncLifetime
             {
                 ["Serilog__MinimumLevel__Default"] = LogLevel,
                 ["Zvonim__Cluster__Enabled"] = "true",
+                ["Zvonim__Accounts__SigningKey"] = SigningKey, // every node signs and checks tokens with the same key
                 ["Zvonim__Cluster__Hostname"] = "127.0.0.1",
                 ["Zvonim__Cluster__Port"] = remoting[i].ToString(System.Globalization.CultureInfo.InvariantCulture),
                 // Every node is a seed, as in a rolling restart: a node that comes back joins whichever is up.

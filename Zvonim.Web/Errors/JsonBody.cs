@@ -11,7 +11,7 @@ public static class JsonBody
     /// <summary>Reads an optional JSON body, answering a clear 4xx instead of the framework's empty one: 413 past
     /// <see cref="LimitOptions.MaxJsonBodyBytes"/> (announced or not), 415 for another media type or a charset other
     /// than UTF-8 (JSON is UTF-8), 400 for what does not parse.</summary>
-    public static async Task<(T? Value, IResult? Error)> ReadAsync<T>(HttpRequest request) where T : class
+    public static async Task<(T? Value, IResult? Error)> ReadAsync<T>(HttpRequest request, JsonSerializerOptions? json = null) where T : class
     {
         if (request.ContentLength == 0 || (request.ContentLength is null && !request.Headers.TransferEncoding.Any()))
             return (null, null);
@@ -23,7 +23,9 @@ public static class JsonBody
             size.MaxRequestBodySize = limit; // a chunked body is cut off at the limit as it arrives
         try
         {
-            return (await request.ReadFromJsonAsync<T>(request.HttpContext.RequestAborted), null);
+            return (json is null
+                ? await request.ReadFromJsonAsync<T>(request.HttpContext.RequestAborted)
+                : await request.ReadFromJsonAsync<T>(json, request.HttpContext.RequestAborted), null);
         }
         catch (JsonException ex)
         {

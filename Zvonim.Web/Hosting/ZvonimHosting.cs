@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Serilog;
+using Zvonim.Web.Accounts;
 using Zvonim.Web.Health;
 using Zvonim.Web.Limits;
 using Zvonim.Web.Settings;
@@ -68,6 +69,7 @@ public static class ZvonimHosting
         builder.Services.AddSingleton<SocketsPerAddress>();
         builder.Services.AddZvonimHealth();
         builder.Services.AddZvonimMetrics();
+        builder.Services.AddZvonimAccounts();
         builder.Services.AddOpenApi(openApi => openApi.AddDocumentTransformer((document, _, _) =>
         {
             document.Info.Title = "Zvonim";

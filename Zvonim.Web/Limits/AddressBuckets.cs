@@ -4,17 +4,17 @@ using System.Net;
 namespace Zvonim.Web.Limits;
 
 /// <summary>
-/// A token bucket per client address on the host's <see cref="TimeProvider"/>: an address may spend up to
+/// A token bucket per key (a client address, a user name) on the host's <see cref="TimeProvider"/>: an address may spend up to
 /// <c>perMinute</c> tokens at once, and they come back evenly over the minute. Written here rather than taken from
 /// System.Threading.RateLimiting because that one reads the wall clock (so refills cannot be tested in virtual time)
 /// and its zero-permit check answered "available" on an empty bucket holding a fraction of a token.
 /// </summary>
-public sealed class AddressBuckets(int perMinute, TimeProvider time)
+public class TokenBuckets<TKey>(int perMinute, TimeProvider time) where TKey : notnull
 {
     /// <summary>Past this many addresses, full buckets (addresses that went quiet) are forgotten on the next take.</summary>
     private const int SweepAbove = 10_000;
 
-    private readonly ConcurrentDictionary<IPAddress, Bucket> _buckets = new();
+    private readonly ConcurrentDictionary<TKey, Bucket> _buckets = new();
     private long _lastSweep;
     private readonly double _perSecond = perMinute / 60.0;
 
@@ -26,7 +26,7 @@ public sealed class AddressBuckets(int perMinute, TimeProvider time)
 
     /// <summary>Spends <paramref name="tokens"/> of <paramref name="address"/>'s bucket, or answers how long until it
     /// could.</summary>
-    public bool TryTake(IPAddress address, out TimeSpan retryAfter, int tokens = 1)
+    public bool TryTake(TKey address, out TimeSpan retryAfter, int tokens = 1)
     {
         if (_buckets.Count > SweepAbove) Sweep();
         var bucket = _buckets.GetOrAdd(address, _ => new Bucket(perMinute, time.GetTimestamp()));
@@ -45,7 +45,7 @@ public sealed class AddressBuckets(int perMinute, TimeProvider time)
     }
 
     /// <summary>Whether <paramref name="address"/> has a whole token left, spending nothing.</summary>
-    public bool HasToken(IPAddress address)
+    public bool HasToken(TKey address)
     {
         if (!_buckets.TryGetValue(address, out var bucket)) return true;
         lock (bucket)
@@ -79,3 +79,6 @@ public sealed class AddressBuckets(int perMinute, TimeProvider time)
         }
     }
 }
+
+/// <summary>A bucket per client address.</summary>
+public sealed class AddressBuckets(int perMinute, TimeProvider time) : TokenBuckets<IPAddress>(perMinute, time);

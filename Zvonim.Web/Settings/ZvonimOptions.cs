@@ -27,6 +27,23 @@ public sealed class ZvonimOptions
     public StoreOptions Store { get; set; } = new();
 
     public StunOptions Stun { get; set; } = new();
+
+    public AccountOptions Accounts { get; set; } = new();
+}
+
+/// <summary>Accounts and their access tokens (seed 002).</summary>
+public sealed class AccountOptions
+{
+    /// <summary>The key access tokens are signed with, base64, at least 32 bytes (<c>openssl rand -base64 32</c>).
+    /// Required in a cluster (every node the same); a single node without one makes one and keeps it beside its
+    /// database. Never logged.</summary>
+    public string? SigningKey { get; set; }
+
+    public TimeSpan TokenLifetime { get; set; } = TimeSpan.FromHours(12);
+
+    public int LoginsPerMinutePerAddress { get; set; } = 30;
+
+    public int LoginsPerMinutePerUser { get; set; } = 10;
 }
 
 /// <summary>The STUN responder Zvonim runs itself, so that calls across NATs work with nothing else installed.</summary>

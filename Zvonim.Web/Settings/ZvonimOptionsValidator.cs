@@ -40,6 +40,15 @@ public sealed class ZvonimOptionsValidator : IValidateOptions<ZvonimOptions>
         if (ProxyOptions.Parse(options.Proxy.TrustedProxies) is null)
             failures.Add($"Zvonim:Proxy:TrustedProxies must be addresses or networks (10.0.0.0/8), comma-separated (got '{options.Proxy.TrustedProxies}').");
 
+        var accounts = options.Accounts;
+        if (accounts.SigningKey is { Length: > 0 } key && !(IsBase64(key, out var keyBytes) && keyBytes >= 32))
+            failures.Add("Zvonim:Accounts:SigningKey must be base64 of at least 32 bytes (openssl rand -base64 32).");
+        if (options.Cluster.Enabled && string.IsNullOrEmpty(accounts.SigningKey))
+            failures.Add("Zvonim:Accounts:SigningKey is required in cluster mode: every node must sign and check tokens with the same key.");
+        Positive(accounts.TokenLifetime, "Accounts:TokenLifetime");
+        if (accounts.LoginsPerMinutePerAddress < 1 || accounts.LoginsPerMinutePerUser < 1)
+            failures.Add("Zvonim:Accounts:LoginsPerMinutePerAddress and LoginsPerMinutePerUser must be at least 1.");
+
         var cluster = options.Cluster;
         if (cluster.Enabled)
         {
@@ -104,5 +113,12 @@ public sealed class ZvonimOptionsValidator : IValidateOptions<ZvonimOptions>
             failures.Add($"Zvonim:Turn:CredentialTtl must be at least one minute (got {turn.CredentialTtl}).");
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+
+    private static bool IsBase64(string text, out int bytes)
+    {
+        var buffer = new byte[text.Length];
+        var ok = Convert.TryFromBase64String(text, buffer, out bytes);
+        return ok;
     }
 }
