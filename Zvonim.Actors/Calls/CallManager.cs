@@ -118,10 +118,12 @@ public sealed class CallManager : ReceiveActor
                 store.Tell(new Cluster.ForgetCall(record.CallId), ActorRefs.NoSender);
                 continue;
             }
-            if (record.Participants.Count == 0 && DormantRooms.CanStartDormant(new CreateCall(record.Policy)) && _dormant.Add(record.CallId, record.Policy, record.CreatedAt) is { } room)
+            // An unused link sleeps again, unless its life ended while the node was down: then it ends as a call does.
+            if (record.Participants.Count == 0 && DormantRooms.CanStartDormant(new CreateCall(record.Policy))
+                && record.CreatedAt + record.Policy.Lifetime > now)
             {
-                if (room.ExpiresAt > now) continue;
-                _dormant.TryWake(record.CallId, out _); // its life ended while the node was down: it ends as a call
+                _dormant.Add(record.CallId, record.Policy, record.CreatedAt);
+                continue;
             }
             var call = Context.ActorOf(CallActor.Props(record.CallId, record.Policy, store, record), record.CallId);
             _calls[record.CallId] = (call, record.Policy.Kind);

@@ -134,6 +134,7 @@ public sealed class SerializeMessagesTests(ITestOutputHelper output) : VirtualTi
     private sealed class Region : UntypedActor
     {
         private IActorRef? _loseNextAttach; // told when it is lost
+        private readonly Dictionary<string, List<(object Command, IActorRef Sender)>> _stopping = []; // held until gone, as a shard does
 
         protected override void OnReceive(object message)
         {
@@ -146,6 +147,12 @@ public sealed class SerializeMessagesTests(ITestOutputHelper output) : VirtualTi
                     _loseNextAttach = null;
                     told.Tell(new AttachLost());
                     break;
+                case ICallCommand command when _stopping.TryGetValue(Uri.EscapeDataString(command.CallId), out var held):
+                    held.Add((command, Sender));
+                    break;
+                case Terminated terminated when _stopping.Remove(terminated.ActorRef.Path.Name, out var waiting):
+                    foreach (var (command, sender) in waiting) Self.Tell(command, sender);
+                    break;
                 case ICallCommand command:
                     var name = Uri.EscapeDataString(command.CallId);
                     var entity = Context.Child(name);
@@ -156,7 +163,10 @@ public sealed class SerializeMessagesTests(ITestOutputHelper output) : VirtualTi
                     Sender.Tell(passivate.StopMessage);
                     break;
                 case LoseEntity lose:
-                    Context.Stop(Context.Child(Uri.EscapeDataString(lose.CallId)));
+                    var lost = Context.Child(Uri.EscapeDataString(lose.CallId));
+                    _stopping[lost.Path.Name] = [];
+                    Context.Watch(lost);
+                    Context.Stop(lost);
                     break;
             }
         }

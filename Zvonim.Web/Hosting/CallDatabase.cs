@@ -31,11 +31,14 @@ public static class CallDatabase
         };
     }
 
-    /// <summary>Connections to PostgreSQL, when a connection string is set (Npgsql pools them).</summary>
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, NpgsqlDataSource> DataSources = new();
+
+    /// <summary>Connections to PostgreSQL, when a connection string is set: one pool per database for the calls and the
+    /// accounts alike.</summary>
     public static Func<DbConnection>? Postgres(StoreOptions store)
     {
         if (string.IsNullOrWhiteSpace(store.ConnectionString)) return null;
-        var dataSource = NpgsqlDataSource.Create(store.ConnectionString);
+        var dataSource = DataSources.GetOrAdd(store.ConnectionString, NpgsqlDataSource.Create);
         return () => dataSource.OpenConnection();
     }
 }

@@ -18,7 +18,9 @@ public static class MetricsEndpoints
         services.AddOpenTelemetry().WithMetrics(metrics => metrics
             .AddMeter(ZvonimMetrics.MeterName, "System.Runtime", "Microsoft.AspNetCore.Hosting", "Microsoft.AspNetCore.Server.Kestrel",
                 "Microsoft.AspNetCore.Http.Connections")
-            .AddPrometheusExporter());
+            // Every scrape sees the counters as they are (the exporter's default caches a scrape for 300 ms; Prometheus
+            // scrapes every few seconds, so the cache saves nothing).
+            .AddPrometheusExporter(prometheus => prometheus.ScrapeResponseCacheDurationMilliseconds = 0));
         return services;
     }
 
