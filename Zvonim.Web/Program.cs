@@ -3,6 +3,7 @@ using Scalar.AspNetCore;
 using Zvonim.Web.Accounts;
 using Zvonim.Web.Apiv2;
 using Zvonim.Web.Client;
+using Zvonim.Web.DirectCalls;
 using Zvonim.Web.Errors;
 using Zvonim.Web.GroupRooms;
 using Zvonim.Web.Health;
@@ -35,6 +36,7 @@ try
     app.MapLinkRooms();
     app.MapGroupRooms();
     app.MapAccounts();
+    app.MapDirectCalls();
     app.MapTurnConfig();
     app.MapHealth();
     app.MapMetrics();

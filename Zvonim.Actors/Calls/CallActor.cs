@@ -3,6 +3,7 @@ using Akka.Event;
 using Zvonim.Actors.Peers;
 using Zvonim.Actors.Rooms;
 using Zvonim.Actors.Time;
+using Zvonim.Actors.Users;
 
 namespace Zvonim.Actors.Calls;
 
@@ -10,8 +11,9 @@ namespace Zvonim.Actors.Calls;
 /// One call. Drives <see cref="RoomState"/> (the rules), tracks which participant's socket is which
 /// <see cref="PeerActor"/>, and tells the sockets about every change. Ends itself after <see cref="RoomPolicy.IdleTtl"/>
 /// without a connected socket (receive timeout), and stops <see cref="RoomPolicy.EndedRetention"/> after it ended.
+/// A directed call (seed 002) adds ringing, in <c>CallActor.Directed.cs</c>.
 /// </summary>
-public sealed class CallActor : UntypedActor
+public sealed partial class CallActor : UntypedActor
 {
     private readonly RoomState _room;
     private readonly Dictionary<string, IActorRef> _sockets = new(StringComparer.Ordinal);
@@ -75,6 +77,7 @@ public sealed class CallActor : UntypedActor
         }
         if (_room.IsEnded) ScheduleRetire();
         _log.Info("Call {call_id} restored with {Count} participants", CallId, restored.Participants.Count);
+        if (_room.Policy.IsDirected) RestoreDirected();
     }
 
     /// <summary>With a store: the record follows every change of who is in the call and whether it ended.</summary>
@@ -113,6 +116,9 @@ public sealed class CallActor : UntypedActor
             case LifetimeOver:
                 EndCall("its lifetime is over");
                 break;
+            case LineClaimed or LineBusy or Rang or RingTimedOut:
+                OnRinging(message);
+                break;
             case Retire:
                 _log.Info("Call {call_id} retired", CallId);
                 _store?.Tell(new Cluster.ForgetCall(CallId), ActorRefs.NoSender);
@@ -128,10 +134,16 @@ public sealed class CallActor : UntypedActor
     {
         Telemetry.ZvonimMetrics.LiveCalls.Add(-1, new KeyValuePair<string, object?>("kind", _room.Policy.Kind));
         foreach (var deadline in _deadlines.Values) deadline.Cancel();
+        CancelRing();
     }
 
     private void OnCreate(CreateCall create)
     {
+        if (_room.Policy.IsDirected)
+        {
+            OnCreateDirected(create);
+            return;
+        }
         string? peerId = null;
         if (create.Creator is { } creator)
         {
@@ -164,6 +176,11 @@ public sealed class CallActor : UntypedActor
 
     private void OnLeave(LeaveCall leave)
     {
+        if (_room.Policy.IsDirected)
+        {
+            OnHangUp(leave);
+            return;
+        }
         var participant = _room.Find(leave.PeerId);
         if (participant is null)
         {
@@ -201,6 +218,11 @@ public sealed class CallActor : UntypedActor
             Broadcast(new MemberJoined(newId, attach.DisplayName), except: null);
             participant = _room.Find(newId);
         }
+        else if (_room.Policy.IsDirected && DirectedRefusal(attach, participant) is { } directedRefusal)
+        {
+            Sender.Tell(Refuse(directedRefusal), Self);
+            return;
+        }
         else if (participant is not null && _credentials is not null && !_credentials.Allows(participant.PeerId, attach.As))
         {
             _log.Info("Socket for peer {peer_id} in call {call_id} refused: no proof it is theirs", participant.PeerId, CallId);
@@ -232,7 +254,8 @@ public sealed class CallActor : UntypedActor
             .ToArray();
         socket.Tell(new PeerAdmitted(CallId, peerId, _room.Snapshot(), others), Self);
         _log.Info("Peer {peer_id} connected to call {call_id}", peerId, CallId);
-        if (firstConnect) Save(); // the seat is no longer one that was never used
+        if (attach.Answer && _room.Policy.IsDirected) OnAnswered(peerId);
+        else if (firstConnect) Save(); // the seat is no longer one that was never used
         Broadcast(new PeerConnected(peerId, participant.DisplayName, socket), except: peerId);
         BroadcastState(except: peerId);
         UpdateIdleTimer();
@@ -256,13 +279,14 @@ public sealed class CallActor : UntypedActor
     {
         var participant = _room.Find(deadline.PeerId);
         if (participant is null || participant.WsConnected || participant.Epoch != deadline.Epoch) return;
-        RemoveParticipant(deadline.PeerId, "did not (re)connect in time");
+        if (_room.Policy.IsDirected) EndCall($"user {deadline.PeerId} did not (re)connect in time", EndReason.Failed);
+        else RemoveParticipant(deadline.PeerId, "did not (re)connect in time");
     }
 
     private void OnIdle()
     {
         // The tick may race a message that just reconnected someone: trust the state, not the tick.
-        if (!_room.IsEnded && !_room.AnyConnected) EndCall("it was idle");
+        if (!_room.IsEnded && !_room.AnyConnected) EndCall("it was idle", EndReason.Failed);
     }
 
     /// <summary>Joins, giving a full room's stale seat (joined, never connected, past the seat hold) to the newcomer.</summary>
@@ -292,9 +316,10 @@ public sealed class CallActor : UntypedActor
         UpdateIdleTimer();
     }
 
-    private void EndCall(string why)
+    private void EndCall(string why, EndReason? reason = null)
     {
-        _room.End();
+        _room.End(reason);
+        CancelRing();
         ScheduleRetire();
         Save();
         _log.Info("Call {call_id} ended: {Why}", CallId, why);
@@ -306,6 +331,7 @@ public sealed class CallActor : UntypedActor
         }
         _sockets.Clear();
         UpdateIdleTimer();
+        if (_room.Policy.IsDirected) TellBoth(new CallOver(CallId, _room.EndReason ?? EndReason.Failed));
     }
 
     private void ScheduleRetire()
@@ -357,6 +383,8 @@ public sealed class CallActor : UntypedActor
             Refusal.Ended => $"{words.Thing} '{CallId}' has ended.",
             Refusal.NotAParticipant => $"This {words.MemberId} is not in {words.Thing.ToLowerInvariant()} '{CallId}'.",
             Refusal.Forbidden => "This id belongs to someone else: use the token you got when you joined, or the network you joined from.",
+            Refusal.NotAnswered => $"Call '{CallId}' has not been answered yet.",
+            Refusal.AnsweredElsewhere => $"Call '{CallId}' was answered on another device.",
             _ => $"{words.Thing} '{CallId}' does not exist.",
         });
     }

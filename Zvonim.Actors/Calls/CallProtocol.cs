@@ -21,15 +21,20 @@ public interface ICallCommand
 /// fault: it is not logged as a dead letter.</summary>
 public interface ICallReply : IDeadLetterSuppression;
 
-/// <summary>Creates a call under <paramref name="Policy"/>; with a <paramref name="Creator"/>, that person joins it at once.</summary>
-public sealed record CreateCall(RoomPolicy Policy, JoinAs? Creator = null);
+/// <summary>Creates a call under <paramref name="Policy"/>; with a <paramref name="Creator"/>, that person joins it at once.
+/// A directed call (<see cref="RoomPolicy.IsDirected"/>) also names its <paramref name="Callee"/>, who is rung.</summary>
+public sealed record CreateCall(RoomPolicy Policy, JoinAs? Creator = null, Invitee? Callee = null);
+
+/// <summary>The callee of a directed call: a signed-in user, whose seat is theirs from the start.</summary>
+public sealed record Invitee(string PeerId, string? DisplayName);
 
 /// <summary>In a cluster: starts the call <paramref name="CallId"/> (minted by the node that took the request) as a
 /// sharded entity, then hands it <paramref name="Create"/>, whose reply goes to the original asker.</summary>
 public sealed record StartCall(string CallId, CreateCall Create) : ICallCommand;
 
 /// <param name="From">The client's address, which a room with public peer ids remembers (see <see cref="Credentials"/>).</param>
-public sealed record JoinAs(string? DisplayName, string? From = null);
+/// <param name="PeerId">A seat named by the server (a signed-in user's id) rather than a fresh id.</param>
+public sealed record JoinAs(string? DisplayName, string? From = null, string? PeerId = null);
 
 /// <summary>
 /// Who may act as a participant in a room whose peer ids are public (<see cref="RoomPolicy.PublicPeerIds"/>, the
@@ -47,10 +52,11 @@ public sealed record LeaveCall(string CallId, string PeerId, string? Kind = null
 /// <summary>
 /// Sent by a <see cref="Peers.PeerActor"/> for its socket. Only a known participant is admitted, unless
 /// <paramref name="JoinIfAbsent"/> (dialects whose only join is the socket): then a missing or unknown peer id joins
-/// under a fresh id, which <see cref="PeerAdmitted.PeerId"/> tells. A client cannot pick its own id.
+/// under a fresh id, which <see cref="PeerAdmitted.PeerId"/> tells. A client cannot pick its own id. In a directed
+/// call, <paramref name="Answer"/> is the callee's accept: the socket that sends it is the one the call goes to.
 /// </summary>
 public sealed record AttachPeer(string CallId, string? PeerId, bool JoinIfAbsent = false, string? DisplayName = null, string? Kind = null,
-    Credentials? As = null) : ICallCommand;
+    Credentials? As = null, bool Answer = false) : ICallCommand;
 
 /// <param name="Secret">The creator's secret, in rooms whose peer ids are public.</param>
 public sealed record CallCreated(string CallId, string? PeerId, CallSnapshot Snapshot, string? Secret = null) : ICallReply;
@@ -61,7 +67,8 @@ public sealed record CallLeft(string CallId, string PeerId, CallSnapshot Snapsho
 
 public sealed record CallInfo(CallSnapshot Snapshot) : ICallReply;
 
-public sealed record CallRefused(string CallId, Refusal Reason, string Message) : ICallReply
+/// <param name="Existing">With <see cref="Refusal.Glare"/>: the call the other side placed, to accept instead.</param>
+public sealed record CallRefused(string CallId, Refusal Reason, string Message, string? Existing = null) : ICallReply
 {
     public static CallRefused NotFound(string callId) => new(callId, Refusal.NotFound, $"'{Ids.Shorten(callId)}' does not exist or has expired.");
 

@@ -237,7 +237,7 @@ public sealed class PeerActor : UntypedActor
     {
         if (!_attaching || Admitted) return;
         // Once admitted, it is this participant that comes back, never a new one.
-        _calls.Tell(_admittedOnce ? _attach with { PeerId = _peerId, JoinIfAbsent = false } : _attach, Self);
+        _calls.Tell(_admittedOnce ? _attach with { PeerId = _peerId, JoinIfAbsent = false, Answer = false } : _attach, Self);
         _retry = Context.System.Scheduler.ScheduleTellOnceCancelable(_attachRetry ?? DefaultAttachRetry, Self, RetryAttach.Instance, Self);
     }
 
@@ -372,6 +372,10 @@ public static class ErrorCodes
     public const string ServerBusy = "server_busy";
     public const string Forbidden = "forbidden";
     public const string TooManyInvalid = "too_many_invalid_messages";
+    public const string Busy = "busy";
+    public const string Glare = "glare";
+    public const string NotAnswered = "not_answered";
+    public const string AnsweredElsewhere = "answered_elsewhere";
 
     public static string For(Refusal refusal) => refusal switch
     {
@@ -380,6 +384,10 @@ public static class ErrorCodes
         Refusal.NotAParticipant => NotAParticipant,
         Refusal.AtCapacity => ServerBusy,
         Refusal.Forbidden => Forbidden,
+        Refusal.Busy => Busy,
+        Refusal.Glare => Glare,
+        Refusal.NotAnswered => NotAnswered,
+        Refusal.AnsweredElsewhere => AnsweredElsewhere,
         _ => NotFound,
     };
 }

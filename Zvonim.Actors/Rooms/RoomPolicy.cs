@@ -5,6 +5,24 @@ public enum CallStatus
     Waiting,
     Active,
     Ended,
+    /// <summary>A directed call whose callee is being rung (see <see cref="RoomPolicy.RingTimeout"/>).</summary>
+    Ringing,
+}
+
+/// <summary>Why a directed call ended, as both sides are told.</summary>
+public enum EndReason
+{
+    /// <summary>Answered, then hung up by either side.</summary>
+    Completed,
+    /// <summary>The caller hung up before an answer.</summary>
+    Canceled,
+    Rejected,
+    /// <summary>Nobody answered within the ring timeout.</summary>
+    NoAnswer,
+    /// <summary>The callee had no device online to ring.</summary>
+    Unavailable,
+    /// <summary>A connection was lost past its grace (or never made).</summary>
+    Failed,
 }
 
 /// <summary>What happens to the call when a participant leaves (or its reconnect grace runs out).</summary>
@@ -54,4 +72,10 @@ public sealed record RoomPolicy
 
     /// <summary>Absolute lifetime from creation (rooms by link), or none.</summary>
     public TimeSpan? Lifetime { get; init; }
+
+    /// <summary>Set for a directed call (seed 002): two named seats, caller and callee; the callee's devices ring this
+    /// long, and the call is active only once the callee accepts. Hanging up ends it for both.</summary>
+    public TimeSpan? RingTimeout { get; init; }
+
+    public bool IsDirected => RingTimeout is not null;
 }

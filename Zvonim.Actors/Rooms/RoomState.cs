@@ -12,6 +12,14 @@ public enum Refusal
     AtCapacity,
     /// <summary>A public peer id used without its secret from another address.</summary>
     Forbidden,
+    /// <summary>A directed call: the caller or the callee is in another call already.</summary>
+    Busy,
+    /// <summary>A directed call to someone who is calling the caller right now: the other call is the one to accept.</summary>
+    Glare,
+    /// <summary>A directed call not answered yet: nothing flows before the callee accepts.</summary>
+    NotAnswered,
+    /// <summary>A directed call answered on another device (or a seat in use by another socket of the same user).</summary>
+    AnsweredElsewhere,
 }
 
 public sealed record ParticipantView(string PeerId, string? DisplayName, DateTimeOffset JoinedAt, DateTimeOffset? ConnectedAt, bool WsConnected);
@@ -24,7 +32,8 @@ public sealed record CallSnapshot(
     int Capacity,
     DateTimeOffset CreatedAt,
     DateTimeOffset? ExpiresAt,
-    IReadOnlyList<ParticipantView> Participants)
+    IReadOnlyList<ParticipantView> Participants,
+    EndReason? EndReason = null)
 {
     public int Count => Participants.Count;
 
@@ -49,7 +58,23 @@ public sealed class RoomState(string callId, RoomPolicy policy, DateTimeOffset c
 
     public bool IsEnded { get; private set; }
 
-    public CallStatus Status => IsEnded ? CallStatus.Ended : _participants.Count >= 2 ? CallStatus.Active : CallStatus.Waiting;
+    /// <summary>A directed call: its callee accepted.</summary>
+    public bool Answered { get; private set; }
+
+    /// <summary>A directed call: the callee's devices were rung.</summary>
+    public bool Rung { get; private set; }
+
+    public EndReason? EndReason { get; private set; }
+
+    public CallStatus Status => IsEnded ? CallStatus.Ended
+        : Policy.IsDirected ? Answered ? CallStatus.Active : Rung ? CallStatus.Ringing : CallStatus.Waiting
+        : _participants.Count >= 2 ? CallStatus.Active : CallStatus.Waiting;
+
+    /// <summary>A directed call's caller: the first seat.</summary>
+    public string? Caller => Policy.IsDirected && _participants.Count > 0 ? _participants[0].PeerId : null;
+
+    /// <summary>A directed call's callee: the second seat.</summary>
+    public string? Callee => Policy.IsDirected && _participants.Count > 1 ? _participants[1].PeerId : null;
 
     public int Count => _participants.Count;
 
@@ -111,7 +136,33 @@ public sealed class RoomState(string callId, RoomPolicy policy, DateTimeOffset c
         participant.Epoch++;
     }
 
-    public void End() => IsEnded = true;
+    /// <summary>Ends the call; the first reason given is the one that stays.</summary>
+    public void End(EndReason? reason = null)
+    {
+        if (IsEnded) return;
+        IsEnded = true;
+        EndReason = reason;
+    }
+
+    public void MarkRung()
+    {
+        if (!IsEnded) Rung = true;
+    }
+
+    /// <summary>A directed call's callee accepts: the first accept wins.</summary>
+    public Refusal? Answer(string peerId)
+    {
+        if (IsEnded) return Refusal.Ended;
+        if (peerId != Callee) return Refusal.NotAParticipant;
+        if (Answered) return Refusal.AnsweredElsewhere;
+        Answered = true;
+        return null;
+    }
+
+    /// <summary>Why a directed call ends when <paramref name="peerId"/> hangs up: before an answer the caller cancels and
+    /// the callee rejects; after it, the call is complete. Null for someone not in the call.</summary>
+    public EndReason? HangUpReason(string peerId) =>
+        Find(peerId) is null ? null : Answered ? Rooms.EndReason.Completed : peerId == Caller ? Rooms.EndReason.Canceled : Rooms.EndReason.Rejected;
 
     /// <summary>The state as a record; <paramref name="proof"/> gives each participant's secret and address, if any.</summary>
     public CallRecord ToRecord(Func<string, (string? Secret, string? From)> proof) => new(CallId, Policy, CreatedAt, IsEnded,
@@ -119,19 +170,22 @@ public sealed class RoomState(string callId, RoomPolicy policy, DateTimeOffset c
         {
             var (secret, from) = proof(p.PeerId);
             return new ParticipantRecord(p.PeerId, p.DisplayName, p.JoinedAt, p.ConnectedAt, secret, from);
-        }).ToArray());
+        }).ToArray(), Answered, EndReason);
 
     /// <summary>A call brought back from its record: the same people, none of them connected.</summary>
     public static RoomState FromRecord(CallRecord record)
     {
-        var room = new RoomState(record.CallId, record.Policy, record.CreatedAt) { IsEnded = record.Ended };
+        var room = new RoomState(record.CallId, record.Policy, record.CreatedAt)
+        {
+            IsEnded = record.Ended, Answered = record.Answered, Rung = record.Answered, EndReason = record.EndReason,
+        };
         foreach (var p in record.Participants)
             room._participants.Add(new Participant(p.PeerId, p.DisplayName, p.JoinedAt) { ConnectedAt = p.ConnectedAt });
         return room;
     }
 
     public CallSnapshot Snapshot() => new(CallId, Policy.Kind, Status, Policy.Capacity, CreatedAt, ExpiresAt,
-        _participants.Select(p => new ParticipantView(p.PeerId, p.DisplayName, p.JoinedAt, p.ConnectedAt, p.WsConnected)).ToArray());
+        _participants.Select(p => new ParticipantView(p.PeerId, p.DisplayName, p.JoinedAt, p.ConnectedAt, p.WsConnected)).ToArray(), EndReason);
 
     public sealed class Participant(string peerId, string? displayName, DateTimeOffset joinedAt)
     {

@@ -8,6 +8,7 @@ public sealed record Wording(string Thing, string Member, string MemberId)
     {
         "group-room" => new("Room", "user", "user_id"),
         "link-room" => new("Room", "participant", "peer_id"),
+        "direct-call" => new("Call", "user", "userId"),
         _ => new("Call", "peer", "peer_id"),
     };
 }

@@ -7,6 +7,7 @@ using Akka.Actor;
 using Akka.Serialization;
 using Zvonim.Actors.Calls;
 using Zvonim.Actors.Peers;
+using Zvonim.Actors.Users;
 
 namespace Zvonim.Actors.Serialization;
 
@@ -35,11 +36,18 @@ public sealed class ProtocolSerializer : SerializerWithStringManifest
         ("c-signal", typeof(ClientSignal)), ("c-hello", typeof(ClientHello)), ("c-leave", typeof(ClientLeave)),
         ("s-closed", typeof(SocketClosed)), ("s-cong", typeof(SocketCongestion)),
         ("record", typeof(CallRecord)), // a call's replicated state (CallStore)
+        // Signed-in users (seed 002): presence, lines, rings, and what a device's socket says.
+        ("u-register", typeof(RegisterDevice)), ("u-registered", typeof(DeviceRegistered)), ("u-claim", typeof(ClaimLine)),
+        ("u-claimed", typeof(LineClaimed)), ("u-busy", typeof(LineBusy)), ("u-release", typeof(ReleaseLine)), ("u-ring", typeof(RingUser)),
+        ("u-rang", typeof(Rang)), ("u-tell", typeof(TellUser)), ("u-get", typeof(GetPresence)), ("u-presence", typeof(Presence)),
+        ("u-incoming", typeof(IncomingCall)), ("u-answered", typeof(CallAnswered)), ("u-elsewhere", typeof(AnsweredElsewhere)),
+        ("u-over", typeof(CallOver)), ("d-signal", typeof(DeviceSignal)), ("d-answer", typeof(DeviceAnswer)), ("d-hangup", typeof(DeviceHangUp)),
     ];
 
     /// <summary>What the serializer is bound to: every message that may cross nodes is one of these. Messages that never
     /// leave their node (timers, the node's own store) say so with <see cref="INoSerializationVerificationNeeded"/>.</summary>
-    public static readonly Type[] BoundTypes = [typeof(ICallCommand), typeof(ICallReply), typeof(IPeerMessage), typeof(CreateCall), typeof(CallRecord)];
+    public static readonly Type[] BoundTypes =
+        [typeof(ICallCommand), typeof(ICallReply), typeof(IPeerMessage), typeof(CreateCall), typeof(CallRecord), typeof(IUserCommand), typeof(IUserReply)];
 
     private static readonly Dictionary<Type, string> ManifestOf = Types.ToDictionary(t => t.Type, t => t.Manifest);
     private static readonly Dictionary<string, Type> TypeOf = Types.ToDictionary(t => t.Manifest, t => t.Type, StringComparer.Ordinal);

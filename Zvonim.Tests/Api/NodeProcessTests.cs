@@ -34,6 +34,42 @@ public sealed class NodeProcessTests(ITestOutputHelper output)
     private static Uri Socket(int port, string callId, string peerId) => new($"ws://127.0.0.1:{port}/apiv2/ws?call_id={callId}&peer_id={peerId}");
 
     [Fact]
+    public async Task Access_tokens_and_passwords_never_reach_the_log_even_at_its_most_verbose()
+    {
+        var port = ServerProcess.FreePort();
+        var settings = Settings();
+        settings["Serilog__MinimumLevel__Default"] = "Verbose";
+        settings["Serilog__MinimumLevel__Override__Microsoft.AspNetCore"] = "Verbose";
+        settings["Serilog__MinimumLevel__Override__Microsoft"] = "Verbose";
+        await using var server = new ServerProcess(settings, "--urls", $"http://127.0.0.1:{port}");
+        await server.WaitUntilListeningAsync(port, TimeSpan.FromSeconds(30));
+        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromSeconds(10) };
+        Uri Ws(string path) => new($"ws://127.0.0.1:{port}{path}");
+
+        var anna = await Contracts.SignedInUser.RegisterAsync(http, Ws, "anna");
+        var boris = await Contracts.SignedInUser.RegisterAsync(http, Ws, "boris");
+        using (await http.PostAsync("/api/v1/auth/login", Json("""{"username":"anna","password":"a wrong guess"}"""))) { }
+        await using var annaPhone = await WsClient.ConnectAsync(Ws($"/api/v1/ws?access_token={anna.Token}"), "anna (query)", _ => { });
+        await annaPhone.ReceiveAsync("ready");
+        await using var borisPhone = await WsClient.ConnectAsync(Ws("/api/v1/ws"), "boris (subprotocol)", o =>
+        {
+            o.AddSubProtocol("access_token");
+            o.AddSubProtocol(boris.Token);
+        });
+        await borisPhone.ReceiveAsync("ready");
+        var callId = await Contracts.DirectCallsContractTests.AnsweredCallAsync(anna, annaPhone, boris, borisPhone);
+        await anna.EndCallAsync(callId);
+        await borisPhone.ExpectAsync("call:end");
+        Assert.Equal(System.Net.HttpStatusCode.Unauthorized, await WsClient.HandshakeRefusedAsync(Ws($"/api/v1/ws?access_token={anna.Token}x")));
+        await server.WaitForOutputAsync($"Call {callId} ended", TimeSpan.FromSeconds(10));
+
+        var log = server.Stdout + server.Stderr;
+        Assert.Contains("/api/v1/ws", log); // the requests were logged, verbosely
+        foreach (var secret in new[] { anna.Token, boris.Token, anna.Token.Split('.')[2], "correct horse", "a wrong guess" })
+            Assert.DoesNotContain(secret, log);
+    }
+
+    [Fact]
     public async Task A_whole_call_logs_its_ids_on_every_line_and_a_normal_hang_up_logs_no_dead_letters()
     {
         var (server, http, port) = await StartAsync();

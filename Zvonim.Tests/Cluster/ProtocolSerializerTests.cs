@@ -3,6 +3,7 @@ using Akka.Actor;
 using Xunit.Abstractions;
 using Zvonim.Actors.Calls;
 using Zvonim.Actors.Peers;
+using Zvonim.Actors.Users;
 using Zvonim.Actors.Rooms;
 using Zvonim.Actors.Serialization;
 using Zvonim.Tests.TestKit;
@@ -35,12 +36,12 @@ public sealed class ProtocolSerializerTests(ITestOutputHelper output) : VirtualT
         var policy = new RoomPolicy { Kind = "group-room", Capacity = 6, Lifetime = TimeSpan.FromDays(7), SeatHold = TimeSpan.FromSeconds(30), PublicPeerIds = true };
         object[] all =
         [
-            new CreateCall(policy, new JoinAs("Anna", "10.0.0.1")), new StartCall("call-1", new CreateCall(policy)),
+            new CreateCall(policy with { RingTimeout = TimeSpan.FromSeconds(40) }, new JoinAs("Anna", "10.0.0.1", "user-a"), new Invitee("user-b", "Bob")), new StartCall("call-1", new CreateCall(policy)),
             new GetCall("call-1", "call"), new JoinCall("call-1", "Bob", "call", "10.0.0.2"),
             new LeaveCall("call-1", "peer-a", "call", new Credentials("secret", "10.0.0.1")),
             new AttachPeer("call-1", "peer-a", JoinIfAbsent: true, "Anna", "call", new Credentials(null, "10.0.0.1")),
             new CallCreated("call-1", "peer-a", Snapshot, "secret"), new CallJoined("call-1", "peer-b", Snapshot),
-            new CallLeft("call-1", "peer-a", Snapshot), new CallInfo(Snapshot), CallRefused.NotFound("call-1"),
+            new CallLeft("call-1", "peer-a", Snapshot), new CallInfo(Snapshot), new CallRefused("call-2", Refusal.Glare, "They are calling you.", "call-1"),
             new PeerAdmitted("call-1", "peer-a", Snapshot, [new PeerLink("peer-b", "Bob", peer), new PeerLink("peer-c", null, null)]),
             new MemberJoined("peer-b", "Bob"), new PeerConnected("peer-b", "Bob", peer), new PeerDisconnected("peer-b"),
             new MemberLeft("peer-b"), new PeerCongestion("peer-b", true), new CallStateChanged(Snapshot), new CallEnded(Snapshot),
@@ -50,6 +51,15 @@ public sealed class ProtocolSerializerTests(ITestOutputHelper output) : VirtualT
             new CallRecord("call-1", policy, Snapshot.CreatedAt, Ended: false,
                 [new ParticipantRecord("peer-a", "Anna", Snapshot.CreatedAt, Snapshot.CreatedAt, "secret", "10.0.0.1"), new ParticipantRecord("peer-b", null, Snapshot.CreatedAt, null)]),
             new SignalEvent("peer-a", SignalKind.IceCandidate, Encoding.UTF8.GetBytes("""{"type":"ice-candidate","candidate":"ü"}""")),
+            // Signed-in users (seed 002).
+            new RegisterDevice("user-a", peer), new DeviceRegistered("user-a"), new ClaimLine("user-a", "call-1", "user-b", Calling: true),
+            new LineClaimed("user-a", "call-1"), new LineBusy("user-b", "call-2", "call-1", Glare: true), new ReleaseLine("user-a", "call-1"),
+            new RingUser("user-b", new IncomingCall("call-1", "user-a", "Anna")), new Rang("user-b", "call-1", 2),
+            new TellUser("user-a", new CallOver("call-1", EndReason.NoAnswer)), new GetPresence("user-a"), new Presence("user-a", true),
+            new IncomingCall("call-1", "user-a", "Anna"), new CallAnswered("call-1"), new AnsweredElsewhere("call-1"),
+            new CallOver("call-1", EndReason.Rejected),
+            new DeviceSignal("call-1", new ClientSignal(SignalKind.Answer, null, Encoding.UTF8.GetBytes("""{"type":"webrtc:answer"}"""))),
+            new DeviceAnswer("call-1", true), new DeviceHangUp("call-1"),
         ];
         return all.ToDictionary(m => m.GetType().Name);
     }
@@ -81,7 +91,7 @@ public sealed class ProtocolSerializerTests(ITestOutputHelper output) : VirtualT
         var serializer = Serializer;
         var messageTypes = typeof(CallActor).Assembly.GetTypes()
             .Where(t => t is { IsAbstract: false, IsInterface: false, IsVisible: true } // an actor's private messages go only to itself
-                && (typeof(ICallCommand).IsAssignableFrom(t) || typeof(ICallReply).IsAssignableFrom(t) || typeof(IPeerMessage).IsAssignableFrom(t)))
+                && ProtocolSerializer.BoundTypes.Any(bound => bound.IsAssignableFrom(t)))
             .ToList();
         Assert.NotEmpty(messageTypes);
         var covered = SampleMessages(ActorRefs.Nobody).Values.Select(m => m.GetType()).ToHashSet();

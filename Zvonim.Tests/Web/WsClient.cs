@@ -75,11 +75,23 @@ public sealed class WsClient : IAsyncDisposable
         return client;
     }
 
+    /// <summary>Connects with options set first (headers, subprotocols), as a non-browser or browser client would.</summary>
+    public static async Task<WsClient> ConnectAsync(Uri uri, string name, Action<ClientWebSocketOptions> configure)
+    {
+        var client = new WsClient(name);
+        configure(client._socket.Options);
+        using var cts = new CancellationTokenSource(DefaultTimeout);
+        await client._socket.ConnectAsync(uri, cts.Token);
+        client._reader = client.ReadAsync();
+        return client;
+    }
+
     /// <summary>A WebSocket handshake the server answers with a plain HTTP status instead of 101; returns that status.</summary>
-    public static async Task<HttpStatusCode> HandshakeRefusedAsync(Uri uri, IPAddress? from = null)
+    public static async Task<HttpStatusCode> HandshakeRefusedAsync(Uri uri, IPAddress? from = null, Action<ClientWebSocketOptions>? configure = null)
     {
         using var socket = new ClientWebSocket();
         socket.Options.CollectHttpResponseDetails = true;
+        configure?.Invoke(socket.Options);
         using var cts = new CancellationTokenSource(DefaultTimeout);
         using var invoker = new HttpMessageInvoker(SourceAddress.Handler(from ?? IPAddress.Loopback));
         await Assert.ThrowsAsync<WebSocketException>(() => socket.ConnectAsync(uri, invoker, cts.Token));

@@ -2,7 +2,12 @@ using System.Security.Claims;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using System.Text.RegularExpressions;
+using Akka.Actor;
+using Akka.Hosting;
 using Microsoft.AspNetCore.Identity;
+using Microsoft.Extensions.Options;
+using Zvonim.Actors.Users;
+using Zvonim.Web.Settings;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Zvonim.Web.Errors;
 using Zvonim.Web.Limits;
@@ -13,6 +18,9 @@ namespace Zvonim.Web.Accounts;
 public sealed record Credentials(string? Username, string? Password);
 
 public sealed record UserView(Guid Id, string Username);
+
+/// <param name="Online">The user has a socket open (/api/v1/ws), so a call would ring.</param>
+public sealed record UserListed(Guid Id, string Username, bool Online);
 
 public sealed record LoggedIn([property: JsonPropertyName("accessToken")] string AccessToken);
 
@@ -31,7 +39,7 @@ public static partial class AccountEndpoints
         api.MapPost("/auth/login", LoginAsync).Accepts<Credentials>("application/json")
             .Documented<LoggedIn>("Log in for an access token (JWT), sent as Authorization: Bearer <token>", 400, 401, 413, 415, 429);
         api.MapGet("/users/me", MeAsync).RequireAuthorization().Documented<UserView>("The signed-in user", 401);
-        api.MapGet("/users", UsersAsync).RequireAuthorization().Documented<UserView[]>("Every user, to call one", 401);
+        api.MapGet("/users", UsersAsync).RequireAuthorization().Documented<UserListed[]>("Every user, to call one, and who is online", 401);
         return app;
     }
 
@@ -71,8 +79,24 @@ public static partial class AccountEndpoints
             ? Results.Json(new UserView(user.Id, user.Username), Json)
             : ApiError.Result(401, "unauthorized", "This account no longer exists.");
 
-    private static async Task<IResult> UsersAsync(UserStore users, CancellationToken ct) =>
-        Results.Json((await users.AllAsync(ct)).Select(u => new UserView(u.Id, u.Username)), Json);
+    private static async Task<IResult> UsersAsync(UserStore users, IRequiredActor<UserDirectory> directory, IOptions<ZvonimOptions> options,
+        CancellationToken ct)
+    {
+        var all = await users.AllAsync(ct);
+        var timeout = options.Value.Signaling.RequestTimeout;
+        var online = await Task.WhenAll(all.Select(async u =>
+        {
+            try
+            {
+                return (await directory.ActorRef.Ask<Presence>(new GetPresence(u.Id.ToString()), timeout, ct)).Online;
+            }
+            catch (AskTimeoutException)
+            {
+                return false; // a presence that cannot answer now is shown offline rather than failing the list
+            }
+        }));
+        return Results.Json(all.Select((u, i) => new UserListed(u.Id, u.Username, online[i])), Json);
+    }
 
     public static Guid UserId(ClaimsPrincipal principal) =>
         Guid.TryParse(principal.FindFirstValue(JwtRegisteredClaimNames.Sub) ?? principal.FindFirstValue(ClaimTypes.NameIdentifier), out var id) ? id : Guid.Empty;

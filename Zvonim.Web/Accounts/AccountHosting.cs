@@ -31,6 +31,11 @@ public static class AccountHosting
             jwt.MapInboundClaims = false;
             jwt.Events = new JwtBearerEvents
             {
+                OnMessageReceived = context =>
+                {
+                    if (!context.Request.Headers.ContainsKey("Authorization")) context.Token = AccessTokens.FromWebSocketRequest(context.HttpContext);
+                    return Task.CompletedTask;
+                },
                 OnChallenge = async context =>
                 {
                     context.HandleResponse();

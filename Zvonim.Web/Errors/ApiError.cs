@@ -11,6 +11,20 @@ public sealed record ApiError(string Error, string Message)
 
     public static IResult Result(int status, string error, string message) => new Answer(status, new ApiError(error, message));
 
+    /// <summary>An error whose body says more than <c>{error, message}</c> (written with <paramref name="json"/>).</summary>
+    public static IResult Result<TBody>(int status, string error, TBody body, JsonSerializerOptions json) => new Extended<TBody>(status, error, body, json);
+
+    private sealed class Extended<TBody>(int status, string error, TBody body, JsonSerializerOptions json) : IResult, IStatusCodeHttpResult
+    {
+        public int? StatusCode => status;
+
+        public Task ExecuteAsync(HttpContext httpContext)
+        {
+            httpContext.Items[LogItem] = error;
+            return Results.Json(body, json, statusCode: status).ExecuteAsync(httpContext);
+        }
+    }
+
     /// <summary>The JSON answer, which also leaves its code for the request log.</summary>
     private sealed class Answer(int status, ApiError body) : IResult, IStatusCodeHttpResult, IValueHttpResult, IValueHttpResult<ApiError>
     {

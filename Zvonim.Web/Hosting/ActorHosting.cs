@@ -10,6 +10,7 @@ using Zvonim.Actors.Peers;
 using Zvonim.Actors.Serialization;
 using Zvonim.Actors.Storage;
 using Zvonim.Actors.Time;
+using Zvonim.Actors.Users;
 using Microsoft.Extensions.Options;
 using Zvonim.Web.Settings;
 using AkkaLogLevel = Akka.Event.LogLevel;
@@ -57,6 +58,7 @@ public static class ActorHosting
         {
             return akka.WithActors((system, registry) =>
             {
+                registry.Register<UserDirectory>(system.ActorOf(UserDirectory.Props(), UserDirectory.Name));
                 if (CallDatabase.For(options.Store, contentRoot) is not { } open)
                 {
                     registry.Register<CallManager>(system.ActorOf(CallManager.Props(maxCalls: options.Limits.MaxCalls), CallManager.Name));
@@ -83,8 +85,14 @@ public static class ActorHosting
                 StateStoreMode = StateStoreMode.DData,
                 RememberEntities = false,
             })
+            .WithShardRegion<UserPresence>("users", UserPresence.EntityProps, new UserIdExtractor(maxShards: 100), new ShardOptions
+            {
+                StateStoreMode = StateStoreMode.DData,
+                RememberEntities = false,
+            })
             .WithActors((system, registry) =>
             {
+                registry.Register<UserDirectory>(system.ActorOf(ShardedUsers.Props(registry.Get<UserPresence>()), UserDirectory.Name));
                 // The records of the calls: in the shared PostgreSQL when there is one, else replicated in memory.
                 if (CallDatabase.Postgres(options.Store) is { } database)
                 {

@@ -21,7 +21,10 @@ public static class ZvonimHosting
     {
         // Serilog.AspNetCore: the host's logger, also assigned to Serilog's static Log.Logger, which is where
         // Akka.Logger.Serilog writes Akka's own log.
-        builder.Services.AddSerilog((_, logger) => logger.ReadFrom.Configuration(builder.Configuration));
+        // ASP.NET Core's own "Request starting" line carries the query string, where a browser's socket sends its access
+        // token: it stays off whatever the configuration says. Zvonim's request log (route templates only) replaces it.
+        builder.Services.AddSerilog((_, logger) => logger.ReadFrom.Configuration(builder.Configuration)
+            .MinimumLevel.Override("Microsoft.AspNetCore.Hosting.Diagnostics", Serilog.Events.LogEventLevel.Warning));
 
         builder.Services.AddOptions<ZvonimOptions>()
             .Bind(builder.Configuration.GetSection(ZvonimOptions.Section))

@@ -14,6 +14,8 @@ public sealed class ZvonimOptions
 
     public GroupRoomOptions GroupRooms { get; set; } = new();
 
+    public DirectCallOptions DirectCalls { get; set; } = new();
+
     public SignalingOptions Signaling { get; set; } = new();
 
     public TurnOptions Turn { get; set; } = new();
@@ -209,6 +211,34 @@ public sealed class GroupRoomOptions : RoomTimingOptions
         EndWhenEmpty = true,
         PublicPeerIds = true, // /info and user-joined list every user id
         SeatHold = SeatHold,
+    };
+}
+
+/// <summary>Calls from one signed-in user to another (seed 002).</summary>
+public sealed class DirectCallOptions
+{
+    public const string Kind = Zvonim.Actors.Users.DeviceActor.Kind;
+
+    /// <summary>How long the callee's devices ring before the call ends unanswered (no_answer).</summary>
+    public TimeSpan RingTimeout { get; set; } = TimeSpan.FromSeconds(40);
+
+    /// <summary>A dropped socket keeps its seat in an answered call this long.</summary>
+    public TimeSpan ReconnectGrace { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>An ended call still answers GET /calls/{id} this long.</summary>
+    public TimeSpan EndedRetention { get; set; } = TimeSpan.FromMinutes(5);
+
+    public RoomPolicy ToPolicy() => new()
+    {
+        Kind = Kind,
+        Capacity = 2,
+        OnLeave = LeaveBehavior.EndCall,
+        RingTimeout = RingTimeout,
+        ReconnectGrace = ReconnectGrace,
+        // Each side's socket comes after the answer, which comes within the ring timeout.
+        FirstConnectTimeout = RingTimeout + ReconnectGrace,
+        IdleTtl = RingTimeout + ReconnectGrace,
+        EndedRetention = EndedRetention,
     };
 }
 

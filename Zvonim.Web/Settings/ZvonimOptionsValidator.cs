@@ -26,6 +26,11 @@ public sealed class ZvonimOptionsValidator : IValidateOptions<ZvonimOptions>
         Positive(options.GroupRooms.SeatHold, "GroupRooms:SeatHold");
         if (options.GroupRooms.Capacity is < 2 or > 50)
             failures.Add($"Zvonim:GroupRooms:Capacity must be between 2 and 50 (got {options.GroupRooms.Capacity}).");
+        var direct = options.DirectCalls;
+        if (direct.RingTimeout < TimeSpan.FromSeconds(5) || direct.RingTimeout > TimeSpan.FromMinutes(5))
+            failures.Add($"Zvonim:DirectCalls:RingTimeout must be between 5 seconds and 5 minutes (got {direct.RingTimeout}).");
+        Positive(direct.ReconnectGrace, "DirectCalls:ReconnectGrace");
+        Positive(direct.EndedRetention, "DirectCalls:EndedRetention");
         var links = options.LinkRooms;
         Positive(links.Ttl, "LinkRooms:Ttl");
         Positive(links.ReconnectGrace, "LinkRooms:ReconnectGrace");

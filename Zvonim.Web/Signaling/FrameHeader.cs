@@ -12,7 +12,11 @@ public readonly record struct FrameHeader(int TypeIndex, string? Type, string? T
 {
     /// <summary>Reads <c>type</c> (matched against <paramref name="knownTypes"/> without allocating), <c>to</c> and
     /// <c>from</c>. Returns an error sentence when the frame is not a JSON object with a string <c>type</c>.</summary>
-    public static string? TryRead(ReadOnlySpan<byte> frame, ReadOnlySpan<byte[]> knownTypes, out FrameHeader header)
+    public static string? TryRead(ReadOnlySpan<byte> frame, ReadOnlySpan<byte[]> knownTypes, out FrameHeader header) =>
+        TryRead(frame, knownTypes, out header, "to"u8);
+
+    /// <summary>As above, with the address read from <paramref name="toField"/> (seed 002 routes on <c>callId</c>).</summary>
+    public static string? TryRead(ReadOnlySpan<byte> frame, ReadOnlySpan<byte[]> knownTypes, out FrameHeader header, ReadOnlySpan<byte> toField)
     {
         header = default;
         var reader = new Utf8JsonReader(frame, new JsonReaderOptions { MaxDepth = 64 });
@@ -34,13 +38,13 @@ public readonly record struct FrameHeader(int TypeIndex, string? Type, string? T
                     typeIndex = Match(ref reader, knownTypes);
                     if (typeIndex < 0) type = reader.GetString();
                 }
-                else if (reader.ValueTextEquals("to"u8))
+                else if (reader.ValueTextEquals(toField))
                 {
-                    if (sawTo) return "'to' appears twice.";
+                    if (sawTo) return $"'{System.Text.Encoding.UTF8.GetString(toField)}' appears twice.";
                     sawTo = true;
                     reader.Read();
                     to = reader.TokenType == JsonTokenType.String ? reader.GetString() : null;
-                    if (reader.TokenType is not (JsonTokenType.String or JsonTokenType.Null)) return "'to' must be a string.";
+                    if (reader.TokenType is not (JsonTokenType.String or JsonTokenType.Null)) return $"'{System.Text.Encoding.UTF8.GetString(toField)}' must be a string.";
                 }
                 else if (reader.ValueTextEquals("from"u8))
                 {

@@ -5,6 +5,8 @@ using Akka.Hosting;
 using Microsoft.Extensions.Options;
 using Zvonim.Actors.Calls;
 using Zvonim.Actors.Peers;
+using Zvonim.Actors.Users;
+using Zvonim.Web.Accounts;
 using Zvonim.Web.Errors;
 using Zvonim.Web.Limits;
 using Zvonim.Web.Settings;
@@ -15,8 +17,8 @@ namespace Zvonim.Web.Signaling;
 /// Turns an HTTP upgrade into a <see cref="PeerActor"/> with its <see cref="SocketConnection"/>, then reads the socket:
 /// frames are size-checked, decoded by the dialect and told to the actor. Runs for the life of the socket.
 /// </summary>
-public sealed class WebSocketBridge(ActorSystem system, IRequiredActor<CallManager> calls, IOptions<ZvonimOptions> options,
-    SocketsPerAddress perAddress, TimeProvider time, ILogger<WebSocketBridge> log)
+public sealed class WebSocketBridge(ActorSystem system, IRequiredActor<CallManager> calls, IRequiredActor<UserDirectory> users,
+    IOptions<ZvonimOptions> options, SocketsPerAddress perAddress, TimeProvider time, ILogger<WebSocketBridge> log)
 {
     private readonly PendingBudget _pending = new(options.Value.Signaling.PendingBytesLimit, options.Value.Limits.MaxPendingBytes);
     private readonly SendQueueBudget _sendQueues = new(options.Value.Limits.MaxSendQueueBytes);
@@ -26,7 +28,20 @@ public sealed class WebSocketBridge(ActorSystem system, IRequiredActor<CallManag
 
     private long _connections;
 
-    public async Task<IResult?> RunAsync(HttpContext context, ISignalingDialect dialect, AttachPeer attach)
+    /// <summary>A socket in one call: its <see cref="PeerActor"/> attaches to the call.</summary>
+    public Task<IResult?> RunAsync(HttpContext context, ISignalingDialect dialect, AttachPeer attach) =>
+        RunAsync(context, dialect, new SocketOwner(connection => PeerActor.Props(attach, calls.ActorRef, connection,
+            options.Value.Signaling.PendingLimit, _pending, _attachRetry), attach.PeerId ?? "", attach.CallId, attach.Kind ?? "call"));
+
+    /// <summary>A signed-in user's socket (seed 002): its <see cref="DeviceActor"/> joins calls as the user takes them.</summary>
+    public Task<IResult?> RunDeviceAsync(HttpContext context, ISignalingDialect dialect, string userId) =>
+        RunAsync(context, dialect, new SocketOwner(connection => DeviceActor.Props(userId, calls.ActorRef, users.ActorRef, connection,
+            new LegSettings(options.Value.Signaling.PendingLimit, _pending, _attachRetry)), userId, "", DeviceActor.Kind));
+
+    /// <summary>The actor a socket gets, who it is (for the dialect and the log), and its dialect's name for metrics.</summary>
+    private sealed record SocketOwner(Func<SocketConnection, Props> Props, string PeerId, string CallId, string Dialect);
+
+    private async Task<IResult?> RunAsync(HttpContext context, ISignalingDialect dialect, SocketOwner owner)
     {
         if (!context.WebSockets.IsWebSocketRequest)
             return ApiError.Result(400, "websocket_required", "This endpoint speaks WebSocket only: connect with a WebSocket client.");
@@ -37,7 +52,7 @@ public sealed class WebSocketBridge(ActorSystem system, IRequiredActor<CallManag
                 $"Your address already holds {options.Value.Limits.MaxSocketsPerAddress} open connections; close some first.");
         try
         {
-            return await RunAcceptedAsync(context, dialect, attach);
+            return await RunAcceptedAsync(context, dialect, owner);
         }
         finally
         {
@@ -45,31 +60,33 @@ public sealed class WebSocketBridge(ActorSystem system, IRequiredActor<CallManag
         }
     }
 
-    private async Task<IResult?> RunAcceptedAsync(HttpContext context, ISignalingDialect dialect, AttachPeer attach)
+    private async Task<IResult?> RunAcceptedAsync(HttpContext context, ISignalingDialect dialect, SocketOwner owner)
     {
         var settings = options.Value.Signaling;
         using var socket = await context.WebSockets.AcceptWebSocketAsync(new WebSocketAcceptContext
         {
             KeepAliveInterval = settings.KeepAliveInterval,
             KeepAliveTimeout = settings.KeepAliveTimeout,
+            // A browser that sent its token as a subprotocol (["access_token", token]) expects one of them chosen back.
+            SubProtocol = context.WebSockets.WebSocketRequestedProtocols.Contains(AccessTokens.SubProtocol) ? AccessTokens.SubProtocol : null,
         });
         var connection = new SocketConnection(socket, dialect, settings.SendQueueLimit, time, settings.EffectiveStallTimeout, settings.SendQueueBytesLimit, _sendQueues);
         // Only our own counter goes into the name: ids come from the client and may hold anything.
         var name = "peer-" + Interlocked.Increment(ref _connections).ToString(System.Globalization.CultureInfo.InvariantCulture);
-        var peer = system.ActorOf(PeerActor.Props(attach, calls.ActorRef, connection, settings.PendingLimit, _pending, _attachRetry), name);
+        var peer = system.ActorOf(owner.Props(connection), name);
         connection.CongestionChanged = congested => peer.Tell(new SocketCongestion(congested), ActorRefs.NoSender);
         var why = "closed";
-        var dialectTag = new KeyValuePair<string, object?>("dialect", attach.Kind ?? "call");
+        var dialectTag = new KeyValuePair<string, object?>("dialect", owner.Dialect);
         ZvonimMetrics.OpenSockets.Add(1, dialectTag);
         try
         {
-            var reader = new SocketReader(socket, connection, dialect, peer, attach.PeerId ?? "", settings, options.Value.Limits, time);
+            var reader = new SocketReader(socket, connection, dialect, peer, owner.PeerId, settings, options.Value.Limits, time);
             why = await reader.RunAsync(context.RequestAborted);
         }
         catch (Exception ex)
         {
             // A bug must cost one socket, never the process or anyone else's call.
-            log.LogError(ex, "Socket of peer {peer_id} in call {call_id} failed", attach.PeerId, attach.CallId);
+            log.LogError(ex, "Socket of peer {peer_id} in call {call_id} failed", owner.PeerId, owner.CallId);
             connection.CloseNow(WebSocketCloseStatus.InternalServerError, "The server failed to handle a message.");
             why = "failed";
         }
@@ -79,7 +96,7 @@ public sealed class WebSocketBridge(ActorSystem system, IRequiredActor<CallManag
             peer.Tell(new SocketClosed(why), ActorRefs.NoSender);
             connection.Complete();
             await connection.Completion;
-            log.LogDebug("Socket of peer {peer_id} in call {call_id} ended: {Why}", attach.PeerId, attach.CallId, why);
+            log.LogDebug("Socket of peer {peer_id} in call {call_id} ended: {Why}", owner.PeerId, owner.CallId, why);
         }
         return null;
     }

@@ -1,0 +1,176 @@
+using Akka.Actor;
+using Akka.Event;
+using Zvonim.Actors.Calls;
+using Zvonim.Actors.Peers;
+using Zvonim.Actors.Rooms;
+
+namespace Zvonim.Actors.Users;
+
+/// <summary>How a device's calls are joined: the same limits a call socket of the other dialects has.</summary>
+public sealed record LegSettings(int PendingLimit, PendingBudget? Budget = null, TimeSpan? AttachRetry = null);
+
+/// <summary>
+/// One signed-in socket (seed 002's <c>/api/v1/ws</c>): a device of its user. It registers with the user's
+/// <see cref="UserPresence"/> so calls ring it, and shows the user's call news. A call this device accepts, or one whose
+/// caller it is and sends signals in, gets a leg: a <see cref="PeerActor"/> child attached to the call's
+/// <see cref="CallActor"/> like any other socket, so relaying, ordering, holding and flow control are the ones every
+/// dialect has. The call decides who may be in it (first accept wins; one device per seat).
+/// </summary>
+public sealed class DeviceActor : UntypedActor
+{
+    public const string Kind = "direct-call";
+
+    /// <summary>Calls a device may be in at once; a user's line admits one call, this bounds what a client can ask.</summary>
+    public const int MaxLegs = 4;
+
+    private static readonly TimeSpan RegisterAgain = TimeSpan.FromSeconds(1);
+
+    private readonly string _userId;
+    private readonly IActorRef _calls;
+    private readonly IActorRef _users;
+    private readonly IPeerConnection _connection;
+    private readonly LegSettings _legSettings;
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly Dictionary<string, IActorRef> _legs = new(StringComparer.Ordinal);
+    private readonly Queue<string> _ended = new(); // calls this device was told are over, so it is told once
+    private IActorRef? _presence;
+    private bool _ready;
+    private bool _congested;
+    private long _legCount;
+    private ICancelable? _registerAgain;
+
+    private sealed class Register : INoSerializationVerificationNeeded
+    {
+        public static readonly Register Instance = new();
+    }
+
+    public static Props Props(string userId, IActorRef calls, IActorRef users, IPeerConnection connection, LegSettings legs) =>
+        ActorFactory.PropsOnce(() => new DeviceActor(userId, calls, users, connection, legs));
+
+    public DeviceActor(string userId, IActorRef calls, IActorRef users, IPeerConnection connection, LegSettings legs)
+    {
+        _userId = userId;
+        _calls = calls;
+        _users = users;
+        _connection = connection;
+        _legSettings = legs;
+    }
+
+    protected override void PreStart() => _users.Tell(new RegisterDevice(_userId, Self), Self);
+
+    protected override void PostStop()
+    {
+        _registerAgain?.Cancel();
+        _connection.Close(CloseReason.ServerStopping, "The server is shutting down.");
+    }
+
+    protected override void OnReceive(object message)
+    {
+        switch (message)
+        {
+            case DeviceSignal signal:
+                LegFor(signal.CallId, answer: false)?.Tell(signal.Signal, Self);
+                break;
+            case DeviceAnswer { Accept: true } accept:
+                if (_legs.ContainsKey(accept.CallId))
+                    _connection.Send(new CallErrorEvent(accept.CallId, ErrorCodes.AnsweredElsewhere, "This device is in the call already."));
+                else LegFor(accept.CallId, answer: true);
+                break;
+            case DeviceAnswer reject:
+                _calls.Tell(new LeaveCall(reject.CallId, _userId, Kind), Self);
+                break;
+            case DeviceHangUp hangUp:
+                _calls.Tell(new LeaveCall(hangUp.CallId, _userId, Kind), Self);
+                break;
+            case CallRefused refused:
+                _connection.Send(new CallErrorEvent(refused.CallId, ErrorCodes.For(refused.Reason), refused.Message));
+                break;
+            case CallLeft:
+                break; // the call's end reaches every device as CallOver
+            case IncomingCall incoming:
+                _connection.Send(new CallIncomingEvent(incoming.CallId, incoming.FromUserId, incoming.FromName));
+                break;
+            case CallAnswered answered:
+                _connection.Send(new CallAcceptedEvent(answered.CallId));
+                break;
+            case AnsweredElsewhere elsewhere:
+                if (!_legs.ContainsKey(elsewhere.CallId)) TellEnded(elsewhere.CallId, EndReasons.AnsweredElsewhere);
+                break;
+            case CallOver over:
+                TellEnded(over.CallId, EndReasons.Name(over.Reason));
+                break;
+            case LegClosed closed:
+                OnLegClosed(closed);
+                break;
+            case SocketCongestion congestion:
+                _congested = congestion.Congested;
+                foreach (var leg in _legs.Values) leg.Tell(congestion, Self);
+                break;
+            case DeviceRegistered:
+                OnRegistered();
+                break;
+            case Terminated terminated when Equals(terminated.ActorRef, _presence):
+                // In a cluster the user's presence moved (its node left, or it passivated as this socket opened).
+                _presence = null;
+                _registerAgain = Context.System.Scheduler.ScheduleTellOnceCancelable(RegisterAgain, Self, Register.Instance, Self);
+                break;
+            case Register:
+                _users.Tell(new RegisterDevice(_userId, Self), Self);
+                break;
+            case SocketClosed:
+                Context.Stop(Self);
+                break;
+            default:
+                Unhandled(message);
+                break;
+        }
+    }
+
+    private void OnRegistered()
+    {
+        if (_presence is not null) Context.Unwatch(_presence);
+        _presence = Sender;
+        Context.Watch(_presence);
+        if (_ready) return;
+        _ready = true;
+        _connection.Send(new ReadyEvent(_userId));
+    }
+
+    /// <summary>The leg for <paramref name="callId"/>, made on first use: by the callee's accept, or by the caller's
+    /// first signal. The call refuses a leg it should not have (not answered yet, another device's seat, ended).</summary>
+    private IActorRef? LegFor(string callId, bool answer)
+    {
+        if (_legs.TryGetValue(callId, out var existing)) return existing;
+        if (_legs.Count >= MaxLegs)
+        {
+            _connection.Send(new CallErrorEvent(callId, ErrorCodes.BadMessage, $"A device can be in at most {MaxLegs} calls at once."));
+            return null;
+        }
+        var connection = new LegConnection(callId, _connection, Self);
+        var attach = new AttachPeer(callId, _userId, Kind: Kind, Answer: answer);
+        var leg = Context.ActorOf(PeerActor.Props(attach, _calls, connection, _legSettings.PendingLimit, _legSettings.Budget, _legSettings.AttachRetry),
+            "leg-" + ++_legCount);
+        connection.Leg = leg;
+        _legs[callId] = leg;
+        if (_congested) leg.Tell(new SocketCongestion(true), Self);
+        return leg;
+    }
+
+    private void OnLegClosed(LegClosed closed)
+    {
+        if (_legs.TryGetValue(closed.CallId, out var leg) && Equals(leg, closed.Leg)) _legs.Remove(closed.CallId);
+        if (closed.Reason == CloseReason.CallEnded && closed.Last?.EndReason is { } reason) TellEnded(closed.CallId, EndReasons.Name(reason));
+        else if (closed.Reason == CloseReason.Superseded)
+            _connection.Send(new CallErrorEvent(closed.CallId, ErrorCodes.AnsweredElsewhere, "The call moved to another of your devices."));
+    }
+
+    /// <summary>Says <c>call:end</c> once per call, however many ways the news arrives (the user's presence, the leg).</summary>
+    private void TellEnded(string callId, string reason)
+    {
+        if (_ended.Contains(callId)) return;
+        if (_ended.Count == 16) _ended.Dequeue();
+        _ended.Enqueue(callId);
+        if (_legs.Remove(callId, out var leg)) Context.Stop(leg);
+        _connection.Send(new CallEndEvent(callId, reason));
+    }
+}
