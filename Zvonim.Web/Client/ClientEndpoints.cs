@@ -33,6 +33,8 @@ public static class ClientEndpoints
         app.MapGet("/r/{token}", (HttpContext context, IWebHostEnvironment env) => Page(context, env, "call.html")).ExcludeFromDescription();
         // A group room (seed 003): asks for a name, then a grid of tiles, one connection per other participant.
         app.MapGet("/g/{roomId}", (HttpContext context, IWebHostEnvironment env) => Page(context, env, "group.html")).ExcludeFromDescription();
+        // Accounts (seed 002): sign in, see who is online, call them, be rung.
+        app.MapGet("/app", (HttpContext context, IWebHostEnvironment env) => Page(context, env, "app.html")).ExcludeFromDescription();
         app.MapGet("/api/qr", Qr).WithTags("Client").WithSummary("A link as an SVG QR code: ?text=<http(s) URL>")
             .Produces(StatusCodes.Status200OK, contentType: "image/svg+xml").Errors(400);
         return app;

@@ -22,11 +22,12 @@ export class Signaling extends EventTarget {
    * @param {object} [o]
    * @param {object|null} [o.hello]  sent on open and as the heartbeat; null for a dialect that answers nothing to it
    * @param {number} [o.heartbeat]   ms between hellos (0: none, and no silence check)
+   * @param {() => string[]} [o.protocols]  subprotocols asked at each (re)connect (e.g. an access token)
    */
-  constructor(url, { minDelay = 500, maxDelay = 10_000, heartbeat = 15_000, silence = 25_000, hello = { type: 'join' } } = {}) {
+  constructor(url, { minDelay = 500, maxDelay = 10_000, heartbeat = 15_000, silence = 25_000, hello = { type: 'join' }, protocols } = {}) {
     super();
     this.#url = url;
-    this.#options = { minDelay, maxDelay, heartbeat: hello ? heartbeat : 0, silence, hello };
+    this.#options = { minDelay, maxDelay, heartbeat: hello ? heartbeat : 0, silence, hello, protocols };
     this.onOnline = () => this.#retryNow();
   }
 
@@ -67,7 +68,8 @@ export class Signaling extends EventTarget {
 
   #connect() {
     if (this.#stopped) return;
-    const ws = new WebSocket(typeof this.#url === 'function' ? this.#url() : this.#url);
+    const url = typeof this.#url === 'function' ? this.#url() : this.#url;
+    const ws = this.#options.protocols ? new WebSocket(url, this.#options.protocols()) : new WebSocket(url);
     this.#ws = ws;
     ws.onopen = () => {
       if (ws !== this.#ws) return;
