@@ -59,4 +59,40 @@ public sealed class ClusterPostgresTests(ThreeNodesOnPostgres cluster, ITestOutp
             await AssertRelayAsync(a, b);
             await AssertRelayAsync(b, a);
         });
+
+    [Fact]
+    public Task Signed_in_users_with_sockets_on_different_nodes_ring_and_call_each_other() =>
+        cluster.ExplainingFailuresAsync(output, async () =>
+        {
+            Uri On(int node, string path) => new($"ws://127.0.0.1:{cluster.HttpPorts[node]}{path}");
+            using var http0 = cluster.Client(0);
+            // The accounts are in the shared PostgreSQL: registered through one node, signed in everywhere.
+            var anna = await Contracts.SignedInUser.RegisterAsync(http0, path => On(1, path), "anna-" + Guid.NewGuid().ToString("N")[..8]);
+            var boris = await Contracts.SignedInUser.RegisterAsync(http0, path => On(2, path), "boris-" + Guid.NewGuid().ToString("N")[..8]);
+            await using var annaPhone = await anna.DeviceAsync("anna on node 1");
+            await using var borisPhone = await boris.DeviceAsync("boris on node 2");
+            await using var borisLaptop = await boris.DeviceAsync("boris on node 0", On(0, "/api/v1/ws"));
+
+            var callId = await anna.CallAsync(boris); // placed through node 0, whichever node the call lands on
+            await borisLaptop.ExpectAsync("call:incoming", m => (string?)m["callId"] == callId);
+            await borisPhone.ExpectAsync("call:incoming", m => (string?)m["callId"] == callId);
+            await borisPhone.SendTextAsync($$"""{"type":"call:accept","callId":"{{callId}}"}""");
+            await annaPhone.ExpectAsync("call:accept", m => (string?)m["callId"] == callId);
+            Assert.Equal("answered_elsewhere", (string?)(await borisLaptop.ExpectAsync("call:end"))["reason"]);
+
+            var offer = $$"""{"type":"webrtc:offer","callId":"{{callId}}","sdp":"v=0\r\n"}""";
+            var answer = $$"""{"type":"webrtc:answer","callId":"{{callId}}","sdp":"v=0\r\n"}""";
+            await annaPhone.SendTextAsync(offer);
+            Assert.Equal(offer, (await borisPhone.ReceiveAsync()).Raw);
+            await borisPhone.SendTextAsync(answer);
+            Assert.Equal(answer, (await annaPhone.ReceiveAsync()).Raw);
+            using var http2 = cluster.Client(2);
+            using (var status = await http2.SendAsync(boris.Request(HttpMethod.Get, $"/api/v1/calls/{callId}")))
+                Assert.Equal("active", (string?)(await Web.HttpKit.OkAsync(status))["status"]);
+
+            using var http1 = cluster.Client(1);
+            using (var end = await http1.SendAsync(anna.Request(HttpMethod.Post, $"/api/v1/calls/{callId}/end"))) await Web.HttpKit.OkAsync(end);
+            foreach (var device in new[] { annaPhone, borisPhone })
+                Assert.Equal("completed", (string?)(await device.ExpectAsync("call:end", m => (string?)m["callId"] == callId))["reason"]);
+        });
 }
