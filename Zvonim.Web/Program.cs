@@ -2,6 +2,7 @@ using Microsoft.Extensions.Options;
 using Scalar.AspNetCore;
 using Zvonim.Web.Accounts;
 using Zvonim.Web.Apiv2;
+using Zvonim.Web.Chats;
 using Zvonim.Web.Client;
 using Zvonim.Web.DirectCalls;
 using Zvonim.Web.Errors;
@@ -37,6 +38,7 @@ try
     app.MapGroupRooms();
     app.MapAccounts();
     app.MapDirectCalls();
+    app.MapChats();
     app.MapTurnConfig();
     app.MapHealth();
     app.MapMetrics();

@@ -19,6 +19,7 @@ public sealed partial class CallActor
     private readonly List<string> _held = [];
     private ICancelable? _ring;
     private ICanTell? _users;
+    private bool _placed; // both lines held: the callee may answer
 
     private sealed record RingTimedOut : INoSerializationVerificationNeeded;
 
@@ -54,6 +55,7 @@ public sealed partial class CallActor
             return;
         }
         // Both lines are ours: the call exists for everyone now.
+        _placed = true;
         Save();
         _log.Info("Call {call_id} placed by user {peer_id} to user {Callee}", CallId, _room.Caller, _room.Callee);
         _creator?.Tell(new CallCreated(CallId, _room.Caller, _room.Snapshot()), Self);
@@ -119,7 +121,9 @@ public sealed partial class CallActor
         {
             if (participant.PeerId != _room.Callee) return Refusal.NotAParticipant;
             if (_room.Answered) return Refusal.AnsweredElsewhere;
-            return _room.Rung ? null : Refusal.NotAnswered; // an accept before the ring (a guessed id) is not an answer
+            // The ring reaches the callee's devices before this call hears how many there were: an accept may well
+            // overtake that count, so it is good as soon as both lines are held.
+            return _placed ? null : Refusal.NotAnswered;
         }
         if (!_room.Answered) return Refusal.NotAnswered;
         // One socket per seat: another device of the same user waits until this one has gone.
@@ -163,6 +167,7 @@ public sealed partial class CallActor
             EndCall("it was ringing when its node stopped", EndReason.Failed);
             return;
         }
+        _placed = true;
         Users.Tell(new ClaimLine(_room.Caller!, CallId, _room.Callee!, true), Self);
         Users.Tell(new ClaimLine(_room.Callee!, CallId, _room.Caller!, false), Self);
     }

@@ -21,6 +21,8 @@ public static class AccountHosting
                 : CallDatabase.For(options.Store, sp.GetRequiredService<IHostEnvironment>().ContentRootPath));
         });
         services.AddSingleton<Tokens>();
+        services.AddSingleton<Chats.ChatStore>();
+        services.AddSingleton<Chats.CallEvictions>();
         services.AddSingleton<LoginThrottle>();
         services.AddAuthorization();
         services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer();

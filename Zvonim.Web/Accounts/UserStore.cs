@@ -1,5 +1,6 @@
 using System.Data.Common;
 using Microsoft.Data.Sqlite;
+using Zvonim.Web.Hosting;
 
 namespace Zvonim.Web.Accounts;
 
@@ -14,6 +15,9 @@ public sealed class UserStore : IDisposable
 {
     private readonly Func<DbConnection> _open;
     private readonly SqliteConnection? _keepAlive; // an in-memory database lives while one connection is open
+
+    /// <summary>Opens a connection to the accounts' database, for the stores that keep their tables beside it.</summary>
+    public Func<DbConnection> Open => _open;
 
     public UserStore(Func<DbConnection>? open)
     {
@@ -45,7 +49,7 @@ public sealed class UserStore : IDisposable
     {
         var user = new User(Guid.NewGuid(), username, passwordHash);
         await using var db = _open();
-        await using var insert = Command(db,
+        await using var insert = Sql.Command(db,
             "INSERT INTO zvonim_users (id, username, username_key, password_hash, created_at) VALUES (@id, @name, @key, @hash, @at) " +
             "ON CONFLICT (username_key) DO NOTHING",
             ("@id", user.Id.ToString()), ("@name", username), ("@key", Key(username)), ("@hash", passwordHash), ("@at", now.ToString("O")));
@@ -63,32 +67,18 @@ public sealed class UserStore : IDisposable
     public async Task UpdateHashAsync(Guid id, string passwordHash, CancellationToken ct)
     {
         await using var db = _open();
-        await using var update = Command(db, "UPDATE zvonim_users SET password_hash = @hash WHERE id = @id", ("@hash", passwordHash), ("@id", id.ToString()));
+        await using var update = Sql.Command(db, "UPDATE zvonim_users SET password_hash = @hash WHERE id = @id", ("@hash", passwordHash), ("@id", id.ToString()));
         await update.ExecuteNonQueryAsync(ct);
     }
 
     private async Task<List<User>> QueryAsync(string where, CancellationToken ct, params (string, object)[] parameters)
     {
         await using var db = _open();
-        await using var select = Command(db, $"SELECT id, username, password_hash FROM zvonim_users {where}", parameters);
+        await using var select = Sql.Command(db, $"SELECT id, username, password_hash FROM zvonim_users {where}", parameters);
         await using var reader = await select.ExecuteReaderAsync(ct);
         var users = new List<User>();
         while (await reader.ReadAsync(ct)) users.Add(new User(Guid.Parse(reader.GetString(0)), reader.GetString(1), reader.GetString(2)));
         return users;
-    }
-
-    private static DbCommand Command(DbConnection db, string sql, params (string Name, object Value)[] parameters)
-    {
-        var command = db.CreateCommand();
-        command.CommandText = sql;
-        foreach (var (name, value) in parameters)
-        {
-            var parameter = command.CreateParameter();
-            parameter.ParameterName = name;
-            parameter.Value = value;
-            command.Parameters.Add(parameter);
-        }
-        return command;
     }
 
     /// <summary>Names are unique regardless of case: "Anna" and "anna" are one account.</summary>
