@@ -2,6 +2,7 @@ using Microsoft.Extensions.Options;
 using Scalar.AspNetCore;
 using Zvonim.Web.Accounts;
 using Zvonim.Web.Apiv2;
+using Zvonim.Web.ChatCalls;
 using Zvonim.Web.Chats;
 using Zvonim.Web.Client;
 using Zvonim.Web.DirectCalls;
@@ -39,6 +40,7 @@ try
     app.MapAccounts();
     app.MapDirectCalls();
     app.MapChats();
+    app.MapChatCalls();
     app.MapTurnConfig();
     app.MapHealth();
     app.MapMetrics();

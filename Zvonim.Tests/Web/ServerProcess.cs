@@ -14,22 +14,33 @@ public sealed class ServerProcess : IAsyncDisposable
     private readonly List<(string Text, TaskCompletionSource Seen)> _awaited = []; // guarded by _stdout
     private readonly StringBuilder _stderr = new();
 
-    public ServerProcess(IDictionary<string, string> environment, params string[] args) : this(environment, null, args)
+    public ServerProcess(IDictionary<string, string> environment, params string[] args) : this(environment, (int?)null, args)
     {
     }
 
     /// <param name="fileLimit">Runs the server under this open-file limit (soft and hard, with prlimit), as a
     /// service manager's LimitNOFILE would.</param>
-    public ServerProcess(IDictionary<string, string> environment, int? fileLimit, params string[] args)
+    public ServerProcess(IDictionary<string, string> environment, int? fileLimit, params string[] args) : this(environment, fileLimit, [], args)
+    {
+    }
+
+    /// <param name="wrapper">A command the server runs under, e.g. <c>ip netns exec NAME</c>.</param>
+    public ServerProcess(IDictionary<string, string> environment, IReadOnlyList<string> wrapper, params string[] args) : this(environment, null, wrapper, args)
+    {
+    }
+
+    private ServerProcess(IDictionary<string, string> environment, int? fileLimit, IReadOnlyList<string> wrapper, params string[] args)
     {
         var dll = typeof(Program).Assembly.Location;
-        var start = new ProcessStartInfo(fileLimit is null ? "dotnet" : "prlimit")
+        var start = new ProcessStartInfo(wrapper.Count > 0 ? wrapper[0] : fileLimit is null ? "dotnet" : "prlimit")
         {
             WorkingDirectory = Path.GetDirectoryName(dll)!,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
+        foreach (var part in wrapper.Skip(1)) start.ArgumentList.Add(part);
+        if (wrapper.Count > 0) start.ArgumentList.Add("dotnet");
         if (fileLimit is { } files)
         {
             start.ArgumentList.Add($"--nofile={files}:{files}");

@@ -23,6 +23,7 @@ public static class AccountHosting
         services.AddSingleton<Tokens>();
         services.AddSingleton<Chats.ChatStore>();
         services.AddSingleton<Chats.CallEvictions>();
+        services.AddSingleton<ChatCalls.MediaForwarder>();
         services.AddSingleton<LoginThrottle>();
         services.AddAuthorization();
         services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer();

@@ -35,6 +35,8 @@ public static class ClientEndpoints
         app.MapGet("/g/{roomId}", (HttpContext context, IWebHostEnvironment env) => Page(context, env, "group.html")).ExcludeFromDescription();
         // Accounts (seed 002): sign in, see who is online, call them, be rung.
         app.MapGet("/app", (HttpContext context, IWebHostEnvironment env) => Page(context, env, "app.html")).ExcludeFromDescription();
+        // A chat's or group's call through the media forwarder (seed 001): /meet?chat=<id> or ?group=<id>.
+        app.MapGet("/meet", (HttpContext context, IWebHostEnvironment env) => Page(context, env, "meet.html")).ExcludeFromDescription();
         app.MapGet("/api/qr", Qr).WithTags("Client").WithSummary("A link as an SVG QR code: ?text=<http(s) URL>")
             .Produces(StatusCodes.Status200OK, contentType: "image/svg+xml").Errors(400);
         return app;

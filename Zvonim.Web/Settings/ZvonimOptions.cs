@@ -16,6 +16,8 @@ public sealed class ZvonimOptions
 
     public DirectCallOptions DirectCalls { get; set; } = new();
 
+    public SfuOptions Sfu { get; set; } = new();
+
     public SignalingOptions Signaling { get; set; } = new();
 
     public TurnOptions Turn { get; set; } = new();
@@ -240,6 +242,20 @@ public sealed class DirectCallOptions
         IdleTtl = RingTimeout + ReconnectGrace,
         EndedRetention = EndedRetention,
     };
+}
+
+/// <summary>The media forwarder of chat and group calls (seed 001).</summary>
+public sealed class SfuOptions
+{
+    /// <summary>The one UDP port every session's media uses (open it in the firewall); 0 picks a free one.</summary>
+    public int Port { get; set; } = 3480;
+
+    /// <summary>The addresses browsers reach that port at, comma-separated (a public address behind NAT); empty: the
+    /// machine's own addresses, loopback included.</summary>
+    public string Addresses { get; set; } = "";
+
+    /// <summary>People in one call at most (forwarding costs CPU per receiver); 0: no limit, as seed 001 says.</summary>
+    public int MaxParticipants { get; set; }
 }
 
 public sealed class SignalingOptions

@@ -31,6 +31,12 @@ public sealed class ZvonimOptionsValidator : IValidateOptions<ZvonimOptions>
             failures.Add($"Zvonim:DirectCalls:RingTimeout must be between 5 seconds and 5 minutes (got {direct.RingTimeout}).");
         Positive(direct.ReconnectGrace, "DirectCalls:ReconnectGrace");
         Positive(direct.EndedRetention, "DirectCalls:EndedRetention");
+        if (options.Sfu.Port is < 0 or > 65535) failures.Add($"Zvonim:Sfu:Port must be 0-65535 (got {options.Sfu.Port}).");
+        if (options.Sfu.MaxParticipants < 0) failures.Add($"Zvonim:Sfu:MaxParticipants must be 0 (no limit) or more (got {options.Sfu.MaxParticipants}).");
+        foreach (var address in options.Sfu.Addresses.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            if (!System.Net.IPAddress.TryParse(address, out _)) failures.Add($"Zvonim:Sfu:Addresses must be IP addresses, comma-separated (got '{address}').");
+        }
         var links = options.LinkRooms;
         Positive(links.Ttl, "LinkRooms:Ttl");
         Positive(links.ReconnectGrace, "LinkRooms:ReconnectGrace");

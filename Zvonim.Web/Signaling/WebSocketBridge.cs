@@ -38,6 +38,10 @@ public sealed class WebSocketBridge(ActorSystem system, IRequiredActor<CallManag
         RunAsync(context, dialect, new SocketOwner(connection => DeviceActor.Props(userId, calls.ActorRef, users.ActorRef, connection,
             new LegSettings(options.Value.Signaling.PendingLimit, _pending, _attachRetry)), userId, "", DeviceActor.Kind));
 
+    /// <summary>A seed-001 call socket: its session actor negotiates with the media forwarder.</summary>
+    public Task<IResult?> RunMediaAsync(HttpContext context, ISignalingDialect dialect, Func<SocketConnection, Props> session, string userId, string roomKey) =>
+        RunAsync(context, dialect, new SocketOwner(session, userId, roomKey, "chat-call"));
+
     /// <summary>The actor a socket gets, who it is (for the dialect and the log), and its dialect's name for metrics.</summary>
     private sealed record SocketOwner(Func<SocketConnection, Props> Props, string PeerId, string CallId, string Dialect);
 

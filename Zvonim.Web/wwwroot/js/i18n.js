@@ -134,6 +134,13 @@ const messages = {
     'app.end.unavailable': '{name} is not online.',
     'app.end.failed': 'The call with {name} was lost.',
     'app.end.answered_elsewhere': 'You answered the call from {name} on another device.',
+    'meet.leave': 'Leave',
+    'meet.status.starting': 'Getting ready…',
+    'meet.status.connecting': 'Connecting…',
+    'meet.status.connected': 'In the call: {count} others',
+    'meet.status.failed': 'Could not connect to the server’s media.',
+    'meet.status.left': 'You left the call.',
+    'meet.status.error': 'The call was closed: {message}',
   },
   ru: {
     appName: 'Звоним',
@@ -268,6 +275,13 @@ const messages = {
     'app.end.unavailable': '{name} не в сети.',
     'app.end.failed': 'Связь с {name} прервалась.',
     'app.end.answered_elsewhere': 'Вы ответили на звонок от {name} на другом устройстве.',
+    'meet.leave': 'Выйти',
+    'meet.status.starting': 'Подготовка…',
+    'meet.status.connecting': 'Подключение…',
+    'meet.status.connected': 'В звонке, других участников: {count}',
+    'meet.status.failed': 'Не удалось подключиться к медиасерверу.',
+    'meet.status.left': 'Вы вышли из звонка.',
+    'meet.status.error': 'Звонок закрыт: {message}',
   },
 };
 

@@ -1,0 +1,226 @@
+using System.Security.Cryptography;
+using Akka.Actor;
+using Akka.Event;
+using Zvonim.Actors.Peers;
+using Zvonim.Actors.Rooms;
+using Zvonim.Media.Sdp;
+using Zvonim.Media.Sfu;
+
+namespace Zvonim.Actors.Media;
+
+/// <summary>
+/// One seed-001 call socket: the browser's session with the media forwarder. It negotiates (<see cref="SessionNegotiator"/>):
+/// answers the browser's offers, publishes the tracks the browser sends to its room, and offers the browser the
+/// tracks of the others whenever the room says they changed. Packets never pass through here: the engine forwards them.
+/// </summary>
+public sealed class MediaSessionActor : UntypedActor
+{
+    private readonly string _roomKey;
+    private readonly string _userId;
+    private readonly IActorRef _rooms;
+    private readonly MediaEngine _engine;
+    private readonly IPeerConnection _connection;
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly Dictionary<uint, PublishedTrack> _published = [];           // what this browser sends, by SSRC
+    private readonly Dictionary<PublishedTrack, LocalTrack> _forwarded = [];     // the others' tracks, as this browser gets them
+    private IReadOnlyList<PublishedTrack> _wanted = [];
+    private string? _sessionId;
+    private IActorRef? _room;
+    private MediaPeer? _peer;
+    private SessionNegotiator? _negotiator;
+
+    private sealed record MediaConnected(string CipherSuite, string Profile) : INoSerializationVerificationNeeded;
+
+    private sealed record MediaFailed(string Reason) : INoSerializationVerificationNeeded;
+
+    private sealed class Listener(IActorRef self) : IMediaPeerListener
+    {
+        public void Connected(string cipherSuite, string srtpProfile) => self.Tell(new MediaConnected(cipherSuite, srtpProfile));
+
+        public void Failed(string reason) => self.Tell(new MediaFailed(reason));
+    }
+
+    public static Props Props(string roomKey, string userId, IActorRef rooms, MediaEngine engine, IPeerConnection connection) =>
+        ActorFactory.PropsOnce(() => new MediaSessionActor(roomKey, userId, rooms, engine, connection));
+
+    public MediaSessionActor(string roomKey, string userId, IActorRef rooms, MediaEngine engine, IPeerConnection connection)
+    {
+        _roomKey = roomKey;
+        _userId = userId;
+        _rooms = rooms;
+        _engine = engine;
+        _connection = connection;
+    }
+
+    private string SessionId => _sessionId ?? "";
+
+    protected override void OnReceive(object message)
+    {
+        switch (message)
+        {
+            case SessionJoin join:
+                Join(join.SessionId);
+                break;
+            case SessionOffer offer:
+                OnOffer(offer.Sdp);
+                break;
+            case SessionAnswer answer:
+                OnAnswer(answer.Sdp);
+                break;
+            case RoomTracks tracks:
+                _wanted = tracks.Tracks;
+                OfferIfNeeded();
+                break;
+            case MediaRoomJoined:
+                if (_room is not null) Context.Unwatch(_room);
+                _room = Sender;
+                Context.Watch(_room);
+                if (_published.Count > 0) _room.Tell(new TracksPublished([.. _published.Values]));
+                break;
+            case Terminated terminated when Equals(terminated.ActorRef, _room):
+                _room = null; // it stopped as this session joined: join its successor
+                _rooms.Tell(new JoinMediaRoom(_roomKey, SessionId, _userId, Self));
+                break;
+            case MediaRoomFull full:
+                Refuse(Refusal.Full, $"This call has its limit of {full.Capacity} participants.");
+                break;
+            case SessionEvicted evicted:
+                _connection.Send(new ErrorEvent(ErrorCodes.Forbidden, evicted.Reason));
+                _connection.Close(CloseReason.Refused, evicted.Reason, Refusal.Forbidden);
+                Context.Stop(Self);
+                break;
+            case MediaConnected connected:
+                _log.Info("Media of session {peer_id} in room {call_id} connected ({Cipher}, {Profile})", SessionId, _roomKey, connected.CipherSuite, connected.Profile);
+                break;
+            case MediaFailed failed:
+                _log.Info("Media of session {peer_id} in room {call_id} failed: {Reason}", SessionId, _roomKey, failed.Reason);
+                _connection.Send(new ErrorEvent("media_failed", $"The media connection failed ({failed.Reason}); offer again to retry."));
+                break;
+            case SessionLeave:
+                _connection.Close(CloseReason.LeftCall, "You left the call.");
+                Context.Stop(Self);
+                break;
+            case SocketClosed:
+                Context.Stop(Self);
+                break;
+            case SocketCongestion:
+                break; // a few signalling frames per negotiation: nothing to slow down
+            default:
+                Unhandled(message);
+                break;
+        }
+    }
+
+    protected override void PostStop()
+    {
+        _peer?.Dispose();
+        _connection.Close(CloseReason.ServerStopping, "The server is shutting down.");
+    }
+
+    private void Join(string? sessionId)
+    {
+        if (_sessionId is not null) return; // one session per socket; a repeated join changes nothing
+        _sessionId = sessionId is { Length: > 0 } ? sessionId : Ids.New();
+        _rooms.Tell(new JoinMediaRoom(_roomKey, _sessionId, _userId, Self));
+    }
+
+    private void Refuse(Refusal refusal, string message)
+    {
+        _connection.Send(new ErrorEvent(ErrorCodes.For(refusal), message));
+        _connection.Close(CloseReason.Refused, message, refusal);
+        Context.Stop(Self);
+    }
+
+    private void OnOffer(string sdp)
+    {
+        Join(null); // a client that offers without joining first joins under a fresh session id
+        if (_peer is null)
+        {
+            _peer = _engine.CreatePeer($"{_roomKey}/{SessionId}", new Listener(Self));
+            _negotiator = new SessionNegotiator(new ServerIdentity(_peer.Ice.Ufrag, _peer.Ice.Pwd, _engine.Certificate.Sha256Fingerprint, _engine.Candidates));
+        }
+        var outcome = _negotiator!.OnOffer(sdp);
+        if (outcome.Error is { } error)
+        {
+            _connection.Send(new ErrorEvent(ErrorCodes.BadMessage, error));
+            return;
+        }
+        _connection.Send(new SessionDescriptionEvent("answer", outcome.AnswerSdp!, SessionId));
+        if (outcome.Remote is { } remote) _peer.Connect($"{remote.Fingerprint.Algorithm} {remote.Fingerprint.Value}", remote.IceUfrag);
+        Publish(outcome.Published);
+        OfferIfNeeded();
+    }
+
+    /// <summary>Tells the room what this browser sends now, when that changed.</summary>
+    private void Publish(IReadOnlyList<AnnouncedTrack> announced)
+    {
+        var changed = false;
+        foreach (var gone in _published.Keys.Where(ssrc => announced.All(a => a.Ssrc != ssrc)).ToList())
+        {
+            _peer!.Unpublish(_published[gone]);
+            _published.Remove(gone);
+            changed = true;
+        }
+        var stream = StreamId();
+        foreach (var track in announced.Where(a => !_published.ContainsKey(a.Ssrc)))
+        {
+            var published = new PublishedTrack(_peer!, track.Ssrc, track.Kind, track.Codec, stream, $"{track.Kind.ToSdp()}-{track.Ssrc:x8}");
+            _peer!.Publish(published);
+            _published[track.Ssrc] = published;
+            changed = true;
+        }
+        if (changed) _room?.Tell(new TracksPublished([.. _published.Values]));
+    }
+
+    /// <summary>How the others' browsers group this one's tracks: by user and session, which the page reads back.</summary>
+    private string StreamId()
+    {
+        var session = new string(SessionId.Where(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_').Take(20).ToArray());
+        return $"{_userId}.{session}";
+    }
+
+    private void OfferIfNeeded()
+    {
+        if (_negotiator is null) return;
+        foreach (var gone in _forwarded.Keys.Where(t => !_wanted.Contains(t)).ToList())
+        {
+            if (!_negotiator.Sending.ContainsKey(_forwarded[gone].TrackId)) _forwarded.Remove(gone);
+        }
+        var wanted = _wanted.Select(Local).ToList();
+        if (_negotiator.OfferFor(wanted) is { } offer) _connection.Send(new SessionDescriptionEvent("offer", offer, SessionId));
+    }
+
+    /// <summary>A track of another's as this browser receives it: under an SSRC of its own.</summary>
+    private LocalTrack Local(PublishedTrack track)
+    {
+        if (!_forwarded.TryGetValue(track, out var local))
+        {
+            var ssrc = BitConverter.ToUInt32(RandomNumberGenerator.GetBytes(4)) | 1; // never 0
+            local = new LocalTrack(track.Kind, track.StreamId, track.TrackId, ssrc, "zvonim", track.Codec);
+            _forwarded[track] = local;
+        }
+        return local;
+    }
+
+    private void OnAnswer(string sdp)
+    {
+        if (_negotiator is null)
+        {
+            _connection.Send(new ErrorEvent(ErrorCodes.BadMessage, "There is no offer of the server's to answer: send your offer first."));
+            return;
+        }
+        var outcome = _negotiator.OnAnswer(sdp);
+        if (outcome.Error is { } error) _connection.Send(new ErrorEvent(ErrorCodes.BadMessage, error));
+        foreach (var removed in outcome.Removed)
+        {
+            if (Track(removed) is { } track) _peer!.StopReceiving(track);
+        }
+        foreach (var added in outcome.Added)
+        {
+            if (Track(added) is { } track) _peer!.Receive(track, added.Track.Ssrc, (byte)added.Codec.PayloadType);
+        }
+        OfferIfNeeded();
+    }
+
+    private PublishedTrack? Track(SenderBinding binding) => _forwarded.FirstOrDefault(f => f.Value.TrackId == binding.Track.TrackId).Key;
+}

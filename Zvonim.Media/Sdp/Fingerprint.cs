@@ -1,0 +1,81 @@
+using System.Security.Cryptography;
+
+namespace Zvonim.Media.Sdp;
+
+/// <summary>
+/// A certificate fingerprint from a=fingerprint (RFC 8122): a hash algorithm name ("sha-256") and the hash as
+/// upper-case hex pairs joined by colons. The DTLS handshake checks the peer's certificate against it; that is what
+/// ties the DTLS keys to the signalling channel.
+/// </summary>
+public sealed record Fingerprint(string Algorithm, string Value)
+{
+    public const string Sha256Name = "sha-256";
+
+    /// <summary>A fingerprint from an a=fingerprint value ("sha-256 AB:CD:…"), or null when it is not one: the
+    /// algorithm is a token, the value colon-separated hex pairs, and of the hash's length when the algorithm is
+    /// known. The algorithm comes back lower-case and the value upper-case, so equal fingerprints compare equal.</summary>
+    public static Fingerprint? Parse(string? text)
+    {
+        if (text is null) return null;
+        var space = text.IndexOf(' ');
+        if (space <= 0) return null;
+        var algorithm = text[..space].ToLowerInvariant();
+        var value = text[(space + 1)..].Trim().ToUpperInvariant();
+        if (!algorithm.All(c => char.IsAsciiLetterOrDigit(c) || c == '-')) return null;
+        var fingerprint = new Fingerprint(algorithm, value);
+        var bytes = fingerprint.Bytes();
+        if (bytes is null) return null;
+        return HashLength(algorithm) is { } length && bytes.Length != length ? null : fingerprint;
+    }
+
+    /// <summary>The SHA-256 fingerprint of a DER-encoded certificate, as the server announces its own.</summary>
+    public static Fingerprint Sha256(ReadOnlySpan<byte> certificateDer) =>
+        new(Sha256Name, Format(SHA256.HashData(certificateDer)));
+
+    /// <summary>Upper-case hex pairs joined by colons: "AB:CD:…".</summary>
+    public static string Format(ReadOnlySpan<byte> hash) => string.Join(':', Convert.ToHexString(hash).Chunk(2).Select(p => new string(p)));
+
+    /// <summary>The hash bytes, or null when the value is not colon-separated hex pairs.</summary>
+    public byte[]? Bytes()
+    {
+        var parts = Value.Split(':');
+        if (parts.Length is 0 or > 64) return null;
+        var bytes = new byte[parts.Length];
+        for (var i = 0; i < parts.Length; i++)
+        {
+            if (parts[i].Length != 2 || !char.IsAsciiHexDigit(parts[i][0]) || !char.IsAsciiHexDigit(parts[i][1])) return null;
+            bytes[i] = Convert.ToByte(parts[i], 16);
+        }
+        return bytes;
+    }
+
+    /// <summary>Whether this algorithm is one the server can check a certificate with.</summary>
+    public bool IsSupported => HashLength(Algorithm) is not null;
+
+    /// <summary>Whether a DER-encoded certificate hashes to this fingerprint (false for algorithms the server does
+    /// not know). Compared in fixed time, though a fingerprint is no secret.</summary>
+    public bool Matches(ReadOnlySpan<byte> certificateDer)
+    {
+        byte[]? hash = Algorithm switch
+        {
+            "sha-1" => SHA1.HashData(certificateDer),
+            Sha256Name => SHA256.HashData(certificateDer),
+            "sha-384" => SHA384.HashData(certificateDer),
+            "sha-512" => SHA512.HashData(certificateDer),
+            _ => null,
+        };
+        return hash is not null && Bytes() is { } expected && CryptographicOperations.FixedTimeEquals(hash, expected);
+    }
+
+    /// <summary>The a=fingerprint value.</summary>
+    public override string ToString() => $"{Algorithm} {Value}";
+
+    private static int? HashLength(string algorithm) => algorithm switch
+    {
+        "sha-1" => 20,
+        Sha256Name => 32,
+        "sha-384" => 48,
+        "sha-512" => 64,
+        _ => null,
+    };
+}

@@ -1,0 +1,210 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.NetworkInformation;
+using System.Net.Sockets;
+using Zvonim.Media.Dtls;
+using Zvonim.Media.Ice;
+using Zvonim.Media.Rtp;
+using Zvonim.Media.Srtp;
+
+namespace Zvonim.Media.Sfu;
+
+/// <summary>
+/// The node's media forwarder: one UDP port for every session (ICE-lite, BUNDLE, rtcp-mux), one thread that reads it.
+/// Each datagram is told apart by its first byte (RFC 7983): STUN checks are answered at once and say which session a
+/// remote address belongs to; DTLS goes to that session's handshake; SRTP is decrypted, rewritten and encrypted again
+/// for every subscriber on this same thread, with no queue or mailbox per packet. Changes from the control side
+/// (sessions, tracks, subscriptions) are posted to the thread and run between packets.
+/// </summary>
+public sealed class MediaEngine : IDisposable
+{
+    private const int MaxDatagram = 1500 + SrtpContext.MaxOverhead;
+
+    private readonly Socket _socket;
+    private readonly Thread _thread;
+    private readonly ConcurrentDictionary<string, MediaPeer> _byUfrag = new(StringComparer.Ordinal);
+    private readonly Dictionary<SocketAddress, MediaPeer> _byAddress = []; // the packet thread's
+    private readonly ConcurrentQueue<Action> _work = new();
+    private readonly byte[] _wake = [0xFF];
+    private readonly SocketAddress _self;
+    private int _wakePending;
+    private volatile bool _stopping;
+
+    public MediaEngine(MediaEngineOptions? options = null)
+    {
+        Options = options ?? new MediaEngineOptions();
+        Certificate = DtlsCertificate.Create();
+        _socket = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+        _socket.Bind(new IPEndPoint(IPAddress.Any, Options.Port));
+        Port = ((IPEndPoint)_socket.LocalEndPoint!).Port;
+        _self = new IPEndPoint(IPAddress.Loopback, Port).Serialize();
+        Candidates = (Options.Advertised is { Count: > 0 } advertised ? advertised : MachineAddresses())
+            .Select(address => new IPEndPoint(address, Port)).ToArray();
+        _thread = new Thread(Run) { IsBackground = true, Name = "zvonim-media" };
+        _thread.Start();
+    }
+
+    public MediaEngineOptions Options { get; }
+
+    public DtlsCertificate Certificate { get; }
+
+    public int Port { get; }
+
+    /// <summary>The host candidates every session's SDP lists.</summary>
+    public IReadOnlyList<IPEndPoint> Candidates { get; }
+
+    /// <summary>Scratch space for one forwarded packet; only the packet thread uses it.</summary>
+    internal byte[] Scratch { get; } = new byte[MaxDatagram];
+
+    public MediaPeer CreatePeer(string label, IMediaPeerListener listener)
+    {
+        var peer = new MediaPeer(this, label, listener);
+        _byUfrag[peer.Ice.Ufrag] = peer;
+        return peer;
+    }
+
+    internal void Remove(MediaPeer peer)
+    {
+        _byUfrag.TryRemove(new KeyValuePair<string, MediaPeer>(peer.Ice.Ufrag, peer));
+        Post(() =>
+        {
+            foreach (var (address, owner) in _byAddress.Where(e => e.Value == peer).ToList()) _byAddress.Remove(address);
+        });
+    }
+
+    /// <summary>Runs <paramref name="action"/> on the packet thread, between two packets.</summary>
+    internal void Post(Action action)
+    {
+        _work.Enqueue(action);
+        // The thread may be waiting for a datagram: send it one (ignored by the demultiplexer) to wake it.
+        if (Interlocked.Exchange(ref _wakePending, 1) == 0) _socket.SendTo(_wake, SocketFlags.None, _self);
+    }
+
+    internal void SendTo(ReadOnlySpan<byte> datagram, SocketAddress? to)
+    {
+        if (to is null || _stopping) return;
+        try
+        {
+            _socket.SendTo(datagram, SocketFlags.None, to);
+        }
+        catch (SocketException)
+        {
+            // a full buffer or an unreachable browser: media is loss-tolerant, and ICE consent notices a dead path
+        }
+    }
+
+    private void Run()
+    {
+        var buffer = new byte[MaxDatagram];
+        var from = new SocketAddress(AddressFamily.InterNetwork);
+        var response = new byte[IceLiteResponder.MaxResponseLength];
+        while (!_stopping)
+        {
+            int length;
+            try
+            {
+                length = _socket.ReceiveFrom(buffer, SocketFlags.None, from);
+            }
+            catch (SocketException)
+            {
+                continue; // e.g. ICMP port unreachable reported for an earlier send
+            }
+            catch (ObjectDisposedException)
+            {
+                return;
+            }
+            if (Volatile.Read(ref _wakePending) != 0)
+            {
+                Volatile.Write(ref _wakePending, 0);
+                while (_work.TryDequeue(out var action))
+                {
+                    try
+                    {
+                        action();
+                    }
+                    catch (Exception ex) when (Recoverable(ex))
+                    {
+                        Interlocked.Increment(ref _dropped);
+                    }
+                }
+            }
+            if (length == 0) continue;
+            try
+            {
+                Handle(buffer, length, from, response);
+            }
+            catch (Exception ex) when (Recoverable(ex))
+            {
+                Interlocked.Increment(ref _dropped);
+            }
+        }
+    }
+
+    /// <summary>What one packet or one change may throw: it costs that packet or change, never the thread.</summary>
+    private static bool Recoverable(Exception ex) =>
+        ex is ArgumentException or InvalidOperationException or System.Security.Cryptography.CryptographicException or ObjectDisposedException;
+
+    private long _dropped;
+
+    /// <summary>Packets and changes dropped because handling them failed.</summary>
+    public long Dropped => Interlocked.Read(ref _dropped);
+
+    private void Handle(byte[] buffer, int length, SocketAddress from, Span<byte> response)
+    {
+        var packet = buffer.AsSpan(0, length);
+        switch (RtpDemux.Classify(packet))
+        {
+            case DatagramKind.Stun:
+                OnStun(packet, from, response);
+                break;
+            case DatagramKind.Dtls when _byAddress.TryGetValue(from, out var peer):
+                peer.OnDtls(packet);
+                break;
+            case DatagramKind.Rtp when _byAddress.TryGetValue(from, out var peer):
+                peer.OnRtp(buffer, length);
+                break;
+            case DatagramKind.Rtcp when _byAddress.TryGetValue(from, out var peer):
+                peer.OnRtcp(buffer, length);
+                break;
+        }
+    }
+
+    /// <summary>An ICE check: answered when it is for a session we have and carries its password; the address it
+    /// came from is then that session's (the latest valid check wins, as when a browser switches networks).</summary>
+    private void OnStun(ReadOnlySpan<byte> packet, SocketAddress from, Span<byte> response)
+    {
+        if (!UsernameIndex.TryGetLocalUfrag(packet, out var ufrag) || !_byUfrag.TryGetValue(ufrag, out var peer)) return;
+        var endpoint = (IPEndPoint)new IPEndPoint(IPAddress.Any, 0).Create(from);
+        if (!peer.Responder.TryAnswer(packet, endpoint, response, out var length, out _)) return;
+        if (!_byAddress.TryGetValue(from, out var owner) || owner != peer)
+        {
+            var address = new SocketAddress(from.Family, from.Size);
+            from.Buffer.CopyTo(address.Buffer);
+            _byAddress[address] = peer;
+            peer.Remote = address;
+        }
+        SendTo(response[..length], from);
+    }
+
+    /// <summary>The IPv4 addresses of the interfaces that are up, loopback included.</summary>
+    private static IEnumerable<IPAddress> MachineAddresses()
+    {
+        var addresses = NetworkInterface.GetAllNetworkInterfaces()
+            .Where(i => i.OperationalStatus is OperationalStatus.Up or OperationalStatus.Unknown)
+            .SelectMany(i => i.GetIPProperties().UnicastAddresses)
+            .Select(a => a.Address)
+            .Where(a => a.AddressFamily == AddressFamily.InterNetwork)
+            .Distinct()
+            .OrderBy(a => IPAddress.IsLoopback(a) ? 1 : 0) // other machines' browsers try the real ones first
+            .ToList();
+        return addresses.Count > 0 ? addresses : [IPAddress.Loopback];
+    }
+
+    public void Dispose()
+    {
+        if (_stopping) return;
+        _stopping = true;
+        _socket.Dispose();
+        _thread.Join(TimeSpan.FromSeconds(2));
+    }
+}

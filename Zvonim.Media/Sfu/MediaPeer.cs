@@ -1,0 +1,184 @@
+using System.Diagnostics;
+using System.Net;
+using Zvonim.Media.Dtls;
+using Zvonim.Media.Ice;
+using Zvonim.Media.Rtcp;
+using Zvonim.Media.Rtp;
+using Zvonim.Media.Srtp;
+
+namespace Zvonim.Media.Sfu;
+
+/// <summary>
+/// One browser's connection to the server (one RTCPeerConnection): its ICE credentials, its DTLS association, the
+/// SRTP keys both ways, the tracks it publishes and the ones it receives. Everything per packet runs on the engine's
+/// packet thread, which alone touches the SRTP contexts and the tables below; the owner changes them by posting.
+/// </summary>
+public sealed class MediaPeer : IDisposable
+{
+    private static readonly long KeyFrameInterval = Stopwatch.Frequency / 2; // at most two keyframe requests a second per track
+
+    /// <summary>Streams one browser may be sent (its outbound SRTP context tracks each SSRC).</summary>
+    private const int MaxForwardedStreams = 1024;
+
+    private readonly MediaEngine _engine;
+    private readonly IMediaPeerListener _listener;
+    private readonly Dictionary<uint, PublishedTrack> _published = []; // by the publisher's SSRC
+    private readonly Dictionary<uint, PublishedTrack> _received = [];  // by the SSRC this peer receives it under
+    private DtlsServerSession? _dtls;
+    private SrtpContext? _in;
+    private SrtpContext? _out;
+    private int _disposed;
+
+    internal MediaPeer(MediaEngine engine, string label, IMediaPeerListener listener)
+    {
+        _engine = engine;
+        _listener = listener;
+        Label = label;
+        Ice = IceCredentials.Create();
+        Responder = new IceLiteResponder(Ice);
+    }
+
+    /// <summary>For logs: whose connection this is.</summary>
+    public string Label { get; }
+
+    public IceCredentials Ice { get; }
+
+    internal IceLiteResponder Responder { get; }
+
+    /// <summary>Where the browser's checks come from (set by the packet thread once ICE has a valid check).</summary>
+    internal volatile SocketAddress? Remote;
+
+    public long PacketsIn;
+    public long PacketsOut;
+
+    /// <summary>Starts the DTLS server side once the browser's SDP is known (its fingerprint and ICE ufrag).</summary>
+    public void Connect(string remoteFingerprint, string remoteUfrag)
+    {
+        if (_dtls is not null) return;
+        Responder.RemoteUfrag = remoteUfrag;
+        var dtls = new DtlsServerSession(_engine.Certificate, remoteFingerprint, datagram => _engine.SendTo(datagram.Span, Remote));
+        _dtls = dtls;
+        _ = HandshakeAsync(dtls);
+    }
+
+    private async Task HandshakeAsync(DtlsServerSession dtls)
+    {
+        try
+        {
+            var result = await dtls.HandshakeAsync(_engine.Options.Handshake).ConfigureAwait(false);
+            var profile = (SrtpProfile)result.SrtpProfile;
+            var (local, remote) = DtlsSrtpKeys.Split(result.KeyingMaterial, profile, isServer: true);
+            _engine.Post(() =>
+            {
+                if (Volatile.Read(ref _disposed) != 0) return;
+                _in = new SrtpContext(profile, remote);
+                _out = new SrtpContext(profile, local, maxSsrcs: MaxForwardedStreams);
+                foreach (var track in _received.Values) track.Publisher.RequestKeyFrame(track, force: true);
+            });
+            _listener.Connected(result.CipherSuite, profile.ToString());
+            await dtls.Closed.ConfigureAwait(false);
+            if (Volatile.Read(ref _disposed) == 0) _listener.Failed("the browser closed the connection");
+        }
+        catch (Exception ex)
+        {
+            if (Volatile.Read(ref _disposed) == 0) _listener.Failed(ex.Message);
+        }
+    }
+
+    /// <summary>This peer sends <paramref name="track"/> from now on.</summary>
+    public void Publish(PublishedTrack track) => _engine.Post(() => _published[track.Ssrc] = track);
+
+    /// <summary>This peer no longer sends the track: nobody receives it any more.</summary>
+    public void Unpublish(PublishedTrack track) => _engine.Post(() =>
+    {
+        _published.Remove(track.Ssrc);
+        foreach (var subscription in track.Subscribers) track.Remove(subscription.Subscriber);
+    });
+
+    /// <summary>Forwards <paramref name="track"/> to this peer under <paramref name="ssrc"/> and
+    /// <paramref name="payloadType"/> (what this peer's SDP says), and asks its publisher for a keyframe.</summary>
+    public void Receive(PublishedTrack track, uint ssrc, byte payloadType) => _engine.Post(() =>
+    {
+        _received[ssrc] = track;
+        track.Add(new Subscription(this, ssrc, payloadType));
+        track.Publisher.RequestKeyFrame(track, force: true);
+    });
+
+    public void StopReceiving(PublishedTrack track) => _engine.Post(() =>
+    {
+        track.Remove(this);
+        foreach (var (ssrc, received) in _received.Where(r => r.Value == track).ToList()) _received.Remove(ssrc);
+    });
+
+    internal void OnDtls(ReadOnlySpan<byte> datagram) => _dtls?.Feed(datagram);
+
+    /// <summary>An SRTP packet from the browser: decrypted in place, then sent on to every subscriber of its track.</summary>
+    internal void OnRtp(Span<byte> packet, int length)
+    {
+        if (_in is null || !_in.TryUnprotectRtp(packet, length, out var plain)) return;
+        PacketsIn++;
+        if (!RtpHeader.TryRead(packet[..plain], out var header) || !_published.TryGetValue(header.Ssrc, out var track)) return;
+        var scratch = _engine.Scratch;
+        foreach (var subscription in track.Subscribers)
+        {
+            packet[..plain].CopyTo(scratch);
+            var size = plain;
+            RtpRewriter.SetSsrc(scratch, subscription.OutSsrc);
+            RtpRewriter.SetPayloadType(scratch, subscription.OutPayloadType);
+            // The receiving browser demultiplexes by the SSRC its SDP announced: the publisher's header extensions
+            // (ids negotiated with another browser) would only mislead it.
+            RtpRewriter.StripExtensions(scratch, ref size);
+            subscription.Subscriber.SendRtp(scratch, size);
+        }
+    }
+
+    /// <summary>SRTCP from the browser: keyframe requests about a track it receives go to that track's publisher.</summary>
+    internal void OnRtcp(Span<byte> packet, int length)
+    {
+        if (_in is null || !_in.TryUnprotectRtcp(packet, length, out var plain)) return;
+        foreach (var rtcp in new RtcpReader(packet[..plain]))
+        {
+            if (rtcp.IsKeyFrameRequest && _received.TryGetValue(rtcp.MediaSsrc, out var track)) track.Publisher.RequestKeyFrame(track, force: false);
+        }
+    }
+
+    internal void SendRtp(Span<byte> packet, int length)
+    {
+        if (_out is null || Remote is not { } remote) return;
+        var size = _out.ProtectRtp(packet, length);
+        _engine.SendTo(packet[..size], remote);
+        PacketsOut++;
+    }
+
+    /// <summary>Asks this peer (the publisher of <paramref name="track"/>) for a keyframe with a PLI.</summary>
+    internal void RequestKeyFrame(PublishedTrack track, bool force)
+    {
+        if (track.Kind != Sdp.MediaKind.Video || _out is null || Remote is not { } remote) return;
+        var now = Stopwatch.GetTimestamp();
+        if (!force && now - track.LastKeyFrameRequest < KeyFrameInterval) return;
+        track.LastKeyFrameRequest = now;
+        Span<byte> pli = stackalloc byte[12 + SrtpContext.MaxOverhead];
+        var size = RtcpWriter.Pli(pli, senderSsrc: 1, mediaSsrc: track.Ssrc);
+        size = _out.ProtectRtcp(pli, size);
+        _engine.SendTo(pli[..size], remote);
+    }
+
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
+        _engine.Remove(this);
+        _engine.Post(() =>
+        {
+            foreach (var track in _published.Values)
+            {
+                foreach (var subscription in track.Subscribers) track.Remove(subscription.Subscriber);
+            }
+            foreach (var track in _received.Values) track.Remove(this);
+            _published.Clear();
+            _received.Clear();
+            _in?.Dispose();
+            _out?.Dispose();
+        });
+        _dtls?.Dispose();
+    }
+}

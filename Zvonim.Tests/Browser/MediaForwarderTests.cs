@@ -1,0 +1,129 @@
+using System.Text.Json;
+using Microsoft.Playwright;
+using Xunit.Abstractions;
+using Zvonim.Tests.Web;
+
+namespace Zvonim.Tests.Browser;
+
+/// <summary>
+/// Seed 001 in real Chromium, inside a network namespace of the test's own (only lo; nothing leaves the machine): people
+/// in a group or private chat call each other through the server's media forwarder (one connection each to the
+/// server), and every page decodes every other's video and audio (getStats).
+/// </summary>
+[Collection(BrowserCollection.Name)]
+public sealed class MediaForwarderTests(ITestOutputHelper output) : IAsyncLifetime
+{
+    private const string Site = "http://127.0.0.1:5080";
+    private NetworkNamespace _space = null!;
+    private ServerProcess _server = null!;
+    private IPlaywright _playwright = null!;
+    private IBrowser _browser = null!;
+    private readonly List<IBrowserContext> _contexts = [];
+
+    public async Task InitializeAsync()
+    {
+        _space = await NetworkNamespace.CreateAsync();
+        _server = new ServerProcess(new Dictionary<string, string>
+        {
+            ["Zvonim__Sfu__Port"] = "3480",
+            ["Serilog__MinimumLevel__Default"] = "Information",
+        }, _space.Exec, "--urls", Site);
+        await _server.WaitForOutputAsync("Now listening on", TimeSpan.FromSeconds(60));
+        _playwright = await Playwright.CreateAsync();
+        _browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+        {
+            ExecutablePath = _space.ChromiumLauncher(), Headless = true, Args = ChromiumFixture.Args, Timeout = 60_000,
+        });
+    }
+
+    public async Task DisposeAsync()
+    {
+        foreach (var context in _contexts) await context.CloseAsync();
+        await _browser.CloseAsync();
+        _playwright.Dispose();
+        await _server.DisposeAsync();
+        output.WriteLine(_server.Stdout.Length > 20_000 ? _server.Stdout[^20_000..] : _server.Stdout);
+        await _space.DisposeAsync();
+    }
+
+    private async Task<IPage> SignUpAsync(string name)
+    {
+        var context = await _browser.NewContextAsync(new BrowserNewContextOptions { Permissions = ["camera", "microphone"] });
+        context.SetDefaultTimeout(45_000);
+        _contexts.Add(context);
+        var page = await context.NewPageAsync();
+        page.Console += (_, message) => output.WriteLine($"{name}: console.{message.Type}: {message.Text}");
+        await page.GotoAsync($"{Site}/app");
+        await page.GetByLabel("User name").FillAsync(name);
+        await page.GetByLabel("Password").FillAsync("correct horse");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Create an account" }).ClickAsync();
+        await Assertions.Expect(page.Locator("#status")).ToHaveAttributeAsync("data-state", "idle");
+        return page;
+    }
+
+    private static Task<JsonElement> FetchAsync(IPage page, string method, string path, object? body = null) =>
+        page.EvaluateAsync<JsonElement>("""
+            async ([method, path, body]) => {
+              const token = localStorage.getItem('zvonim.token');
+              const response = await fetch(path, { method, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+                body: body ? JSON.stringify(body) : undefined });
+              return await response.json();
+            }
+            """, new object?[] { method, path, body });
+
+    private static async Task<Dictionary<string, string>> UserIdsAsync(IPage page) =>
+        (await FetchAsync(page, "GET", "/api/v1/users")).EnumerateArray()
+            .ToDictionary(u => u.GetProperty("username").GetString()!, u => u.GetProperty("id").GetString()!);
+
+    /// <summary>Waits until <paramref name="page"/> decodes video and receives audio from <paramref name="others"/>
+    /// distinct senders, all moving forward.</summary>
+    private async Task WaitForMediaFromAsync(IPage page, string who, int others)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        JsonElement stats = default;
+        while (DateTime.UtcNow < deadline)
+        {
+            stats = await page.EvaluateAsync<JsonElement>("() => window.zvonim?.stats() ?? null");
+            if (stats.ValueKind != JsonValueKind.Object)
+            {
+                await Task.Delay(250); // the page has not made its connection yet
+                continue;
+            }
+            var inbound = stats.GetProperty("inbound").EnumerateArray().ToList();
+            var videos = inbound.Count(s => s.GetProperty("kind").GetString() == "video" && s.GetProperty("framesDecoded").GetDouble() >= 10);
+            var audios = inbound.Count(s => s.GetProperty("kind").GetString() == "audio" && s.GetProperty("totalSamplesReceived").GetDouble() > 0);
+            if (videos >= others && audios >= others && stats.GetProperty("streams").GetArrayLength() == others)
+            {
+                output.WriteLine($"{who} receives from {others}: {stats}");
+                return;
+            }
+            await Task.Delay(250);
+        }
+        throw new TimeoutException($"{who} does not receive media from {others} others: {stats}");
+    }
+
+    [Fact]
+    public async Task Three_people_in_a_group_call_decode_each_other_through_the_server_and_a_fourth_joins_and_one_leaves()
+    {
+        var anna = await SignUpAsync("anna");
+        var boris = await SignUpAsync("boris");
+        var carol = await SignUpAsync("carol");
+        var dmitri = await SignUpAsync("dmitri");
+        var ids = await UserIdsAsync(anna);
+        var group = await FetchAsync(anna, "POST", "/api/v1/groups", new { name = "Team", memberIds = new[] { ids["boris"], ids["carol"] } });
+        var groupId = group.GetProperty("id").GetInt64();
+
+        foreach (var page in new[] { anna, boris, carol }) await page.GotoAsync($"{Site}/meet?group={groupId}");
+        foreach (var (page, who) in new[] { (anna, "anna"), (boris, "boris"), (carol, "carol") }) await WaitForMediaFromAsync(page, who, 2);
+
+        // dmitri is added and joins mid-call: everyone receives him, he receives everyone.
+        await FetchAsync(anna, "POST", $"/api/v1/groups/{groupId}/members", new { userId = ids["dmitri"] });
+        await dmitri.GotoAsync($"{Site}/meet?group={groupId}");
+        foreach (var (page, who) in new[] { (anna, "anna"), (boris, "boris"), (carol, "carol"), (dmitri, "dmitri") }) await WaitForMediaFromAsync(page, who, 3);
+
+        // carol leaves: the others' connections renegotiate and her tile goes.
+        await carol.Locator("#leave").ClickAsync();
+        foreach (var (page, who) in new[] { (anna, "anna"), (boris, "boris"), (dmitri, "dmitri") }) await WaitForMediaFromAsync(page, who, 2);
+        await Assertions.Expect(anna.Locator(".tile.remote")).ToHaveCountAsync(2);
+    }
+}

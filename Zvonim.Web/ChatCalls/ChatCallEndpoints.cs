@@ -1,0 +1,46 @@
+using System.Security.Claims;
+using Zvonim.Actors.Media;
+using Zvonim.Web.Accounts;
+using Zvonim.Web.Chats;
+using Zvonim.Web.Errors;
+using Zvonim.Web.Limits;
+using Zvonim.Web.Signaling;
+
+namespace Zvonim.Web.ChatCalls;
+
+/// <summary>Seed 001's call sockets: a private chat's and a group's, each refused before the upgrade (401 without a
+/// valid token, 404 unknown chat or group, 403 not a member).</summary>
+public static class ChatCallEndpoints
+{
+    public static IEndpointRouteBuilder MapChatCalls(this IEndpointRouteBuilder app)
+    {
+        var api = app.MapGroup("/api/v1").WithTags("Chat and group calls (seed 001)").RequireAuthorization();
+        api.MapGet("/chat/{id}/call", ChatCallAsync).Limited(LimitKind.Socket)
+            .WebSocket("A private chat's call: join, offer/answer/ice, leave; media through the server's forwarder", 401, 403, 404, 429, 503);
+        api.MapGet("/group/{id}/call", GroupCallAsync).Limited(LimitKind.Socket)
+            .WebSocket("A group's call: join, offer/answer/ice, leave; media through the server's forwarder", 401, 403, 404, 429, 503);
+        return app;
+    }
+
+    private static async Task<IResult> ChatCallAsync(long id, HttpContext context, ClaimsPrincipal principal, ChatStore chats,
+        WebSocketBridge bridge, MediaForwarder media, CancellationToken ct)
+    {
+        if (await chats.FindChatAsync(id, ct) is not { } chat) return ApiError.Result(404, "not_found", $"Chat {id} does not exist.");
+        var me = AccountEndpoints.UserId(principal);
+        if (!chat.Members.Contains(me)) return ApiError.Result(403, "forbidden", "You are not in this chat.");
+        return await RunAsync(context, bridge, media, CallRoomKey.Chat(id), id, me);
+    }
+
+    private static async Task<IResult> GroupCallAsync(long id, HttpContext context, ClaimsPrincipal principal, ChatStore chats,
+        WebSocketBridge bridge, MediaForwarder media, CancellationToken ct)
+    {
+        if (await chats.FindGroupAsync(id, ct) is not { } group) return ApiError.Result(404, "not_found", $"Group {id} does not exist.");
+        var me = AccountEndpoints.UserId(principal);
+        if (!group.Members.Contains(me)) return ApiError.Result(403, "forbidden", "You are not in this group.");
+        return await RunAsync(context, bridge, media, CallRoomKey.Group(id), id, me);
+    }
+
+    private static async Task<IResult> RunAsync(HttpContext context, WebSocketBridge bridge, MediaForwarder media, string roomKey, long id, Guid me) =>
+        await bridge.RunMediaAsync(context, new ChatCallDialect(id),
+            connection => MediaSessionActor.Props(roomKey, me.ToString(), media.Rooms, media.Engine, connection), me.ToString(), roomKey) ?? Results.Empty;
+}
