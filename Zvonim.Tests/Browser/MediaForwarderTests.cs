@@ -75,31 +75,42 @@ public sealed class MediaForwarderTests(ITestOutputHelper output) : IAsyncLifeti
         (await FetchAsync(page, "GET", "/api/v1/users")).EnumerateArray()
             .ToDictionary(u => u.GetProperty("username").GetString()!, u => u.GetProperty("id").GetString()!);
 
-    /// <summary>Waits until <paramref name="page"/> decodes video and receives audio from <paramref name="others"/>
-    /// distinct senders, all moving forward.</summary>
+    /// <summary>Waits until <paramref name="page"/> shows <paramref name="others"/> participants and decodes video and
+    /// receives audio from that many senders right now: counters that move between two looks a second apart (a stream
+    /// that stopped keeps its old counters in getStats).</summary>
     private async Task WaitForMediaFromAsync(IPage page, string who, int others)
     {
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        JsonElement? before = null;
         JsonElement stats = default;
         while (DateTime.UtcNow < deadline)
         {
             stats = await page.EvaluateAsync<JsonElement>("() => window.zvonim?.stats() ?? null");
-            if (stats.ValueKind != JsonValueKind.Object)
+            if (stats.ValueKind == JsonValueKind.Object && before is { } earlier && stats.GetProperty("streams").GetArrayLength() == others)
             {
-                await Task.Delay(250); // the page has not made its connection yet
-                continue;
+                var videos = Moving(earlier, stats, "video", "framesDecoded", 5);
+                var audios = Moving(earlier, stats, "audio", "totalSamplesReceived", 1);
+                if (videos >= others && audios >= others)
+                {
+                    output.WriteLine($"{who} receives from {others}: {stats}");
+                    return;
+                }
             }
-            var inbound = stats.GetProperty("inbound").EnumerateArray().ToList();
-            var videos = inbound.Count(s => s.GetProperty("kind").GetString() == "video" && s.GetProperty("framesDecoded").GetDouble() >= 10);
-            var audios = inbound.Count(s => s.GetProperty("kind").GetString() == "audio" && s.GetProperty("totalSamplesReceived").GetDouble() > 0);
-            if (videos >= others && audios >= others && stats.GetProperty("streams").GetArrayLength() == others)
-            {
-                output.WriteLine($"{who} receives from {others}: {stats}");
-                return;
-            }
-            await Task.Delay(250);
+            before = stats.ValueKind == JsonValueKind.Object ? stats : null;
+            await Task.Delay(1000);
         }
         throw new TimeoutException($"{who} does not receive media from {others} others: {stats}");
+    }
+
+    /// <summary>Inbound streams of <paramref name="kind"/> whose <paramref name="counter"/> grew by at least
+    /// <paramref name="by"/> from one look to the next.</summary>
+    private static int Moving(JsonElement before, JsonElement after, string kind, string counter, double by)
+    {
+        var earlier = before.GetProperty("inbound").EnumerateArray().Where(s => s.GetProperty("kind").GetString() == kind)
+            .ToDictionary(s => s.GetProperty("ssrc").GetDouble(), s => s.GetProperty(counter).GetDouble());
+        return after.GetProperty("inbound").EnumerateArray()
+            .Count(s => s.GetProperty("kind").GetString() == kind && earlier.TryGetValue(s.GetProperty("ssrc").GetDouble(), out var was)
+                        && s.GetProperty(counter).GetDouble() - was >= by);
     }
 
     [Fact]
@@ -125,5 +136,23 @@ public sealed class MediaForwarderTests(ITestOutputHelper output) : IAsyncLifeti
         await carol.Locator("#leave").ClickAsync();
         foreach (var (page, who) in new[] { (anna, "anna"), (boris, "boris"), (dmitri, "dmitri") }) await WaitForMediaFromAsync(page, who, 2);
         await Assertions.Expect(anna.Locator(".tile.remote")).ToHaveCountAsync(2);
+    }
+
+    [Fact]
+    public async Task Two_people_in_a_private_chat_call_through_the_server_and_a_reload_comes_back_in()
+    {
+        var anna = await SignUpAsync("anna");
+        var boris = await SignUpAsync("boris");
+        var ids = await UserIdsAsync(anna);
+        var chat = await FetchAsync(anna, "POST", "/api/v1/chats", new { userId = ids["boris"] });
+        var chatId = chat.GetProperty("id").GetInt64();
+
+        foreach (var page in new[] { anna, boris }) await page.GotoAsync($"{Site}/meet?chat={chatId}");
+        foreach (var (page, who) in new[] { (anna, "anna"), (boris, "boris") }) await WaitForMediaFromAsync(page, who, 1);
+        await Assertions.Expect(anna.Locator(".tile.remote .label")).ToHaveTextAsync("boris");
+
+        await boris.ReloadAsync();
+        foreach (var (page, who) in new[] { (anna, "anna"), (boris, "boris") }) await WaitForMediaFromAsync(page, who, 1);
+        await Assertions.Expect(anna.Locator(".tile.remote")).ToHaveCountAsync(1);
     }
 }
