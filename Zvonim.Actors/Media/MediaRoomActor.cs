@@ -22,6 +22,14 @@ public sealed record RoomTracks(IReadOnlyList<PublishedTrack> Tracks) : INoSeria
 /// <summary>Closes the sockets of <paramref name="UserId"/> in the room (everyone's when null): they lost their place.</summary>
 public sealed record EvictFromRoom(string RoomKey, string? UserId) : INoSerializationVerificationNeeded;
 
+/// <summary>To a new socket's session actor: its session id is held by <paramref name="Owner"/>, whose socket dropped
+/// (or is about to be replaced): the new socket continues that session.</summary>
+public sealed record ResumeWith(IActorRef Owner) : INoSerializationVerificationNeeded, IDeadLetterSuppression;
+
+/// <summary>From a new socket's session actor to the session it continues: send to the browser through this socket
+/// from now on.</summary>
+public sealed record AdoptSocket(Peers.IPeerConnection Connection) : INoSerializationVerificationNeeded, IDeadLetterSuppression;
+
 /// <summary>From a room to the node's <see cref="MediaRooms"/>: it has nobody left.</summary>
 public sealed record MediaRoomEmpty(string RoomKey) : INoSerializationVerificationNeeded;
 
@@ -77,12 +85,17 @@ public sealed class MediaRoomActor : ReceiveActor
     {
         if (_members.TryGetValue(join.SessionId, out var previous))
         {
-            // A reconnect (a reload) with the same session id takes the place over.
-            Context.Unwatch(previous.Session);
-            previous.Session.Tell(new SessionEvicted("Replaced by a newer connection with the same sessionId."));
-            _members.Remove(join.SessionId);
+            if (Equals(previous.Session, join.Session)) return;
+            if (previous.UserId != join.UserId)
+            {
+                join.Session.Tell(new SessionEvicted("This sessionId is someone else's: choose another."));
+                return;
+            }
+            // A reconnect (a dropped socket, a reload) continues its session, media and all, through the new socket.
+            join.Session.Tell(new ResumeWith(previous.Session));
+            return;
         }
-        else if (_members.Count >= _capacity)
+        if (_members.Count >= _capacity)
         {
             Sender.Tell(new MediaRoomFull(_key, _capacity));
             return;

@@ -132,6 +132,10 @@ public sealed class MediaForwarderTests(ITestOutputHelper output) : IAsyncLifeti
         await dmitri.GotoAsync($"{Site}/meet?group={groupId}");
         foreach (var (page, who) in new[] { (anna, "anna"), (boris, "boris"), (carol, "carol"), (dmitri, "dmitri") }) await WaitForMediaFromAsync(page, who, 3);
 
+        // dmitri's socket drops and comes back: his session goes on (the server's next offer reaches him through it).
+        await dmitri.EvaluateAsync("() => window.zvonim.dropSocket()");
+        await dmitri.WaitForFunctionAsync("() => window.zvonim.state.sockets >= 2");
+
         // carol leaves: the others' connections renegotiate and her tile goes.
         await carol.Locator("#leave").ClickAsync();
         foreach (var (page, who) in new[] { (anna, "anna"), (boris, "boris"), (dmitri, "dmitri") }) await WaitForMediaFromAsync(page, who, 2);
@@ -150,6 +154,11 @@ public sealed class MediaForwarderTests(ITestOutputHelper output) : IAsyncLifeti
         foreach (var page in new[] { anna, boris }) await page.GotoAsync($"{Site}/meet?chat={chatId}");
         foreach (var (page, who) in new[] { (anna, "anna"), (boris, "boris") }) await WaitForMediaFromAsync(page, who, 1);
         await Assertions.Expect(anna.Locator(".tile.remote .label")).ToHaveTextAsync("boris");
+
+        // A dropped socket: the media does not go through it, and the session waits for it to come back.
+        await boris.EvaluateAsync("() => window.zvonim.dropSocket()");
+        await boris.WaitForFunctionAsync("() => window.zvonim.state.sockets >= 2");
+        foreach (var (page, who) in new[] { (anna, "anna"), (boris, "boris") }) await WaitForMediaFromAsync(page, who, 1);
 
         await boris.ReloadAsync();
         foreach (var (page, who) in new[] { (anna, "anna"), (boris, "boris") }) await WaitForMediaFromAsync(page, who, 1);

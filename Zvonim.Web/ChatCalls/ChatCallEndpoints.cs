@@ -42,5 +42,6 @@ public static class ChatCallEndpoints
 
     private static async Task<IResult> RunAsync(HttpContext context, WebSocketBridge bridge, MediaForwarder media, string roomKey, long id, Guid me) =>
         await bridge.RunMediaAsync(context, new ChatCallDialect(id),
-            connection => MediaSessionActor.Props(roomKey, me.ToString(), media.Rooms, media.Engine, connection), me.ToString(), roomKey) ?? Results.Empty;
+            connection => MediaSessionActor.Props(roomKey, me.ToString(), media.Rooms, media.Engine, connection, media.ReconnectGrace),
+            me.ToString(), roomKey) ?? Results.Empty;
 }

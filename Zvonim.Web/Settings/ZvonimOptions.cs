@@ -256,6 +256,9 @@ public sealed class SfuOptions
 
     /// <summary>People in one call at most (forwarding costs CPU per receiver); 0: no limit, as seed 001 says.</summary>
     public int MaxParticipants { get; set; }
+
+    /// <summary>A session whose socket dropped keeps its media this long: a reconnect with its sessionId continues it.</summary>
+    public TimeSpan ReconnectGrace { get; set; } = TimeSpan.FromSeconds(30);
 }
 
 public sealed class SignalingOptions

@@ -32,6 +32,7 @@ public sealed class ZvonimOptionsValidator : IValidateOptions<ZvonimOptions>
         Positive(direct.ReconnectGrace, "DirectCalls:ReconnectGrace");
         Positive(direct.EndedRetention, "DirectCalls:EndedRetention");
         if (options.Sfu.Port is < 0 or > 65535) failures.Add($"Zvonim:Sfu:Port must be 0-65535 (got {options.Sfu.Port}).");
+        Positive(options.Sfu.ReconnectGrace, "Sfu:ReconnectGrace");
         if (options.Sfu.MaxParticipants < 0) failures.Add($"Zvonim:Sfu:MaxParticipants must be 0 (no limit) or more (got {options.Sfu.MaxParticipants}).");
         foreach (var address in options.Sfu.Addresses.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
         {

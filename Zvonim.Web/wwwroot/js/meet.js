@@ -12,7 +12,10 @@ const sessionKey = `zvonim.session.${kind}.${roomId}`;
 const sessionId = sessionStorage.getItem(sessionKey) ?? crypto.randomUUID();
 sessionStorage.setItem(sessionKey, sessionId);
 
-const state = { status: 'starting', names: {}, remote: new Map(), left: false, error: '' };
+const state = { status: 'starting', names: {}, remote: new Map(), left: false, error: '', sockets: 0 };
+
+/** Close codes after which coming back is pointless: left, removed from the group, no such room. */
+const FINAL = new Set([1000, 4403, 4404, 4409, 4410]);
 let pc = null;
 let ws = null;
 let local = null;
@@ -96,6 +99,34 @@ async function loadNames() {
   }
 }
 
+/** Opens the call socket. The first time the page offers its tracks; after a drop it only joins again with its
+ *  sessionId, and the server continues the session (the media never stopped: it does not go through the socket). */
+function connect(first) {
+  ws = new WebSocket(`${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/api/v1/${kind}/${roomId}/call`, ['access_token', token]);
+  ws.onmessage = onMessage;
+  ws.onclose = (e) => {
+    if (state.left) return;
+    if (FINAL.has(e.code)) {
+      state.error = e.reason || `closed (${e.code})`;
+      render();
+      return;
+    }
+    setTimeout(() => connect(false), 1000);
+  };
+  ws.onopen = () => {
+    state.sockets += 1;
+    send('join');
+    if (first) {
+      state.status = 'connecting';
+      negotiation = negotiation.then(async () => {
+        await pc.setLocalDescription(await pc.createOffer());
+        send('offer', { payload: { type: 'offer', sdp: pc.localDescription.sdp } });
+      }).catch(warn);
+    }
+    render();
+  };
+}
+
 async function start() {
   translatePage();
   if (!token) {
@@ -118,23 +149,11 @@ async function start() {
   pc.onconnectionstatechange = () => {
     state.status = pc.connectionState === 'connected' ? 'connected' : pc.connectionState === 'failed' ? 'failed' : 'connecting';
     render();
+    // The server lost this session (it stayed away past the grace): start over.
+    if (pc.connectionState === 'failed' && !state.left) setTimeout(() => location.reload(), 2000);
   };
   pc.onicecandidate = (e) => e.candidate && send('ice', { payload: e.candidate.toJSON() });
-  ws = new WebSocket(`${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/api/v1/${kind}/${roomId}/call`, ['access_token', token]);
-  ws.onmessage = onMessage;
-  ws.onclose = (e) => {
-    if (!state.left && e.code !== 1000) state.error = e.reason || `closed (${e.code})`;
-    render();
-  };
-  ws.onopen = async () => {
-    state.status = 'connecting';
-    send('join');
-    negotiation = negotiation.then(async () => {
-      await pc.setLocalDescription(await pc.createOffer());
-      send('offer', { payload: { type: 'offer', sdp: pc.localDescription.sdp } });
-    }).catch(warn);
-    render();
-  };
+  connect(true);
   $('mic').onclick = () => {
     for (const track of local.getAudioTracks()) track.enabled = !track.enabled;
     $('mic').classList.toggle('off', !local.getAudioTracks().some((track) => track.enabled));
@@ -157,8 +176,10 @@ async function start() {
 // For people debugging in the console, and for the end-to-end tests: what arrives from each other participant.
 window.zvonim = {
   get state() {
-    return { status: $('status').dataset.state, remote: [...state.remote.keys()], names: state.names };
+    return { status: $('status').dataset.state, remote: [...state.remote.keys()], names: state.names, sockets: state.sockets };
   },
+  /** Loses the call socket as a network drop would; the page reconnects by itself. */
+  dropSocket: () => ws?.close(4000, 'dropped'),
   get pc() {
     return pc;
   },

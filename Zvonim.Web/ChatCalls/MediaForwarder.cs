@@ -28,6 +28,8 @@ public sealed class MediaForwarder(IOptions<ZvonimOptions> options, ActorSystem 
 
     public MediaEngine Engine => _engine.Value;
 
+    public TimeSpan ReconnectGrace => options.Value.Sfu.ReconnectGrace;
+
     public IActorRef Rooms => _rooms.Value;
 
     public void Dispose()
