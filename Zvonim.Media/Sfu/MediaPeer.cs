@@ -132,14 +132,38 @@ public sealed class MediaPeer : IDisposable
         }
     }
 
-    /// <summary>SRTCP from the browser: keyframe requests about a track it receives go to that track's publisher.</summary>
+    /// <summary>SRTCP from the browser: keyframe requests about a track it receives go to that track's publisher; the
+    /// sender reports of a track it publishes go to that track's subscribers (they pair RTP time with wall-clock time,
+    /// which lip sync needs).</summary>
     internal void OnRtcp(Span<byte> packet, int length)
     {
         if (_in is null || !_in.TryUnprotectRtcp(packet, length, out var plain)) return;
-        foreach (var rtcp in new RtcpReader(packet[..plain]))
+        var compound = packet[..plain];
+        foreach (var rtcp in new RtcpReader(compound))
         {
             if (rtcp.IsKeyFrameRequest && _received.TryGetValue(rtcp.MediaSsrc, out var track)) track.Publisher.RequestKeyFrame(track, force: false);
+            else if (rtcp.IsSenderReport && _published.TryGetValue(rtcp.SenderSsrc, out var published)) ForwardSenderReport(published, rtcp.Slice(compound));
         }
+    }
+
+    private void ForwardSenderReport(PublishedTrack track, ReadOnlySpan<byte> report)
+    {
+        var scratch = _engine.Scratch;
+        foreach (var subscription in track.Subscribers)
+        {
+            report.CopyTo(scratch);
+            // Its report blocks describe what the publisher received from the server: none of a subscriber's business.
+            var size = RtcpRewriter.TrimSenderReport(scratch.AsSpan(0, report.Length));
+            if (size == 0 || !RtcpRewriter.SetSenderSsrc(scratch.AsSpan(0, size), subscription.OutSsrc)) continue;
+            subscription.Subscriber.SendRtcp(scratch, size);
+        }
+    }
+
+    internal void SendRtcp(Span<byte> packet, int length)
+    {
+        if (_out is null || Remote is not { } remote) return;
+        var size = _out.ProtectRtcp(packet, length);
+        _engine.SendTo(packet[..size], remote);
     }
 
     internal void SendRtp(Span<byte> packet, int length)

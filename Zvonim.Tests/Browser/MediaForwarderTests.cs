@@ -154,6 +154,8 @@ public sealed class MediaForwarderTests(ITestOutputHelper output) : IAsyncLifeti
         foreach (var page in new[] { anna, boris }) await page.GotoAsync($"{Site}/meet?chat={chatId}");
         foreach (var (page, who) in new[] { (anna, "anna"), (boris, "boris") }) await WaitForMediaFromAsync(page, who, 1);
         await Assertions.Expect(anna.Locator(".tile.remote .label")).ToHaveTextAsync("boris");
+        // boris's sender reports (RTP time against wall-clock time, for lip sync) reach anna for his audio and video.
+        await anna.WaitForFunctionAsync("async () => (await window.zvonim.stats()).senderReports >= 2", null, new() { PollingInterval = 500 });
 
         // A dropped socket: the media does not go through it, and the session waits for it to come back.
         await boris.EvaluateAsync("() => window.zvonim.dropSocket()");

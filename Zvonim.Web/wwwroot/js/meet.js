@@ -187,13 +187,15 @@ window.zvonim = {
     if (!pc) return null;
     const report = await pc.getStats();
     const inbound = [];
+    let senderReports = 0; // sender reports of others' streams that reached this page through the server
     report.forEach((s) => {
+      if (s.type === 'remote-outbound-rtp' && (s.reportsSent ?? 0) > 0) senderReports += 1;
       if (s.type === 'inbound-rtp') {
         inbound.push({ kind: s.kind, ssrc: s.ssrc, packetsReceived: s.packetsReceived ?? 0, framesDecoded: s.framesDecoded ?? 0,
           totalSamplesReceived: s.totalSamplesReceived ?? 0, trackIdentifier: s.trackIdentifier });
       }
     });
-    return { connection: pc.connectionState, inbound, streams: [...state.remote.keys()] };
+    return { connection: pc.connectionState, inbound, streams: [...state.remote.keys()], senderReports };
   },
 };
 
