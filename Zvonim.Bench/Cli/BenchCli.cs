@@ -15,11 +15,12 @@ using Zvonim.Bench.Micro;
 using Zvonim.Bench.Results;
 using Zvonim.Bench.Scenarios;
 using Zvonim.Bench.Servers;
+using Zvonim.Bench.Sfu;
 
 namespace Zvonim.Bench.Cli;
 
 /// <summary>
-/// <c>zvonim-bench setup|relay|idle|micro</c>. Exit codes: 0 done and every message accounted for; 3 some message
+/// <c>zvonim-bench setup|relay|idle|sfu|micro</c>. Exit codes: 0 done and every message accounted for; 3 some message
 /// was lost, reordered, duplicated or changed, or a step failed; 2 the run could not be made (bad options, no server).
 /// </summary>
 public static class BenchCli
@@ -78,6 +79,68 @@ public static class BenchCli
             settings => settings with { SampleInterval = TimeSpan.FromSeconds(Math.Max(0.1, parse.GetValue(interval))) },
             (server, settings, token) => IdleScenario.RunAsync(server, settings, token).ContinueWith(t => new List<RunResult> { t.Result }, token), ct));
         root.Add(idle);
+
+        // sfu
+        var sfu = new Command("sfu", "Zvonim's media forwarder in this process: 1 publisher, N subscribers, SRTP over UDP on loopback (ICE, DTLS, " +
+            "SRTP by our own load peers): packets forwarded per second and per core of its packet thread, latency against a loopback baseline, loss.");
+        var subscribers = new Option<int>("--subscribers", "-n") { Description = "Subscribers of the one published track.", DefaultValueFactory = _ => 10 };
+        var sfuRate = new Option<int>("--rate", "-r") { Description = "Packets per second the publisher offers (open loop); 0: as fast as it can (max mode).", DefaultValueFactory = _ => 20_000 };
+        var sfuDuration = new Option<double>("--duration", "-d") { Description = "Measured seconds.", DefaultValueFactory = _ => 10 };
+        var sfuWarmup = new Option<double>("--warmup") { Description = "Unmeasured seconds before.", DefaultValueFactory = _ => 2 };
+        var baseline = new Option<double>("--baseline") { Description = "Measured seconds of the loopback baseline without the forwarder (0: none).", DefaultValueFactory = _ => 3 };
+        var codec = new Option<string>("--codec") { Description = "vp8 (1000–1200-byte payloads) or opus (100 bytes).", DefaultValueFactory = _ => "vp8" };
+        codec.AcceptOnlyFromAmong("vp8", "opus");
+        var srtp = new Option<string>("--srtp") { Description = "gcm: offer AEAD_AES_128_GCM then AES128_CM_HMAC_SHA1_80 (as Chromium); cm: only the latter.", DefaultValueFactory = _ => "gcm" };
+        srtp.AcceptOnlyFromAmong("gcm", "cm");
+        var sfuQuick = new Option<bool>("--quick") { Description = "A short run: 2 s measured after 0.5 s, baseline 1 s." };
+        var sfuJson = new Option<string?>("--json", "-j") { Description = "Also write the results as JSON to this file." };
+        var sfuQuiet = new Option<bool>("--quiet", "-q") { Description = "No progress lines." };
+        foreach (var option in new Option[] { subscribers, sfuRate, sfuDuration, sfuWarmup, baseline, codec, srtp, sfuQuick, sfuJson, sfuQuiet })
+            sfu.Add(option);
+        sfu.SetAction(async (parse, ct) =>
+        {
+            var quickRun = parse.GetValue(sfuQuick);
+            var settings = new SfuSettings
+            {
+                Subscribers = Math.Max(1, parse.GetValue(subscribers)),
+                Rate = Math.Max(0, parse.GetValue(sfuRate)),
+                Duration = TimeSpan.FromSeconds(quickRun ? 2 : Math.Max(0.1, parse.GetValue(sfuDuration))),
+                Warmup = TimeSpan.FromSeconds(quickRun ? 0.5 : Math.Max(0, parse.GetValue(sfuWarmup))),
+                Baseline = TimeSpan.FromSeconds(quickRun ? 1 : Math.Max(0, parse.GetValue(baseline))),
+                Codec = parse.GetValue(codec)!,
+                Srtp = parse.GetValue(srtp)!,
+                Progress = parse.GetValue(sfuQuiet) ? null : error,
+            };
+            var report = new BenchReport { Command = "zvonim-bench " + string.Join(' ', args) };
+            report.Parameters["scenario"] = "sfu";
+            report.Parameters["subscribers"] = settings.Subscribers;
+            report.Parameters["rate"] = settings.Rate;
+            report.Parameters["duration_s"] = settings.Duration.TotalSeconds;
+            report.Parameters["warmup_s"] = settings.Warmup.TotalSeconds;
+            report.Parameters["baseline_s"] = settings.Baseline.TotalSeconds;
+            report.Parameters["codec"] = settings.Codec;
+            report.Parameters["srtp"] = settings.Srtp;
+            try
+            {
+                report.Runs.AddRange(await SfuScenario.RunAsync(settings, ct).ConfigureAwait(false));
+            }
+            catch (Exception ex) when (ex is TimeoutException or BenchFailure or InvalidOperationException or System.Net.Sockets.SocketException
+                                           or Org.BouncyCastle.Tls.TlsException or IOException)
+            {
+                await error.WriteLineAsync($"zvonim-bench: {ex.Message}").ConfigureAwait(false);
+                return CannotRun;
+            }
+            report.Compare();
+            await output.WriteAsync(ResultTable.Render(report)).ConfigureAwait(false);
+            if (parse.GetValue(sfuJson) is { } path)
+            {
+                await report.WriteJsonAsync(path).ConfigureAwait(false);
+                await error.WriteLineAsync($"results written to {Path.GetFullPath(path)}").ConfigureAwait(false);
+            }
+            if (!report.Clean) await error.WriteLineAsync("zvonim-bench: some packets were lost, reordered, duplicated or corrupted, or steps failed (see the integrity line).").ConfigureAwait(false);
+            return report.Clean ? 0 : IntegrityFailed;
+        });
+        root.Add(sfu);
 
         // micro
         var micro = new Command("micro", "BenchmarkDotNet micro-benchmarks of the hot path (frame → route → write) with allocations per relayed message.");

@@ -35,6 +35,9 @@ public sealed class MediaEngine : IDisposable
         Options = options ?? new MediaEngineOptions();
         Certificate = DtlsCertificate.Create();
         _socket = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+        // Bursts (a keyframe fanned out to many) must wait in the kernel rather than be dropped there.
+        _socket.ReceiveBufferSize = 4 << 20;
+        _socket.SendBufferSize = 4 << 20;
         _socket.Bind(new IPEndPoint(IPAddress.Any, Options.Port));
         Port = ((IPEndPoint)_socket.LocalEndPoint!).Port;
         _self = new IPEndPoint(IPAddress.Loopback, Port).Serialize();
