@@ -40,6 +40,8 @@ public sealed class MediaSessionActor : UntypedActor
 
     private sealed record MediaFailed(Listener From, string Reason) : INoSerializationVerificationNeeded, IDeadLetterSuppression;
 
+    private sealed record MediaInactive(Listener From) : INoSerializationVerificationNeeded, IDeadLetterSuppression;
+
     private sealed record GraceOver : INoSerializationVerificationNeeded;
 
     private sealed class Listener(IActorRef self) : IMediaPeerListener
@@ -47,6 +49,8 @@ public sealed class MediaSessionActor : UntypedActor
         public void Connected(string cipherSuite, string srtpProfile) => self.Tell(new MediaConnected(this, cipherSuite, srtpProfile));
 
         public void Failed(string reason) => self.Tell(new MediaFailed(this, reason));
+
+        public void Inactive() => self.Tell(new MediaInactive(this));
     }
 
     private Listener? _listener; // of the current media connection
@@ -131,6 +135,11 @@ public sealed class MediaSessionActor : UntypedActor
                 _log.Info("Media of session {peer_id} in room {call_id} failed: {Reason}", SessionId, _roomKey, failed.Reason);
                 _connection?.Send(new ErrorEvent("media_failed", $"The media connection failed ({failed.Reason}); offer again to retry."));
                 break;
+            case MediaInactive inactive when inactive.From == _listener:
+                _log.Info("Media of session {peer_id} in room {call_id} went silent; closing it", SessionId, _roomKey);
+                _connection?.Close(CloseReason.CallEnded, "Nothing came from this connection for too long; it is closed.");
+                Context.Stop(Self);
+                break;
             case SessionLeave:
                 _connection?.Close(CloseReason.LeftCall, "You left the call.");
                 Context.Stop(Self);
@@ -140,7 +149,7 @@ public sealed class MediaSessionActor : UntypedActor
                 break;
             case SocketClosed:
                 break; // the first socket, already replaced by the one adopted
-            case SocketCongestion or MediaConnected or MediaFailed:
+            case SocketCongestion or MediaConnected or MediaFailed or MediaInactive:
                 break; // a few signalling frames per negotiation: nothing to slow down; news of media already replaced
             default:
                 Unhandled(message);

@@ -323,5 +323,9 @@ public static class SfuScenario
         }
 
         public void Failed(string reason) => Connected.TrySetException(new BenchFailure($"the engine's side failed: {reason}"));
+
+        public void Inactive()
+        {
+        }
     }
 }

@@ -8,4 +8,8 @@ public interface IMediaPeerListener
 
     /// <summary>The connection could not be made or is over (handshake failed, timed out, the browser closed it).</summary>
     void Failed(string reason);
+
+    /// <summary>Nothing came from the browser (no ICE consent check, no media) for the inactivity timeout: it is gone.
+    /// Told once.</summary>
+    void Inactive();
 }

@@ -30,9 +30,11 @@ public sealed class MediaEngine : IDisposable
     private int _wakePending;
     private volatile bool _stopping;
 
-    public MediaEngine(MediaEngineOptions? options = null)
+    /// <param name="time">The clock inactivity is measured on (tests drive it).</param>
+    public MediaEngine(MediaEngineOptions? options = null, TimeProvider? time = null)
     {
         Options = options ?? new MediaEngineOptions();
+        Time = time ?? TimeProvider.System;
         Certificate = DtlsCertificate.Create();
         _socket = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
         // Bursts (a keyframe fanned out to many) must wait in the kernel rather than be dropped there.
@@ -45,6 +47,29 @@ public sealed class MediaEngine : IDisposable
             .Select(address => new IPEndPoint(address, Port)).ToArray();
         _thread = new Thread(Run) { IsBackground = true, Name = "zvonim-media" };
         _thread.Start();
+        var sweep = TimeSpan.FromSeconds(Math.Clamp(Options.Inactivity.TotalSeconds / 10, 0.1, 5));
+        _sweep = Time.CreateTimer(static engine => ((MediaEngine)engine!).Post(((MediaEngine)engine!).Sweep), this, sweep, sweep);
+    }
+
+    private readonly ITimer _sweep;
+
+    internal TimeProvider Time { get; }
+
+    /// <summary>On the packet thread: reports the connections that have gone silent.</summary>
+    private void Sweep()
+    {
+        foreach (var peer in _byUfrag.Values)
+        {
+            if (peer.Remote is not null && !peer.InactiveReported && Time.GetElapsedTime(peer.LastHeard) > Options.Inactivity) peer.ReportInactive();
+        }
+    }
+
+    /// <summary>Completes once everything posted before it has run on the packet thread.</summary>
+    internal Task FlushAsync()
+    {
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        Post(done.SetResult);
+        return done.Task;
     }
 
     public MediaEngineOptions Options { get; }
@@ -179,6 +204,7 @@ public sealed class MediaEngine : IDisposable
         if (!UsernameIndex.TryGetLocalUfrag(packet, out var ufrag) || !_byUfrag.TryGetValue(ufrag, out var peer)) return;
         var endpoint = (IPEndPoint)new IPEndPoint(IPAddress.Any, 0).Create(from);
         if (!peer.Responder.TryAnswer(packet, endpoint, response, out var length, out _)) return;
+        peer.LastHeard = Time.GetTimestamp();
         if (!_byAddress.TryGetValue(from, out var owner) || owner != peer)
         {
             var address = new SocketAddress(from.Family, from.Size);
@@ -207,6 +233,7 @@ public sealed class MediaEngine : IDisposable
     {
         if (_stopping) return;
         _stopping = true;
+        _sweep.Dispose();
         _socket.Dispose();
         _thread.Join(TimeSpan.FromSeconds(2));
     }

@@ -6,7 +6,12 @@ namespace Zvonim.Media.Sfu;
 /// <param name="Advertised">The addresses put in the SDP as host candidates; empty: every address of the machine's
 /// interfaces that are up, loopback included (so it works on one machine, and in a namespace that has only lo).</param>
 /// <param name="HandshakeTimeout">How long a DTLS handshake may take.</param>
-public sealed record MediaEngineOptions(int Port = 0, IReadOnlyList<IPAddress>? Advertised = null, TimeSpan? HandshakeTimeout = null)
+/// <param name="InactivityTimeout">A connection heard from once and then silent this long (browsers send an ICE
+/// consent check every few seconds, and media) is reported inactive.</param>
+public sealed record MediaEngineOptions(int Port = 0, IReadOnlyList<IPAddress>? Advertised = null, TimeSpan? HandshakeTimeout = null,
+    TimeSpan? InactivityTimeout = null)
 {
     public TimeSpan Handshake => HandshakeTimeout ?? TimeSpan.FromSeconds(15);
+
+    public TimeSpan Inactivity => InactivityTimeout ?? TimeSpan.FromSeconds(60);
 }

@@ -48,6 +48,17 @@ public sealed class MediaPeer : IDisposable
     /// <summary>Where the browser's checks come from (set by the packet thread once ICE has a valid check).</summary>
     internal volatile SocketAddress? Remote;
 
+    /// <summary>When the browser was last heard from (the engine's clock): a valid ICE check or SRTP.</summary>
+    internal long LastHeard;
+
+    internal bool InactiveReported { get; private set; }
+
+    internal void ReportInactive()
+    {
+        InactiveReported = true;
+        _listener.Inactive();
+    }
+
     public long PacketsIn;
     public long PacketsOut;
 
@@ -117,6 +128,7 @@ public sealed class MediaPeer : IDisposable
     {
         if (_in is null || !_in.TryUnprotectRtp(packet, length, out var plain)) return;
         PacketsIn++;
+        LastHeard = _engine.Time.GetTimestamp();
         if (!RtpHeader.TryRead(packet[..plain], out var header) || !_published.TryGetValue(header.Ssrc, out var track)) return;
         var scratch = _engine.Scratch;
         foreach (var subscription in track.Subscribers)
@@ -138,6 +150,7 @@ public sealed class MediaPeer : IDisposable
     internal void OnRtcp(Span<byte> packet, int length)
     {
         if (_in is null || !_in.TryUnprotectRtcp(packet, length, out var plain)) return;
+        LastHeard = _engine.Time.GetTimestamp();
         var compound = packet[..plain];
         foreach (var rtcp in new RtcpReader(compound))
         {

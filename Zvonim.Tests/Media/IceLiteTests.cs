@@ -14,13 +14,13 @@ public sealed class IceLiteTests
     private const string ServerPwd = "server-password-24chars!";
     private static readonly IPEndPoint Browser = new(IPAddress.Parse("198.51.100.7"), 53_211);
 
-    private sealed record Check(
+    internal sealed record Check(
         string Username = "srv:cli", string Password = ServerPwd, bool UseCandidate = true, bool Controlling = true,
         bool Integrity = true, bool Fingerprint = true, ushort Type = StunMessage.BindingRequest, bool AfterIntegrity = false);
 
     /// <summary>A Binding request laid out as Chromium sends it: USERNAME, GOOG-NETWORK-INFO, ICE-CONTROLLING,
     /// USE-CANDIDATE, PRIORITY, MESSAGE-INTEGRITY (under the server's password), FINGERPRINT.</summary>
-    private static byte[] Request(Check check, byte[]? transactionId = null)
+    internal static byte[] Request(Check check, byte[]? transactionId = null)
     {
         var attributes = new List<(ushort Type, byte[] Value)>
         {

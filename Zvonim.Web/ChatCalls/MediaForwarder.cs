@@ -13,10 +13,11 @@ namespace Zvonim.Web.ChatCalls;
 /// The media forwarder of a node: made at the first call socket, not at start, so a node that never carries a chat or
 /// group call holds no UDP port; its rooms' actor; and the evictions that close the sockets of people removed from a group.
 /// </summary>
-public sealed class MediaForwarder(IOptions<ZvonimOptions> options, ActorSystem system, CallEvictions evictions) : IDisposable
+public sealed class MediaForwarder(IOptions<ZvonimOptions> options, ActorSystem system, CallEvictions evictions, TimeProvider time) : IDisposable
 {
     private readonly Lazy<MediaEngine> _engine = new(() => new MediaEngine(new MediaEngineOptions(options.Value.Sfu.Port,
-        options.Value.Sfu.Addresses.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(IPAddress.Parse).ToArray())));
+        options.Value.Sfu.Addresses.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(IPAddress.Parse).ToArray(),
+        InactivityTimeout: options.Value.Sfu.InactivityTimeout), time));
 
     private readonly Lazy<IActorRef> _rooms = new(() =>
     {

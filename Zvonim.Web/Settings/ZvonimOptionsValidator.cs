@@ -33,6 +33,7 @@ public sealed class ZvonimOptionsValidator : IValidateOptions<ZvonimOptions>
         Positive(direct.EndedRetention, "DirectCalls:EndedRetention");
         if (options.Sfu.Port is < 0 or > 65535) failures.Add($"Zvonim:Sfu:Port must be 0-65535 (got {options.Sfu.Port}).");
         Positive(options.Sfu.ReconnectGrace, "Sfu:ReconnectGrace");
+        Positive(options.Sfu.InactivityTimeout, "Sfu:InactivityTimeout");
         if (options.Sfu.MaxParticipants < 0) failures.Add($"Zvonim:Sfu:MaxParticipants must be 0 (no limit) or more (got {options.Sfu.MaxParticipants}).");
         foreach (var address in options.Sfu.Addresses.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
         {

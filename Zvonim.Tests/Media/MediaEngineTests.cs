@@ -1,0 +1,73 @@
+using System.Net;
+using System.Net.Sockets;
+using Zvonim.Media.Sfu;
+using Zvonim.Media.Stun;
+using Zvonim.Tests.TestKit;
+
+namespace Zvonim.Tests.Media;
+
+/// <summary>The media forwarder's engine on a real UDP port: ICE checks answered for a session it has, and a
+/// connection that goes silent reported inactive after the timeout, on a virtual clock.</summary>
+public sealed class MediaEngineTests
+{
+    private sealed class Recorder : IMediaPeerListener
+    {
+        public int Inactive;
+
+        public void Connected(string cipherSuite, string srtpProfile)
+        {
+        }
+
+        public void Failed(string reason)
+        {
+        }
+
+        void IMediaPeerListener.Inactive() => Interlocked.Increment(ref Inactive);
+    }
+
+    private static async Task CheckAsync(Socket browser, MediaEngine engine, MediaPeer peer)
+    {
+        var request = IceLiteTests.Request(new IceLiteTests.Check(Username: $"{peer.Ice.Ufrag}:browser", Password: peer.Ice.Pwd));
+        await browser.SendToAsync(request, new IPEndPoint(IPAddress.Loopback, engine.Port));
+        var buffer = new byte[1500];
+        using var patience = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        var received = await browser.ReceiveFromAsync(buffer, new IPEndPoint(IPAddress.Any, 0), patience.Token);
+        var answer = StunMessage.Read(buffer.AsSpan(0, received.ReceivedBytes));
+        Assert.Equal(StunMessage.BindingSuccess, answer?.Type);
+    }
+
+    [Fact]
+    public async Task A_connection_that_goes_silent_is_reported_inactive_once_after_the_timeout_and_one_that_speaks_is_not()
+    {
+        var time = Clocks.Fake(DateTimeOffset.UtcNow);
+        using var engine = new MediaEngine(new MediaEngineOptions(0, [IPAddress.Loopback], InactivityTimeout: TimeSpan.FromSeconds(60)), time);
+        var silent = new Recorder();
+        var talking = new Recorder();
+        var silentPeer = engine.CreatePeer("silent", silent);
+        var talkingPeer = engine.CreatePeer("talking", talking);
+        using var browserA = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+        using var browserB = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+        browserA.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        browserB.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        await CheckAsync(browserA, engine, silentPeer);
+        await CheckAsync(browserB, engine, talkingPeer);
+
+        for (var second = 0; second < 59; second += 5)
+        {
+            time.Advance(TimeSpan.FromSeconds(5));
+            await CheckAsync(browserB, engine, talkingPeer); // consent checks every few seconds, as browsers send them
+        }
+        await engine.FlushAsync();
+        Assert.Equal(0, silent.Inactive);
+
+        time.Advance(TimeSpan.FromSeconds(10));
+        await CheckAsync(browserB, engine, talkingPeer);
+        await engine.FlushAsync();
+        Assert.Equal(1, silent.Inactive);
+        Assert.Equal(0, talking.Inactive);
+
+        time.Advance(TimeSpan.FromSeconds(30));
+        await engine.FlushAsync();
+        Assert.Equal(1, silent.Inactive); // told once
+    }
+}
