@@ -13,7 +13,7 @@ namespace Zvonim.Actors.Media;
 /// answers the browser's offers, publishes the tracks the browser sends to its room, and offers the browser the
 /// tracks of the others whenever the room says they changed. Packets never pass through here: the engine forwards them.
 /// </summary>
-public sealed class MediaSessionActor : UntypedActor
+public sealed class MediaSessionActor : UntypedActor, IWithUnboundedStash
 {
     private readonly string _roomKey;
     private readonly string _userId;
@@ -72,6 +72,11 @@ public sealed class MediaSessionActor : UntypedActor
 
     private string SessionId => _sessionId ?? "";
 
+    public IStash Stash { get; set; } = null!;
+
+    /// <summary>The room has answered this socket's join: it owns its session (joined) or continues another's.</summary>
+    private bool _placed;
+
     protected override void OnReceive(object message)
     {
         if (_owner is not null)
@@ -79,13 +84,23 @@ public sealed class MediaSessionActor : UntypedActor
             Relay(message);
             return;
         }
+        // Until the room says whose session this is, what the client says waits: an offer from a reloaded page must go to
+        // the session it continues, not start media of its own here.
+        if (!_placed && message is SessionOffer or SessionAnswer or SessionLeave)
+        {
+            Join(null);
+            Stash.Stash();
+            return;
+        }
         switch (message)
         {
             case ResumeWith resume:
                 // This socket continues a session another actor holds: it only passes the client's frames on.
+                _placed = true;
                 _owner = resume.Owner;
                 Context.Watch(_owner);
                 _owner.Tell(new AdoptSocket(_connection!));
+                Stash.UnstashAll();
                 break;
             case AdoptSocket adopt:
                 Adopt(adopt.Connection);
@@ -111,6 +126,8 @@ public sealed class MediaSessionActor : UntypedActor
                 OfferIfNeeded();
                 break;
             case MediaRoomJoined:
+                _placed = true;
+                Stash.UnstashAll();
                 if (_room is not null) Context.Unwatch(_room);
                 _room = Sender;
                 Context.Watch(_room);
