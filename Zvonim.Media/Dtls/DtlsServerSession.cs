@@ -46,6 +46,9 @@ public sealed class DtlsServerSession : IDisposable
     /// handshake failed, timed out or was cancelled, or the session was disposed. Never faults.</summary>
     public Task Closed => _transport.Closed;
 
+    /// <summary>Completes when the handshake is waiting for the client (for tests that stop it mid-way).</summary>
+    internal Task Waiting => _transport.Receiving;
+
     /// <summary>Datagrams dropped by <see cref="Feed"/>: the queue full, too large, or the session over.</summary>
     public long DroppedDatagrams => _transport.Dropped;
 

@@ -29,6 +29,10 @@ internal sealed class QueuedDatagramTransport : DatagramTransport
     private readonly TaskCompletionSource _closed = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     private readonly Action<ReadOnlyMemory<byte>> _send;
+    private readonly TaskCompletionSource _receiving = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>Completes when the handshake first waits for a datagram (it is then blocked in BouncyCastle).</summary>
+    public Task Receiving => _receiving.Task;
     private volatile bool _sendsStopped;
     private long _dropped;
 
@@ -69,6 +73,7 @@ internal sealed class QueuedDatagramTransport : DatagramTransport
     /// <exception cref="IOException">The transport is closed.</exception>
     public int Receive(Span<byte> buffer, int waitMillis)
     {
+        _receiving.TrySetResult();
         byte[]? datagram;
         try
         {
