@@ -1,5 +1,7 @@
+using System.Diagnostics.Metrics;
 using System.Globalization;
 using System.Text.RegularExpressions;
+using Microsoft.Extensions.DependencyInjection;
 using Zvonim.Tests.Web;
 using static Zvonim.Tests.Api.ApiKit;
 using static Zvonim.Tests.Web.HttpKit;
@@ -30,6 +32,8 @@ public sealed partial class MetricsTests
     {
         await using var server = Server(("Zvonim:Limits:CreatesPerMinute", "1000"));
         using var http = server.Client();
+        var requestTimed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var listener = ListenForRequestDuration(server, requestTimed);
         var before = await ScrapeAsync(http);
 
         var call = await CreateAsync(http);
@@ -50,15 +54,28 @@ public sealed partial class MetricsTests
         Assert.Contains("reason=\"NotFound\"", after);
         Assert.Contains("zvonim_calls_live", after);
         // The runtime's and ASP.NET Core's own, for GC pauses, heap and request latency. ASP.NET Core records a request's
-        // duration after its response is sent, which no client can await: asked again for a while.
+        // duration after its response is sent, which no client can await: this server's own measurement is (its meter
+        // is scoped to the server's IMeterFactory, so other servers in the process don't count).
         Assert.Contains("dotnet_gc_collections_total", after);
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
-        while (!after.Contains("http_server_request_duration_seconds_bucket", StringComparison.Ordinal) && DateTime.UtcNow < deadline)
-        {
-            await Task.Delay(50);
-            after = await ScrapeAsync(http);
-        }
+        await requestTimed.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        after = await ScrapeAsync(http);
         Assert.Contains("http_server_request_duration_seconds_bucket", after);
+    }
+
+    /// <summary>Completes when ASP.NET Core has recorded a request's duration in <paramref name="server"/>.</summary>
+    private static MeterListener ListenForRequestDuration(ZvonimServer server, TaskCompletionSource requestTimed)
+    {
+        var factory = server.Services.GetRequiredService<IMeterFactory>();
+        var listener = new MeterListener
+        {
+            InstrumentPublished = (instrument, l) =>
+            {
+                if (instrument.Name == "http.server.request.duration" && ReferenceEquals(instrument.Meter.Scope, factory)) l.EnableMeasurementEvents(instrument);
+            },
+        };
+        listener.SetMeasurementEventCallback<double>((_, _, _, _) => requestTimed.TrySetResult());
+        listener.Start();
+        return listener;
     }
 
     [GeneratedRegex("""zvonim_sockets_open\{[^}]*dialect="call"[^}]*\} [1-9]""")]
