@@ -9,20 +9,20 @@ using Zvonim.Media.Sfu;
 namespace Zvonim.Actors.Media;
 
 /// <summary>
-/// One seed-001 call socket: the browser's session with the media forwarder. It negotiates (<see cref="SessionNegotiator"/>):
-/// answers the browser's offers, publishes the tracks the browser sends to its room, and offers the browser the
-/// tracks of the others whenever the room says they changed. Packets never pass through here: the engine forwards them.
+/// One browser's session with the media forwarder, a child of its room on the node that holds the room's media. It
+/// negotiates (<see cref="SessionNegotiator"/>): answers the browser's offers, publishes the tracks the browser sends
+/// to its room, and offers the browser the tracks of the others whenever the room says they changed. It speaks through
+/// the actor of the browser's socket, which may be on another node; when that socket drops, the session and its media
+/// wait <see cref="MediaRoomSettings.ReconnectGrace"/> for another socket to continue it. Packets never pass through
+/// here: the engine forwards them.
 /// </summary>
-public sealed class MediaSessionActor : UntypedActor, IWithUnboundedStash
+public sealed class MediaSessionActor : UntypedActor
 {
     private readonly string _roomKey;
+    private readonly string _sessionId;
     private readonly string _userId;
-    private readonly IActorRef _rooms;
-    private readonly MediaEngine _engine;
-    private readonly TimeSpan _grace;
-    private IPeerConnection? _connection;   // null while the socket is away (within the grace)
-    private IActorRef? _socket;             // the actor of an adopted socket (a reconnect's)
-    private IActorRef? _owner;              // set when this socket only continues another actor's session
+    private readonly MediaRoomSettings _settings;
+    private IActorRef? _socket;             // null while the socket is away (within the grace)
     private ICancelable? _graceTimer;
     private string? _remoteUfrag;           // the browser connection the media is for
     private string? _offerSent;             // the server's offer awaiting an answer, to send again after a reconnect
@@ -30,8 +30,6 @@ public sealed class MediaSessionActor : UntypedActor, IWithUnboundedStash
     private readonly Dictionary<uint, PublishedTrack> _published = [];           // what this browser sends, by SSRC
     private readonly Dictionary<PublishedTrack, LocalTrack> _forwarded = [];     // the others' tracks, as this browser gets them
     private IReadOnlyList<PublishedTrack> _wanted = [];
-    private string? _sessionId;
-    private IActorRef? _room;
     private MediaPeer? _peer;
     private SessionNegotiator? _negotiator;
 
@@ -55,119 +53,70 @@ public sealed class MediaSessionActor : UntypedActor, IWithUnboundedStash
 
     private Listener? _listener; // of the current media connection
 
-    /// <param name="grace">How long the session (and its media) waits for a socket that dropped to come back.</param>
-    public static Props Props(string roomKey, string userId, IActorRef rooms, MediaEngine engine, IPeerConnection connection, TimeSpan grace) =>
-        ActorFactory.PropsOnce(() => new MediaSessionActor(roomKey, userId, rooms, engine, connection, grace));
+    public static Props Props(string roomKey, string sessionId, string userId, IActorRef socket, MediaRoomSettings settings) =>
+        ActorFactory.PropsOnce(() => new MediaSessionActor(roomKey, sessionId, userId, socket, settings));
 
-    public MediaSessionActor(string roomKey, string userId, IActorRef rooms, MediaEngine engine, IPeerConnection connection, TimeSpan grace)
+    public MediaSessionActor(string roomKey, string sessionId, string userId, IActorRef socket, MediaRoomSettings settings)
     {
-        _grace = grace;
         _roomKey = roomKey;
+        _sessionId = sessionId;
         _userId = userId;
-        _rooms = rooms;
-        _engine = engine;
-        _connection = connection;
+        _settings = settings;
+        _socket = socket;
+        Context.Watch(socket);
     }
-
-
-    private string SessionId => _sessionId ?? "";
-
-    public IStash Stash { get; set; } = null!;
-
-    /// <summary>The room has answered this socket's join: it owns its session (joined) or continues another's.</summary>
-    private bool _placed;
 
     protected override void OnReceive(object message)
     {
-        if (_owner is not null)
-        {
-            Relay(message);
-            return;
-        }
-        // Until the room says whose session this is, what the client says waits: an offer from a reloaded page must go to
-        // the session it continues, not start media of its own here.
-        if (!_placed && message is SessionOffer or SessionAnswer or SessionLeave)
-        {
-            Join(null);
-            Stash.Stash();
-            return;
-        }
         switch (message)
         {
-            case ResumeWith resume:
-                // This socket continues a session another actor holds: it only passes the client's frames on.
-                _placed = true;
-                _owner = resume.Owner;
-                Context.Watch(_owner);
-                _owner.Tell(new AdoptSocket(_connection!));
-                Stash.UnstashAll();
-                break;
-            case AdoptSocket adopt:
-                Adopt(adopt.Connection);
-                break;
-            case GraceOver when _connection is null:
-                _log.Info("Session {peer_id} of room {call_id} did not come back in time", SessionId, _roomKey);
-                Context.Stop(Self);
-                break;
-            case Terminated terminated when Equals(terminated.ActorRef, _socket):
-                Detach();
-                break;
-            case SessionJoin join:
-                Join(join.SessionId);
-                break;
+            case ISessionMessage when !Equals(Sender, _socket):
+                break; // a socket this session no longer speaks through (replaced by a reconnect)
             case SessionOffer offer:
                 OnOffer(offer.Sdp);
                 break;
             case SessionAnswer answer:
                 OnAnswer(answer.Sdp);
                 break;
+            case SessionLeave:
+                Tell(new CloseSocket(CloseReason.LeftCall, "You left the call."));
+                Context.Stop(Self);
+                break;
+            case SessionJoin:
+                break; // the socket joined already; a repeated join changes nothing
+            case AdoptSocket adopt:
+                Adopt(adopt.Socket);
+                break;
+            case Terminated terminated when Equals(terminated.ActorRef, _socket):
+                Detach();
+                break;
+            case GraceOver when _socket is null:
+                _log.Info("Session {peer_id} of room {call_id} did not come back in time", _sessionId, _roomKey);
+                Context.Stop(Self);
+                break;
             case RoomTracks tracks:
                 _wanted = tracks.Tracks;
                 OfferIfNeeded();
                 break;
-            case MediaRoomJoined:
-                _placed = true;
-                Stash.UnstashAll();
-                if (_room is not null) Context.Unwatch(_room);
-                _room = Sender;
-                Context.Watch(_room);
-                if (_published.Count > 0) _room.Tell(new TracksPublished([.. _published.Values]));
-                break;
-            case Terminated terminated when Equals(terminated.ActorRef, _room):
-                _room = null; // it stopped as this session joined: join its successor
-                _rooms.Tell(new JoinMediaRoom(_roomKey, SessionId, _userId, Self));
-                break;
-            case MediaRoomFull full:
-                Refuse(Refusal.Full, $"This call has its limit of {full.Capacity} participants.");
-                break;
             case SessionEvicted evicted:
-                _connection?.Send(new ErrorEvent(ErrorCodes.Forbidden, evicted.Reason));
-                _connection?.Close(CloseReason.Refused, evicted.Reason, Refusal.Forbidden);
+                Tell(new ErrorToSocket(ErrorCodes.Forbidden, evicted.Reason));
+                Tell(new CloseSocket(CloseReason.Refused, evicted.Reason, Refusal.Forbidden));
                 Context.Stop(Self);
                 break;
             case MediaConnected connected when connected.From == _listener:
-                _log.Info("Media of session {peer_id} in room {call_id} connected ({Cipher}, {Profile})", SessionId, _roomKey, connected.CipherSuite, connected.Profile);
+                _log.Info("Media of session {peer_id} in room {call_id} connected ({Cipher}, {Profile})", _sessionId, _roomKey, connected.CipherSuite, connected.Profile);
                 break;
             case MediaFailed failed when failed.From == _listener:
-                _log.Info("Media of session {peer_id} in room {call_id} failed: {Reason}", SessionId, _roomKey, failed.Reason);
-                _connection?.Send(new ErrorEvent("media_failed", $"The media connection failed ({failed.Reason}); offer again to retry."));
+                _log.Info("Media of session {peer_id} in room {call_id} failed: {Reason}", _sessionId, _roomKey, failed.Reason);
+                Tell(new ErrorToSocket("media_failed", $"The media connection failed ({failed.Reason}); offer again to retry."));
                 break;
             case MediaInactive inactive when inactive.From == _listener:
-                _log.Info("Media of session {peer_id} in room {call_id} went silent; closing it", SessionId, _roomKey);
-                _connection?.Close(CloseReason.CallEnded, "Nothing came from this connection for too long; it is closed.");
+                _log.Info("Media of session {peer_id} in room {call_id} went silent; closing it", _sessionId, _roomKey);
+                Tell(new CloseSocket(CloseReason.CallEnded, "Nothing came from this connection for too long; it is closed."));
                 Context.Stop(Self);
                 break;
-            case SessionLeave:
-                _connection?.Close(CloseReason.LeftCall, "You left the call.");
-                Context.Stop(Self);
-                break;
-            case SocketClosed when _socket is null:
-                Detach();
-                break;
-            case SocketClosed:
-                break; // the first socket, already replaced by the one adopted
-            case SocketCongestion or MediaConnected or MediaFailed or MediaInactive:
-                break; // a few signalling frames per negotiation: nothing to slow down; news of media already replaced
+            case MediaConnected or MediaFailed or MediaInactive or GraceOver or Terminated:
+                break; // news of media already replaced; a timer or a socket already replaced
             default:
                 Unhandled(message);
                 break;
@@ -178,90 +127,53 @@ public sealed class MediaSessionActor : UntypedActor, IWithUnboundedStash
     {
         _graceTimer?.Cancel();
         _peer?.Dispose();
-        _connection?.Close(CloseReason.ServerStopping, "The server is shutting down.");
     }
 
-    /// <summary>A continuing socket's actor: the client's frames go to the session's owner; when this socket closes, the
-    /// owner sees it go (it watches this actor) and waits for the next one.</summary>
-    private void Relay(object message)
-    {
-        switch (message)
-        {
-            case ISessionMessage:
-                _owner!.Forward(message);
-                if (message is SessionLeave) Context.Stop(Self);
-                break;
-            case SocketClosed:
-                Context.Stop(Self);
-                break;
-            case Terminated terminated when Equals(terminated.ActorRef, _owner):
-                _connection?.Close(CloseReason.CallEnded, "The session is over.");
-                Context.Stop(Self);
-                break;
-        }
-    }
+    private void Tell(ISocketCommand command) => _socket?.Tell(command, Self);
 
-    /// <summary>The socket is gone: a session that joined keeps its media for the grace, for a reconnect to continue.</summary>
+    /// <summary>The socket is gone: the session keeps its media for the grace, for a reconnect to continue.</summary>
     private void Detach()
     {
-        _connection = null;
         _socket = null;
-        if (_sessionId is null)
+        _graceTimer?.Cancel();
+        _graceTimer = Context.System.Scheduler.ScheduleTellOnceCancelable(_settings.ReconnectGrace, Self, new GraceOver(), Self);
+    }
+
+    private void Adopt(IActorRef socket)
+    {
+        _graceTimer?.Cancel();
+        if (_socket is not null)
         {
-            Context.Stop(Self);
-            return;
+            Context.Unwatch(_socket);
+            Tell(new CloseSocket(CloseReason.Superseded, "Replaced by a newer connection with the same sessionId."));
         }
-        _graceTimer?.Cancel();
-        _graceTimer = Context.System.Scheduler.ScheduleTellOnceCancelable(_grace, Self, new GraceOver(), Self);
-    }
-
-    private void Adopt(IPeerConnection connection)
-    {
-        _graceTimer?.Cancel();
-        if (_socket is not null) Context.Unwatch(_socket);
-        _connection?.Close(CloseReason.Superseded, "Replaced by a newer connection with the same sessionId.");
-        _connection = connection;
-        _socket = Sender;
+        _socket = socket;
         Context.Watch(_socket);
-        _log.Info("Session {peer_id} of room {call_id} continues on a new socket", SessionId, _roomKey);
-        if (_offerSent is not null) _connection.Send(new SessionDescriptionEvent("offer", _offerSent, SessionId));
+        _log.Info("Session {peer_id} of room {call_id} continues on a new socket", _sessionId, _roomKey);
+        if (_offerSent is not null) Tell(new DescribeToSocket("offer", _offerSent, _sessionId));
         else OfferIfNeeded();
-    }
-
-    private void Join(string? sessionId)
-    {
-        if (_sessionId is not null) return; // one session per socket; a repeated join changes nothing
-        _sessionId = sessionId is { Length: > 0 } ? sessionId : Ids.New();
-        _rooms.Tell(new JoinMediaRoom(_roomKey, _sessionId, _userId, Self));
-    }
-
-    private void Refuse(Refusal refusal, string message)
-    {
-        _connection?.Send(new ErrorEvent(ErrorCodes.For(refusal), message));
-        _connection?.Close(CloseReason.Refused, message, refusal);
-        Context.Stop(Self);
     }
 
     private void OnOffer(string sdp)
     {
-        Join(null); // a client that offers without joining first joins under a fresh session id
         // A new browser connection (a reload continuing the session) needs media of its own: start it afresh.
         var remoteUfrag = SessionDescription.Parse(sdp)?.Media.FirstOrDefault(m => m.IceUfrag is not null)?.IceUfrag;
         if (_peer is not null && remoteUfrag is not null && _remoteUfrag is not null && remoteUfrag != _remoteUfrag) ResetMedia();
         if (_peer is null)
         {
             _listener = new Listener(Self);
-            _peer = _engine.CreatePeer($"{_roomKey}/{SessionId}", _listener);
-            _negotiator = new SessionNegotiator(new ServerIdentity(_peer.Ice.Ufrag, _peer.Ice.Pwd, _engine.Certificate.Sha256Fingerprint, _engine.Candidates));
+            var engine = _settings.Engine();
+            _peer = engine.CreatePeer($"{_roomKey}/{_sessionId}", _listener);
+            _negotiator = new SessionNegotiator(new ServerIdentity(_peer.Ice.Ufrag, _peer.Ice.Pwd, engine.Certificate.Sha256Fingerprint, engine.Candidates));
         }
         var outcome = _negotiator!.OnOffer(sdp);
         if (outcome.Error is { } error)
         {
-            _connection?.Send(new ErrorEvent(ErrorCodes.BadMessage, error));
+            Tell(new ErrorToSocket(ErrorCodes.BadMessage, error));
             return;
         }
         _offerSent = null; // the browser's offer won over ours
-        _connection?.Send(new SessionDescriptionEvent("answer", outcome.AnswerSdp!, SessionId));
+        Tell(new DescribeToSocket("answer", outcome.AnswerSdp!, _sessionId));
         if (outcome.Remote is { } remote)
         {
             _remoteUfrag = remote.IceUfrag;
@@ -281,7 +193,7 @@ public sealed class MediaSessionActor : UntypedActor, IWithUnboundedStash
         _peer = null;
         _negotiator = null;
         _offerSent = null;
-        _room?.Tell(new TracksPublished([]));
+        Context.Parent.Tell(new TracksPublished([]));
     }
 
     /// <summary>Tells the room what this browser sends now, when that changed.</summary>
@@ -302,19 +214,19 @@ public sealed class MediaSessionActor : UntypedActor, IWithUnboundedStash
             _published[track.Ssrc] = published;
             changed = true;
         }
-        if (changed) _room?.Tell(new TracksPublished([.. _published.Values]));
+        if (changed) Context.Parent.Tell(new TracksPublished([.. _published.Values]));
     }
 
     /// <summary>How the others' browsers group this one's tracks: by user and session, which the page reads back.</summary>
     private string StreamId()
     {
-        var session = new string(SessionId.Where(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_').Take(20).ToArray());
+        var session = new string(_sessionId.Where(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_').Take(20).ToArray());
         return $"{_userId}.{session}";
     }
 
     private void OfferIfNeeded()
     {
-        if (_negotiator is null || _connection is null) return; // offers wait for a socket to hear them
+        if (_negotiator is null || _socket is null) return; // offers wait for a socket to hear them
         foreach (var gone in _forwarded.Keys.Where(t => !_wanted.Contains(t)).ToList())
         {
             if (!_negotiator.Sending.ContainsKey(_forwarded[gone].TrackId)) _forwarded.Remove(gone);
@@ -322,7 +234,7 @@ public sealed class MediaSessionActor : UntypedActor, IWithUnboundedStash
         var wanted = _wanted.Select(Local).ToList();
         if (_negotiator.OfferFor(wanted) is not { } offer) return;
         _offerSent = offer;
-        _connection.Send(new SessionDescriptionEvent("offer", offer, SessionId));
+        Tell(new DescribeToSocket("offer", offer, _sessionId));
     }
 
     /// <summary>A track of another's as this browser receives it: under an SSRC of its own.</summary>
@@ -341,12 +253,12 @@ public sealed class MediaSessionActor : UntypedActor, IWithUnboundedStash
     {
         if (_negotiator is null)
         {
-            _connection?.Send(new ErrorEvent(ErrorCodes.BadMessage, "There is no offer of the server's to answer: send your offer first."));
+            Tell(new ErrorToSocket(ErrorCodes.BadMessage, "There is no offer of the server's to answer: send your offer first."));
             return;
         }
         var outcome = _negotiator.OnAnswer(sdp);
         _offerSent = null;
-        if (outcome.Error is { } error) _connection?.Send(new ErrorEvent(ErrorCodes.BadMessage, error));
+        if (outcome.Error is { } error) Tell(new ErrorToSocket(ErrorCodes.BadMessage, error));
         foreach (var removed in outcome.Removed)
         {
             if (Track(removed) is { } track) _peer!.StopReceiving(track);

@@ -6,6 +6,7 @@ using System.Text.Json.Serialization;
 using Akka.Actor;
 using Akka.Serialization;
 using Zvonim.Actors.Calls;
+using Zvonim.Actors.Media;
 using Zvonim.Actors.Peers;
 using Zvonim.Actors.Users;
 
@@ -42,12 +43,18 @@ public sealed class ProtocolSerializer : SerializerWithStringManifest
         ("u-rang", typeof(Rang)), ("u-tell", typeof(TellUser)), ("u-get", typeof(GetPresence)), ("u-presence", typeof(Presence)),
         ("u-incoming", typeof(IncomingCall)), ("u-answered", typeof(CallAnswered)), ("u-elsewhere", typeof(AnsweredElsewhere)),
         ("u-over", typeof(CallOver)), ("d-signal", typeof(DeviceSignal)), ("d-answer", typeof(DeviceAnswer)), ("d-hangup", typeof(DeviceHangUp)),
+        // Seed 001: a socket's actor and the room and session that hold its media, wherever they are.
+        ("mr-join", typeof(JoinMediaRoom)), ("mr-evict", typeof(EvictFromRoom)), ("mr-joined", typeof(MediaRoomJoined)),
+        ("ms-join", typeof(SessionJoin)), ("ms-offer", typeof(SessionOffer)), ("ms-answer", typeof(SessionAnswer)),
+        ("ms-leave", typeof(SessionLeave)), ("ms-describe", typeof(DescribeToSocket)), ("ms-error", typeof(ErrorToSocket)),
+        ("ms-close", typeof(CloseSocket)),
     ];
 
     /// <summary>What the serializer is bound to: every message that may cross nodes is one of these. Messages that never
     /// leave their node (timers, the node's own store) say so with <see cref="INoSerializationVerificationNeeded"/>.</summary>
     public static readonly Type[] BoundTypes =
-        [typeof(ICallCommand), typeof(ICallReply), typeof(IPeerMessage), typeof(CreateCall), typeof(CallRecord), typeof(IUserCommand), typeof(IUserReply)];
+        [typeof(ICallCommand), typeof(ICallReply), typeof(IPeerMessage), typeof(CreateCall), typeof(CallRecord), typeof(IUserCommand), typeof(IUserReply),
+         typeof(IMediaRoomCommand), typeof(ISessionMessage), typeof(ISocketCommand)];
 
     private static readonly Dictionary<Type, string> ManifestOf = Types.ToDictionary(t => t.Type, t => t.Manifest);
     private static readonly Dictionary<string, Type> TypeOf = Types.ToDictionary(t => t.Manifest, t => t.Type, StringComparer.Ordinal);

@@ -2,6 +2,7 @@ using System.Text;
 using Akka.Actor;
 using Xunit.Abstractions;
 using Zvonim.Actors.Calls;
+using Zvonim.Actors.Media;
 using Zvonim.Actors.Peers;
 using Zvonim.Actors.Users;
 using Zvonim.Actors.Rooms;
@@ -60,6 +61,11 @@ public sealed class ProtocolSerializerTests(ITestOutputHelper output) : VirtualT
             new CallOver("call-1", EndReason.Rejected),
             new DeviceSignal("call-1", new ClientSignal(SignalKind.Answer, null, Encoding.UTF8.GetBytes("""{"type":"webrtc:answer"}"""))),
             new DeviceAnswer("call-1", true), new DeviceHangUp("call-1"),
+            // Seed 001: a socket's actor, its room and its session.
+            new JoinMediaRoom("group-1", "s-1", "user-a", peer), new EvictFromRoom("group-1", null), new MediaRoomJoined("group-1", "s-1", peer),
+            new SessionJoin("s-1"), new SessionOffer("v=0\r\n"), new SessionAnswer("v=0\r\n"), new SessionLeave(),
+            new DescribeToSocket("offer", "v=0\r\n", "s-1"), new ErrorToSocket("bad_message", "No."),
+            new CloseSocket(CloseReason.Refused, "This call is full.", Refusal.Full),
         ];
         return all.ToDictionary(m => m.GetType().Name);
     }

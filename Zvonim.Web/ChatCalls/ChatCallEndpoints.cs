@@ -1,3 +1,5 @@
+using Akka.Actor;
+using Akka.Hosting;
 using System.Security.Claims;
 using Zvonim.Actors.Media;
 using Zvonim.Web.Accounts;
@@ -23,25 +25,24 @@ public static class ChatCallEndpoints
     }
 
     private static async Task<IResult> ChatCallAsync(long id, HttpContext context, ClaimsPrincipal principal, ChatStore chats,
-        WebSocketBridge bridge, MediaForwarder media, CancellationToken ct)
+        WebSocketBridge bridge, IRequiredActor<MediaRooms> rooms, CancellationToken ct)
     {
         if (await chats.FindChatAsync(id, ct) is not { } chat) return ApiError.Result(404, "not_found", $"Chat {id} does not exist.");
         var me = AccountEndpoints.UserId(principal);
         if (!chat.Members.Contains(me)) return ApiError.Result(403, "forbidden", "You are not in this chat.");
-        return await RunAsync(context, bridge, media, CallRoomKey.Chat(id), id, me);
+        return await RunAsync(context, bridge, rooms.ActorRef, CallRoomKey.Chat(id), id, me);
     }
 
     private static async Task<IResult> GroupCallAsync(long id, HttpContext context, ClaimsPrincipal principal, ChatStore chats,
-        WebSocketBridge bridge, MediaForwarder media, CancellationToken ct)
+        WebSocketBridge bridge, IRequiredActor<MediaRooms> rooms, CancellationToken ct)
     {
         if (await chats.FindGroupAsync(id, ct) is not { } group) return ApiError.Result(404, "not_found", $"Group {id} does not exist.");
         var me = AccountEndpoints.UserId(principal);
         if (!group.Members.Contains(me)) return ApiError.Result(403, "forbidden", "You are not in this group.");
-        return await RunAsync(context, bridge, media, CallRoomKey.Group(id), id, me);
+        return await RunAsync(context, bridge, rooms.ActorRef, CallRoomKey.Group(id), id, me);
     }
 
-    private static async Task<IResult> RunAsync(HttpContext context, WebSocketBridge bridge, MediaForwarder media, string roomKey, long id, Guid me) =>
+    private static async Task<IResult> RunAsync(HttpContext context, WebSocketBridge bridge, IActorRef rooms, string roomKey, long id, Guid me) =>
         await bridge.RunMediaAsync(context, new ChatCallDialect(id),
-            connection => MediaSessionActor.Props(roomKey, me.ToString(), media.Rooms, media.Engine, connection, media.ReconnectGrace),
-            me.ToString(), roomKey) ?? Results.Empty;
+            connection => MediaSocketActor.Props(roomKey, me.ToString(), rooms, connection), me.ToString(), roomKey) ?? Results.Empty;
 }

@@ -1,3 +1,6 @@
+using Akka.Actor;
+using Akka.Hosting;
+using Zvonim.Actors.Media;
 using System.Security.Claims;
 using Zvonim.Web.Accounts;
 using Zvonim.Web.Errors;
@@ -164,12 +167,10 @@ public static class CallRoomKey
     public static string Group(long id) => $"group-{id}";
 }
 
-/// <summary>Closes the call sockets of people who lost their place (removed from a group, or the group deleted). The
-/// media rooms subscribe; without them (nothing to close) it does nothing.</summary>
-public sealed class CallEvictions
+/// <summary>Closes the call sockets of people who lost their place (removed from a group, or the group deleted),
+/// through the room, on whichever node it is.</summary>
+public sealed class CallEvictions(IRequiredActor<MediaRooms> rooms)
 {
-    public event Action<string, Guid?>? Evicted;
-
     /// <param name="user">Null: everyone in that room.</param>
-    public void Evict(string room, Guid? user) => Evicted?.Invoke(room, user);
+    public void Evict(string room, Guid? user) => rooms.ActorRef.Tell(new EvictFromRoom(room, user?.ToString()));
 }

@@ -6,6 +6,7 @@ using Akka.Remote.Hosting;
 using Akka.Logger.Serilog;
 using Zvonim.Actors.Calls;
 using Zvonim.Actors.Cluster;
+using Zvonim.Actors.Media;
 using Zvonim.Actors.Peers;
 using Zvonim.Actors.Serialization;
 using Zvonim.Actors.Storage;
@@ -42,7 +43,8 @@ public static class ActorHosting
                     loggers.AddSerilogLogging();
                     loggers.LogLevel = AkkaLevel(configuration);
                 })
-                .WithCalls(options, sp.GetRequiredService<IHostEnvironment>().ContentRootPath);
+                .WithCalls(options, sp.GetRequiredService<IHostEnvironment>().ContentRootPath)
+                .WithMediaRooms(options, sp.GetRequiredService<ChatCalls.MediaForwarder>().RoomSettings);
         });
         services.AddHostedService<CloseSocketsOnStop>();
         return services;
@@ -102,6 +104,19 @@ public static class ActorHosting
                 else system.ActorOf(CallStore.Props(), CallStore.Name);
                 registry.Register<CallManager>(system.ActorOf(ShardedCalls.Props(registry.Get<CallEntity>()), CallManager.Name));
             });
+    }
+
+    /// <summary>Seed 001's call rooms. One node: the node's <see cref="MediaRooms"/>. A cluster: each room is a sharded
+    /// entity, so its media lives on one node and a socket on any node reaches it (the region takes the rooms' place).</summary>
+    private static AkkaConfigurationBuilder WithMediaRooms(this AkkaConfigurationBuilder akka, ZvonimOptions options, MediaRoomSettings settings)
+    {
+        if (!options.Cluster.Enabled)
+            return akka.WithActors((system, registry) => registry.Register<MediaRooms>(system.ActorOf(MediaRooms.Props(settings), MediaRooms.Name)));
+
+        return akka.WithShardRegion<MediaRoomActor>("media-rooms",
+                (_, registry) => key => MediaRoomActor.Props(key, settings, registry.Get<MediaRoomActor>()),
+                new MediaRoomKeyExtractor(maxShards: 100), new ShardOptions { StateStoreMode = StateStoreMode.DData, RememberEntities = false })
+            .WithActors((_, registry) => registry.Register<MediaRooms>(registry.Get<MediaRoomActor>()));
     }
 
     /// <summary>Akka filters before Serilog sees anything: give it the level Serilog is asked for, so debug lines cost
