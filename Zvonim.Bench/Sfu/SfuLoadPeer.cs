@@ -81,6 +81,12 @@ public sealed class SfuLoadPeer : IDisposable
         return peer;
     }
 
+    /// <summary>A peer whose ufrag goes into an offer before it knows where the forwarder is: <see cref="ConnectTo"/>
+    /// once the answer says.</summary>
+    public static SfuLoadPeer Unconnected(string label) => new(label);
+
+    public void ConnectTo(IPEndPoint remote) => _socket.Connect(remote);
+
     /// <summary>Two peers wired to each other with the same SRTP keys, no forwarder between: the baseline.</summary>
     public static (SfuLoadPeer Sender, SfuLoadPeer Receiver) DirectPair(SrtpProfile profile)
     {

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Zvonim.Bench.Sfu;
 using Xunit.Abstractions;
 using Zvonim.Tests.Web;
 using static Zvonim.Tests.Api.ApiKit;
@@ -94,5 +95,41 @@ public sealed class ClusterPostgresTests(ThreeNodesOnPostgres cluster, ITestOutp
             using (var end = await http1.SendAsync(anna.Request(HttpMethod.Post, $"/api/v1/calls/{callId}/end"))) await Web.HttpKit.OkAsync(end);
             foreach (var device in new[] { annaPhone, borisPhone })
                 Assert.Equal("completed", (string?)(await device.ExpectAsync("call:end", m => (string?)m["callId"] == callId))["reason"]);
+        });
+
+    [Fact]
+    public Task A_group_call_s_media_lives_on_one_node_and_sockets_on_other_nodes_publish_and_receive_through_it() =>
+        cluster.ExplainingFailuresAsync(output, async () =>
+        {
+            Uri On(int node, string path) => new($"ws://127.0.0.1:{cluster.HttpPorts[node]}{path}");
+            using var http0 = cluster.Client(0);
+            var anna = await Contracts.SignedInUser.RegisterAsync(http0, path => On(0, path), "anna-" + Guid.NewGuid().ToString("N")[..8]);
+            var boris = await Contracts.SignedInUser.RegisterAsync(http0, path => On(0, path), "boris-" + Guid.NewGuid().ToString("N")[..8]);
+            using var created = await anna.SendAsync(HttpMethod.Post, "/api/v1/groups", $$"""{"name":"Across","memberIds":["{{boris.Id}}"]}""");
+            Assert.Equal(System.Net.HttpStatusCode.Created, created.StatusCode);
+            var group = (long)(await created.JsonAsync())["id"]!;
+
+            // Anna's socket is on node 0; the answer names the forwarder of the node that holds the room's media.
+            await using var annaCall = await ChatCallMediaClient.JoinAsync(On(0, $"/api/v1/group/{group}/call"), anna, group, "anna-1");
+            await annaCall.PublishAsync();
+            var roomNode = cluster.SfuPorts.IndexOf(annaCall.Forwarder!.Port);
+            Assert.True(roomNode >= 0, $"the answer's forwarder {annaCall.Forwarder} is no node's");
+            // Boris's socket is on a node that does not hold the room (and not Anna's when the room is elsewhere).
+            var borisNode = Enumerable.Range(0, 3).First(n => n != roomNode && (roomNode == 0 || n != 0));
+            output.WriteLine($"room's media on node {roomNode}; anna's socket on node 0, boris's on node {borisNode}");
+            await using var borisCall = await ChatCallMediaClient.JoinAsync(On(borisNode, $"/api/v1/group/{group}/call"), boris, group, "boris-1");
+            await borisCall.PublishAsync();
+            Assert.Equal(annaCall.Forwarder, borisCall.Forwarder);
+
+            var (ssrc, payloadType) = await borisCall.AcceptOfferAsync(); // the server offers him Anna's track
+            var received = new ReceiveStats();
+            borisCall.Media.StartReceiving(ssrc, payloadType, received);
+            await annaCall.SendUntilAsync(() => received.Received >= 100, TimeSpan.FromSeconds(20));
+            Assert.True(received.Corrupted == 0 && received.Duplicated == 0 && received.Reordered == 0, received.FirstProblem);
+
+            // Removed from the group on node 0, Boris loses his socket on his node.
+            using (await anna.SendAsync(HttpMethod.Delete, $"/api/v1/groups/{group}/members/{boris.Id}")) { }
+            Web.HttpKit.AssertErrorFrame(await borisCall.Socket.ReceiveAsync("error"), "forbidden");
+            await borisCall.Socket.AssertClosedAsync(4403);
         });
 }

@@ -37,6 +37,9 @@ public class ThreeNodes : IAsyncLifetime
 
     public List<int> HttpPorts { get; } = [];
 
+    /// <summary>Each node's media forwarder port (seed 001), so the nodes on one machine do not collide.</summary>
+    public List<int> SfuPorts { get; } = [];
+
     public Uri Url(int node) => new($"http://127.0.0.1:{HttpPorts[node]}");
 
     public HttpClient Client(int node) => new() { BaseAddress = Url(node), Timeout = TimeSpan.FromSeconds(20) };
@@ -62,6 +65,7 @@ public class ThreeNodes : IAsyncLifetime
         for (var i = 0; i < 3; i++)
         {
             HttpPorts.Add(ServerProcess.FreePort());
+            SfuPorts.Add(ServerProcess.FreeUdpPort());
             var settings = new Dictionary<string, string>
             {
                 ["Serilog__MinimumLevel__Default"] = LogLevel,
@@ -69,6 +73,7 @@ public class ThreeNodes : IAsyncLifetime
                 ["Zvonim__Accounts__SigningKey"] = SigningKey, // every node signs and checks tokens with the same key
                 ["Zvonim__Cluster__Hostname"] = "127.0.0.1",
                 ["Zvonim__Cluster__Port"] = remoting[i].ToString(System.Globalization.CultureInfo.InvariantCulture),
+                ["Zvonim__Sfu__Port"] = SfuPorts[i].ToString(System.Globalization.CultureInfo.InvariantCulture),
                 // Every node is a seed, as in a rolling restart: a node that comes back joins whichever is up.
                 ["Zvonim__Cluster__SeedNodes__0"] = $"127.0.0.1:{remoting[0]}",
                 ["Zvonim__Cluster__SeedNodes__1"] = $"127.0.0.1:{remoting[1]}",

@@ -186,4 +186,12 @@ public sealed class ServerProcess : IAsyncDisposable
         listener.Stop();
         return port;
     }
+
+    /// <summary>A UDP port free on loopback now (for a node's media forwarder).</summary>
+    public static int FreeUdpPort()
+    {
+        using var socket = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.InterNetwork, System.Net.Sockets.SocketType.Dgram, System.Net.Sockets.ProtocolType.Udp);
+        socket.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        return ((IPEndPoint)socket.LocalEndPoint!).Port;
+    }
 }
