@@ -6,6 +6,7 @@ using Zvonim.Media.Dtls;
 using Zvonim.Media.Ice;
 using Zvonim.Media.Rtp;
 using Zvonim.Media.Srtp;
+using Zvonim.Media.Udp;
 
 namespace Zvonim.Media.Sfu;
 
@@ -19,6 +20,9 @@ namespace Zvonim.Media.Sfu;
 public sealed class MediaEngine : IDisposable
 {
     private const int MaxDatagram = 1500 + SrtpContext.MaxOverhead;
+
+    /// <summary>Forwarded copies sent with one system call at most (a packet to more subscribers takes several).</summary>
+    private const int BatchCapacity = 64;
 
     private readonly Socket _socket;
     private readonly Thread _thread;
@@ -42,6 +46,7 @@ public sealed class MediaEngine : IDisposable
         _socket.SendBufferSize = 4 << 20;
         _socket.Bind(new IPEndPoint(IPAddress.Any, Options.Port));
         Port = ((IPEndPoint)_socket.LocalEndPoint!).Port;
+        Batch = new BatchSender(_socket, BatchCapacity, MaxDatagram);
         _self = new IPEndPoint(IPAddress.Loopback, Port).Serialize();
         Candidates = (Options.Advertised is { Count: > 0 } advertised ? advertised : MachineAddresses())
             .Select(address => new IPEndPoint(address, Port)).ToArray();
@@ -83,6 +88,10 @@ public sealed class MediaEngine : IDisposable
 
     /// <summary>Scratch space for one forwarded packet; only the packet thread uses it.</summary>
     internal byte[] Scratch { get; } = new byte[MaxDatagram];
+
+    /// <summary>Where the packet thread puts forwarded RTP: sent when full and after each datagram handled, so a
+    /// packet's copies to all its subscribers leave in one system call.</summary>
+    internal BatchSender Batch { get; }
 
     public MediaPeer CreatePeer(string label, IMediaPeerListener listener)
     {
@@ -164,6 +173,15 @@ public sealed class MediaEngine : IDisposable
             catch (Exception ex) when (Recoverable(ex))
             {
                 Interlocked.Increment(ref _dropped);
+            }
+            if (Batch.Count == 0) continue;
+            try
+            {
+                Batch.Flush();
+            }
+            catch (ObjectDisposedException)
+            {
+                return;
             }
         }
     }

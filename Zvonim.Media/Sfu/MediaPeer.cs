@@ -5,6 +5,7 @@ using Zvonim.Media.Ice;
 using Zvonim.Media.Rtcp;
 using Zvonim.Media.Rtp;
 using Zvonim.Media.Srtp;
+using Zvonim.Media.Udp;
 
 namespace Zvonim.Media.Sfu;
 
@@ -130,17 +131,20 @@ public sealed class MediaPeer : IDisposable
         PacketsIn++;
         LastHeard = _engine.Time.GetTimestamp();
         if (!RtpHeader.TryRead(packet[..plain], out var header) || !_published.TryGetValue(header.Ssrc, out var track)) return;
-        var scratch = _engine.Scratch;
+        // Each copy is protected into its own slot of the engine's batch, which the engine sends in one go.
+        var batch = _engine.Batch;
         foreach (var subscription in track.Subscribers)
         {
-            packet[..plain].CopyTo(scratch);
+            if (batch.IsFull) batch.Flush();
+            var slot = batch.NextSlot;
+            packet[..plain].CopyTo(slot);
             var size = plain;
-            RtpRewriter.SetSsrc(scratch, subscription.OutSsrc);
-            RtpRewriter.SetPayloadType(scratch, subscription.OutPayloadType);
+            RtpRewriter.SetSsrc(slot, subscription.OutSsrc);
+            RtpRewriter.SetPayloadType(slot, subscription.OutPayloadType);
             // The receiving browser demultiplexes by the SSRC its SDP announced: the publisher's header extensions
             // (ids negotiated with another browser) would only mislead it.
-            RtpRewriter.StripExtensions(scratch, ref size);
-            subscription.Subscriber.SendRtp(scratch, size);
+            RtpRewriter.StripExtensions(slot, ref size);
+            subscription.Subscriber.QueueRtp(batch, size);
         }
     }
 
@@ -179,11 +183,13 @@ public sealed class MediaPeer : IDisposable
         _engine.SendTo(packet[..size], remote);
     }
 
-    internal void SendRtp(Span<byte> packet, int length)
+    /// <summary>Protects the RTP packet in the batch's next slot and queues it for this peer; a peer not yet
+    /// connected leaves the slot free.</summary>
+    internal void QueueRtp(BatchSender batch, int length)
     {
         if (_out is null || Remote is not { } remote) return;
-        var size = _out.ProtectRtp(packet, length);
-        _engine.SendTo(packet[..size], remote);
+        var size = _out.ProtectRtp(batch.NextSlot, length);
+        batch.Commit(size, remote);
         PacketsOut++;
     }
 
