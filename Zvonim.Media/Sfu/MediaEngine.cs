@@ -24,6 +24,9 @@ public sealed class MediaEngine : IDisposable
     /// <summary>Forwarded copies sent with one system call at most (a packet to more subscribers takes several).</summary>
     private const int BatchCapacity = 64;
 
+    /// <summary>Datagrams read with one system call at most when they queue up faster than the thread handles them.</summary>
+    private const int ReceiveCapacity = 16;
+
     private readonly Socket _socket;
     private readonly Thread _thread;
     private readonly ConcurrentDictionary<string, MediaPeer> _byUfrag = new(StringComparer.Ordinal);
@@ -132,15 +135,15 @@ public sealed class MediaEngine : IDisposable
 
     private void Run()
     {
-        var buffer = new byte[MaxDatagram];
+        var receiver = new BatchReceiver(_socket, ReceiveCapacity, MaxDatagram);
         var from = new SocketAddress(AddressFamily.InterNetwork);
         var response = new byte[IceLiteResponder.MaxResponseLength];
         while (!_stopping)
         {
-            int length;
+            int count;
             try
             {
-                length = _socket.ReceiveFrom(buffer, SocketFlags.None, from);
+                count = receiver.Receive();
             }
             catch (SocketException)
             {
@@ -150,30 +153,21 @@ public sealed class MediaEngine : IDisposable
             {
                 return;
             }
-            if (Volatile.Read(ref _wakePending) != 0)
+            if (Volatile.Read(ref _wakePending) != 0) RunPosted();
+            for (var i = 0; i < count; i++)
             {
-                Volatile.Write(ref _wakePending, 0);
-                while (_work.TryDequeue(out var action))
+                var slot = receiver.Slot(i, out var length);
+                if (length == 0 || !receiver.TryGetSource(i, from)) continue;
+                try
                 {
-                    try
-                    {
-                        action();
-                    }
-                    catch (Exception ex) when (Recoverable(ex))
-                    {
-                        Interlocked.Increment(ref _dropped);
-                    }
+                    Handle(slot, length, from, response);
+                }
+                catch (Exception ex) when (Recoverable(ex))
+                {
+                    Interlocked.Increment(ref _dropped);
                 }
             }
-            if (length == 0) continue;
-            try
-            {
-                Handle(buffer, length, from, response);
-            }
-            catch (Exception ex) when (Recoverable(ex))
-            {
-                Interlocked.Increment(ref _dropped);
-            }
+            // A burst's forwarded copies go out together once the burst is handled (or earlier, when the batch fills).
             if (Batch.Count == 0) continue;
             try
             {
@@ -182,6 +176,22 @@ public sealed class MediaEngine : IDisposable
             catch (ObjectDisposedException)
             {
                 return;
+            }
+        }
+    }
+
+    private void RunPosted()
+    {
+        Volatile.Write(ref _wakePending, 0);
+        while (_work.TryDequeue(out var action))
+        {
+            try
+            {
+                action();
+            }
+            catch (Exception ex) when (Recoverable(ex))
+            {
+                Interlocked.Increment(ref _dropped);
             }
         }
     }
@@ -195,9 +205,9 @@ public sealed class MediaEngine : IDisposable
     /// <summary>Packets and changes dropped because handling them failed.</summary>
     public long Dropped => Interlocked.Read(ref _dropped);
 
-    private void Handle(byte[] buffer, int length, SocketAddress from, Span<byte> response)
+    private void Handle(Span<byte> buffer, int length, SocketAddress from, Span<byte> response)
     {
-        var packet = buffer.AsSpan(0, length);
+        var packet = buffer[..length];
         switch (RtpDemux.Classify(packet))
         {
             case DatagramKind.Stun:
@@ -252,6 +262,14 @@ public sealed class MediaEngine : IDisposable
         if (_stopping) return;
         _stopping = true;
         _sweep.Dispose();
+        try
+        {
+            // Closing a socket does not wake a thread blocked in recvmmsg on it: a datagram does.
+            _socket.SendTo(_wake, SocketFlags.None, _self);
+        }
+        catch (SocketException)
+        {
+        }
         _socket.Dispose();
         _thread.Join(TimeSpan.FromSeconds(2));
     }
