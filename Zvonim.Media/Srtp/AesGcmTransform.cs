@@ -4,19 +4,15 @@ using System.Security.Cryptography;
 namespace Zvonim.Media.Srtp;
 
 /// <summary>
-/// AEAD_AES_128_GCM (RFC 7714) with the full 16-byte tag. One <see cref="AesGcm"/> per key is reused; the nonce and
+/// AEAD_AES_128_GCM (RFC 7714) with the full 16-byte tag. One <see cref="GcmCipher"/> per key is reused; the nonce and
 /// associated-data scratch buffers are too.
 /// </summary>
-/// <remarks>
-/// .NET reports a bad tag by throwing. Replays are turned away before decryption so only forgeries pay for the
-/// exception, and forgeries only get here from a transport address that already passed ICE and DTLS.
-/// </remarks>
 internal sealed class AesGcmTransform : SrtpTransform
 {
     public const int TagLength = 16;
     public const int NonceLength = 12;
 
-    private readonly AesGcm _aead;
+    private readonly GcmCipher _aead;
     private readonly byte[] _salt;
     private readonly byte[] _nonce = new byte[NonceLength];
     private readonly byte[] _rtcpAad = new byte[12];
@@ -25,7 +21,7 @@ internal sealed class AesGcmTransform : SrtpTransform
     public AesGcmTransform(SrtpSessionKeys keys)
     {
         if (keys.Salt.Length != NonceLength) throw new ArgumentException("AES-GCM needs a 12-byte session salt.", nameof(keys));
-        _aead = new AesGcm(keys.EncryptionKey, TagLength);
+        _aead = GcmCipher.Create(keys.EncryptionKey);
         _salt = (byte[])keys.Salt.Clone();
     }
 
@@ -53,7 +49,7 @@ internal sealed class AesGcmTransform : SrtpTransform
     {
         BuildNonce(_salt, ssrc, index, _nonce);
         var payload = packet[headerLength..length];
-        _aead.Encrypt(_nonce, payload, payload, packet.Slice(length, TagLength), packet[..headerLength]);
+        _aead.Encrypt(_nonce, payload, packet.Slice(length, TagLength), packet[..headerLength]);
         return length + TagLength;
     }
 
@@ -72,7 +68,7 @@ internal sealed class AesGcmTransform : SrtpTransform
         var word = EncryptedFlag | index;
         SetRtcpAad(packet, word);
         var body = packet[8..length];
-        _aead.Encrypt(_nonce, body, body, packet.Slice(length, TagLength), _rtcpAad);
+        _aead.Encrypt(_nonce, body, packet.Slice(length, TagLength), _rtcpAad);
         BinaryPrimitives.WriteUInt32BigEndian(packet[(length + TagLength)..], word);
         return length + TagLength + 4;
     }
@@ -108,16 +104,5 @@ internal sealed class AesGcmTransform : SrtpTransform
         BinaryPrimitives.WriteUInt32BigEndian(_rtcpAad.AsSpan(8), word);
     }
 
-    private bool TryDecrypt(Span<byte> data, ReadOnlySpan<byte> tag, ReadOnlySpan<byte> aad)
-    {
-        try
-        {
-            _aead.Decrypt(_nonce, data, tag, data, aad);
-            return true;
-        }
-        catch (AuthenticationTagMismatchException)
-        {
-            return false;
-        }
-    }
+    private bool TryDecrypt(Span<byte> data, ReadOnlySpan<byte> tag, ReadOnlySpan<byte> aad) => _aead.TryDecrypt(_nonce, data, tag, aad);
 }
