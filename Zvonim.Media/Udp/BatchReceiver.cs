@@ -86,7 +86,8 @@ public sealed unsafe class BatchReceiver
         return true;
     }
 
-    /// <summary>recvmmsg; 0 when it turned out to be missing (then the portable path from now on).</summary>
+    /// <summary>recvmmsg; 0 when nothing was waiting on a non-blocking socket (the portable path waits for this one) or
+    /// the call turned out to be missing (then the portable path from now on).</summary>
     private int TryReceiveNative()
     {
         for (var i = 0; i < _messages.Length; i++) _messages[i].Header.NameLength = MaxAddressLength; // the kernel writes back each one's
@@ -100,6 +101,9 @@ public sealed unsafe class BatchReceiver
                     if (count > 0) return count;
                     var error = Marshal.GetLastPInvokeError();
                     if (error == EINTR) continue;
+                    // Non-blocking (.NET makes a socket so once it has been used asynchronously): ReceiveFrom knows
+                    // how to wait on it, this call does not.
+                    if (error == EAGAIN) return 0;
                     if (error == ENOSYS) break;
                     throw new SocketException(error);
                 }

@@ -147,6 +147,8 @@ public sealed unsafe class BatchSender
                 {
                     case EINTR:
                         continue;
+                    case EAGAIN:
+                        return done; // a non-blocking socket with a full buffer: SendTo knows how to wait on it
                     case ENOSYS:
                         _native = false;
                         return done;

@@ -57,6 +57,25 @@ public sealed class BatchReceiverTests
     }
 
     [Fact]
+    public async Task A_socket_once_used_asynchronously_is_still_waited_on()
+    {
+        using var server = Bound(IPAddress.Loopback);
+        using var sender = Bound(IPAddress.Loopback);
+        // .NET turns the descriptor non-blocking for its first asynchronous operation and keeps it so.
+        sender.SendTo(Datagram(0, 10), server.LocalEndPoint!);
+        await server.ReceiveFromAsync(new byte[64], new IPEndPoint(IPAddress.Any, 0));
+        var receiver = new BatchReceiver(server, capacity: 4, slotSize: 1520);
+
+        var receiving = Task.Run(receiver.Receive);
+        await Task.Delay(100);
+        Assert.False(receiving.IsCompleted);
+        sender.SendTo(Datagram(1, 20), server.LocalEndPoint!);
+
+        Assert.Equal(1, await receiving.WaitAsync(TimeSpan.FromSeconds(5)));
+        Assert.Equal(Datagram(1, 20), receiver.Slot(0, out var length)[..length].ToArray());
+    }
+
+    [Fact]
     public void Receiving_allocates_nothing()
     {
         using var server = Bound(IPAddress.Loopback);
