@@ -14,8 +14,9 @@ namespace Zvonim.Media.Sfu;
 /// The node's media forwarder: one UDP port for every session (ICE-lite, BUNDLE, rtcp-mux), one thread that reads it.
 /// Each datagram is told apart by its first byte (RFC 7983): STUN checks are answered at once and say which session a
 /// remote address belongs to; DTLS goes to that session's handshake; SRTP is decrypted, rewritten and encrypted again
-/// for every subscriber on this same thread, with no queue or mailbox per packet. Changes from the control side
-/// (sessions, tracks, subscriptions) are posted to the thread and run between packets.
+/// for every subscriber on this same thread, with no queue or mailbox per packet; on Linux several datagrams are read
+/// and sent per system call (recvmmsg, sendmmsg). Changes from the control side (sessions, tracks, subscriptions) are
+/// posted to the thread and run between packets.
 /// </summary>
 public sealed class MediaEngine : IDisposable
 {
@@ -92,8 +93,10 @@ public sealed class MediaEngine : IDisposable
     /// <summary>Scratch space for one forwarded packet; only the packet thread uses it.</summary>
     internal byte[] Scratch { get; } = new byte[MaxDatagram];
 
-    /// <summary>Where the packet thread puts forwarded RTP: sent when full and after each datagram handled, so a
-    /// packet's copies to all its subscribers leave in one system call.</summary>
+    /// <summary>Where the packet thread puts forwarded RTP: sent when full and once the datagrams of one wake-up are
+    /// handled, so a packet's copies to all its subscribers (and a burst's packets) leave in one system call. Other
+    /// sends (ICE answers, RTCP, DTLS from the handshake's threads) go straight out: their order against RTP does not
+    /// matter.</summary>
     internal BatchSender Batch { get; }
 
     public MediaPeer CreatePeer(string label, IMediaPeerListener listener)

@@ -12,7 +12,7 @@ namespace Zvonim.Media.Udp;
 /// per call. A busy packet thread thus pays one system call per burst, and an idle one waits exactly as before.
 /// </summary>
 /// <remarks>One thread at a time; the slots and headers are pinned and wired once, so receiving allocates nothing.</remarks>
-public sealed unsafe class BatchReceiver
+internal sealed unsafe class BatchReceiver
 {
     private readonly Socket _socket;
     private readonly int _slotSize;

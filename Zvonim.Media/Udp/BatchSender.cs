@@ -16,7 +16,7 @@ namespace Zvonim.Media.Udp;
 /// wired into the headers once, so queuing and flushing allocate nothing. A send that fails (a full buffer, an
 /// unreachable address) costs that datagram only: media is loss-tolerant.
 /// </remarks>
-public sealed unsafe class BatchSender
+internal sealed unsafe class BatchSender
 {
     private readonly Socket _socket;
     private readonly int _slotSize;
