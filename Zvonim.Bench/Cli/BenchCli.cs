@@ -40,7 +40,7 @@ public static class BenchCli
         Option<string> Target, Option<string?> Url, Option<string?> BareUrl, Option<bool> Spawn, Option<string?> ServerDll,
         Option<int?> ServerPid, Option<int?> BarePid, Option<string[]> ServerEnv, Option<string?> Json, Option<double> Duration, Option<double> Warmup,
         Option<int> Calls, Option<int> ConnectParallel, Option<int> SourceAddresses, Option<bool> Quiet, Option<bool> BareBuffered,
-        Option<string?> PeerUrl);
+        Option<string?> PeerUrl, Option<bool> Pin, Option<string?> PeerJsDir);
 
     private static RootCommand Build(string[] args, TextWriter output, TextWriter error)
     {
@@ -202,7 +202,12 @@ public static class BenchCli
     private static Common AddCommon(Command command, int calls, double duration, double warmup)
     {
         var common = new Common(
-            new Option<string>("--target", "-t") { Description = "zvonim, bare or both (both: Zvonim as a ratio of the bare relay).", DefaultValueFactory = _ => "both" },
+            new Option<string>("--target", "-t")
+            {
+                Description = "zvonim, bare, peerjs (the PeerJS server, npm peer under node; relay only), a comma list of them, both (zvonim,bare) " +
+                    "or all (zvonim,bare,peerjs). Zvonim's figures are given as ratios of each other target's.",
+                DefaultValueFactory = _ => "both",
+            },
             new Option<string?>("--url", "-u") { Description = "Zvonim's base URL, e.g. http://127.0.0.1:5080 (loopback only)." },
             new Option<string?>("--bare-url") { Description = "A bare relay already running (zvonim-bench serve-bare); default: one in this process, or spawned with --spawn." },
             new Option<bool>("--spawn") { Description = "Start each server in its own process on a free loopback port (Zvonim from the built Zvonim.Web.dll)." },
@@ -218,13 +223,19 @@ public static class BenchCli
             new Option<int>("--source-addresses") { Description = "Spread sockets over this many source addresses 127.0.0.2… (0: off).", DefaultValueFactory = _ => 8 },
             new Option<bool>("--quiet", "-q") { Description = "No progress lines." },
             new Option<bool>("--bare-buffered") { Description = "Experiment: the bare relay keeps a 4 KB receive buffer per socket for its whole life (default: a zero-byte read, a buffer per message, as Zvonim's bridge)." },
-            new Option<string?>("--peer-url") { Description = "Cluster: another node of the same cluster as --url; each call's second socket connects there (--target zvonim)." });
-        common.Target.AcceptOnlyFromAmong("zvonim", "bare", "both");
+            new Option<string?>("--peer-url") { Description = "Cluster: another node of the same cluster as --url; each call's second socket connects there (--target zvonim)." },
+            new Option<bool>("--pin") { Description = $"Each server in its own process under taskset -c {CorePinning.ServerCore}, this generator on core {CorePinning.GeneratorCore} (needs --spawn for Zvonim; Linux)." },
+            new Option<string?>("--peerjs-dir") { Description = $"Where npm installs peer@{PeerJsServer.Version} when missing (default {PeerJsServer.DefaultDirectory})." });
+        common.Target.Validators.Add(result =>
+        {
+            if (Targets(result.GetValueOrDefault<string>() ?? "") is null)
+                result.AddError("--target: zvonim, bare, peerjs, a comma list of them, both or all.");
+        });
         foreach (var option in new Option[]
                  {
                      common.Target, common.Url, common.BareUrl, common.Spawn, common.ServerDll, common.ServerPid, common.BarePid, common.ServerEnv, common.Json,
                      common.Duration, common.Warmup, common.Calls, common.ConnectParallel, common.SourceAddresses, common.Quiet, common.BareBuffered,
-                     common.PeerUrl,
+                     common.PeerUrl, common.Pin, common.PeerJsDir,
                  })
         {
             command.Add(option);
@@ -232,12 +243,28 @@ public static class BenchCli
         return common;
     }
 
+    /// <summary>The targets of a --target value, in the order they run (Zvonim first); null when not valid.</summary>
+    private static string[]? Targets(string value)
+    {
+        string[] order = ["zvonim", "bare", "peerjs"];
+        var named = value switch
+        {
+            "both" => ["zvonim", "bare"],
+            "all" => order,
+            _ => value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
+        };
+        if (named.Length == 0 || named.Any(t => !order.Contains(t))) return null;
+        return [.. order.Where(named.Contains)];
+    }
+
     private static async Task<int> RunScenarioAsync(string scenario, string[] args, ParseResult parse, Common common, TextWriter output, TextWriter error,
         Func<ScenarioSettings, ScenarioSettings> configure, Func<ServerUnderTest, ScenarioSettings, CancellationToken, Task<List<RunResult>>> run, CancellationToken ct)
     {
         var target = parse.GetValue(common.Target)!;
+        var targets = Targets(target)!;
         var url = parse.GetValue(common.Url);
         var spawn = parse.GetValue(common.Spawn);
+        var pin = parse.GetValue(common.Pin);
         var progress = parse.GetValue(common.Quiet) ? null : error;
         var settings = configure(new ScenarioSettings
         {
@@ -253,6 +280,7 @@ public static class BenchCli
         report.Parameters["scenario"] = scenario;
         report.Parameters["target"] = target;
         report.Parameters["spawn"] = spawn;
+        report.Parameters["pin"] = pin;
         report.Parameters["calls"] = settings.Calls;
         report.Parameters["duration_s"] = settings.Duration.TotalSeconds;
         report.Parameters["warmup_s"] = settings.Warmup.TotalSeconds;
@@ -264,6 +292,11 @@ public static class BenchCli
         }
         report.Parameters["server_env"] = parse.GetValue(common.ServerEnv) ?? [];
         report.Parameters["bare_buffered"] = parse.GetValue(common.BareBuffered);
+        if (targets.Contains("peerjs") && scenario != "relay")
+        {
+            await error.WriteLineAsync("--target peerjs: only the relay scenario speaks the PeerJS server's protocol.").ConfigureAwait(false);
+            return CannotRun;
+        }
         if (settings.PeerUrl is not null && target != "zvonim")
         {
             await error.WriteLineAsync("--peer-url needs --target zvonim: the bare relay is one process.").ConfigureAwait(false);
@@ -273,15 +306,21 @@ public static class BenchCli
 
         try
         {
-            if (target is "zvonim" or "both" && url is null && !spawn)
+            if (targets.Contains("zvonim") && url is null && !spawn)
                 throw new ArgumentException("Zvonim needs --url (a running server) or --spawn.");
-            foreach (var name in target == "both" ? new[] { "zvonim", "bare" } : [target])
+            if (pin && targets.Contains("zvonim") && !spawn)
+                throw new ArgumentException("--pin starts the server under test on its core itself: add --spawn.");
+            using var pinned = pin ? CorePinning.PinGenerator() : null;
+            foreach (var name in targets)
             {
-                await using var server = await ProvideAsync(name, parse, common, progress).ConfigureAwait(false);
-                report.Runs.AddRange(await run(server, settings, ct).ConfigureAwait(false));
+                await using var server = await ProvideAsync(name, parse, common, progress, ct).ConfigureAwait(false);
+                var runs = await run(server, settings, ct).ConfigureAwait(false);
+                foreach (var result in runs) result.Note ??= server.Note;
+                report.Runs.AddRange(runs);
             }
         }
-        catch (Exception ex) when (ex is ArgumentException or FileNotFoundException or TimeoutException or InvalidOperationException or BenchFailure or HttpRequestException)
+        catch (Exception ex) when (ex is ArgumentException or FileNotFoundException or TimeoutException or InvalidOperationException or BenchFailure
+                                       or HttpRequestException or OrderViolation or PlatformNotSupportedException)
         {
             await error.WriteLineAsync($"zvonim-bench: {ex.Message}").ConfigureAwait(false);
             return CannotRun;
@@ -298,19 +337,22 @@ public static class BenchCli
         return report.Clean ? 0 : IntegrityFailed;
     }
 
-    private static async Task<ServerUnderTest> ProvideAsync(string target, ParseResult parse, Common common, TextWriter? progress)
+    private static async Task<ServerUnderTest> ProvideAsync(string target, ParseResult parse, Common common, TextWriter? progress, CancellationToken ct)
     {
         var spawn = parse.GetValue(common.Spawn);
+        int? core = parse.GetValue(common.Pin) ? CorePinning.ServerCore : null;
+        if (target == "peerjs") return await PeerJsServer.StartAsync(parse.GetValue(common.PeerJsDir), core, progress, ct).ConfigureAwait(false);
         if (target == "zvonim")
         {
-            if (spawn) return await SpawnedServer.StartZvonimAsync(parse.GetValue(common.ServerDll), parse.GetValue(common.ServerEnv) ?? [], progress).ConfigureAwait(false);
+            if (spawn) return await SpawnedServer.StartZvonimAsync(parse.GetValue(common.ServerDll), parse.GetValue(common.ServerEnv) ?? [], core, progress).ConfigureAwait(false);
             var url = BenchClient.RequireLoopback(new Uri(parse.GetValue(common.Url)!));
             return new ExternalServer { Target = "zvonim", Url = url, Pid = parse.GetValue(common.ServerPid) };
         }
         if (parse.GetValue(common.BareUrl) is { } bareUrl)
             return new ExternalServer { Target = "bare", Url = BenchClient.RequireLoopback(new Uri(bareUrl)), Pid = parse.GetValue(common.BarePid) };
         var buffered = parse.GetValue(common.BareBuffered);
-        if (spawn) return await SpawnedServer.StartBareAsync(buffered, progress).ConfigureAwait(false);
+        // Pinned, the bare relay needs a process of its own too: in here it would share the generator's core.
+        if (spawn || core is not null) return await SpawnedServer.StartBareAsync(buffered, core, progress).ConfigureAwait(false);
         return await InProcessBare.StartAsync(buffered).ConfigureAwait(false);
     }
 

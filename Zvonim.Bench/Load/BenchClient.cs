@@ -68,10 +68,19 @@ public sealed class BenchClient : IDisposable
     /// <summary>Opens /apiv2/ws for one participant; the joiner's on <see cref="PeerServer"/>.</summary>
     public async Task<BenchSocket> ConnectAsync(string callId, string peerId, CancellationToken ct, bool joiner = false)
     {
+        var uri = new Uri($"ws://{(joiner ? PeerServer : Server).Authority}/apiv2/ws?call_id={Uri.EscapeDataString(callId)}&peer_id={Uri.EscapeDataString(peerId)}");
+        return await ConnectAsync(uri, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>Opens a WebSocket to <paramref name="pathAndQuery"/> on <see cref="Server"/> (any protocol: PeerJS's too).</summary>
+    public Task<BenchSocket> ConnectAsync(string pathAndQuery, CancellationToken ct) =>
+        ConnectAsync(new Uri($"ws://{Server.Authority}{pathAndQuery}"), ct);
+
+    private async Task<BenchSocket> ConnectAsync(Uri uri, CancellationToken ct)
+    {
         var socket = new ClientWebSocket();
         // The server pings (KeepAliveInterval); a pending receive answers. The client sends no pings of its own.
         socket.Options.KeepAliveInterval = TimeSpan.Zero;
-        var uri = new Uri($"ws://{(joiner ? PeerServer : Server).Authority}/apiv2/ws?call_id={Uri.EscapeDataString(callId)}&peer_id={Uri.EscapeDataString(peerId)}");
         try
         {
             await socket.ConnectAsync(uri, _webSockets, ct).ConfigureAwait(false);

@@ -61,7 +61,7 @@ public sealed class BenchSocket(ClientWebSocket socket) : IDisposable
                 throw new BenchFailure($"The server closed the socket ({CloseStatus} {CloseStatusDescription}) while '{type}' was expected.");
             var got = Frames.TypeOf(Frame);
             if (got == type) return;
-            if (got is "error") throw new BenchFailure($"The server answered with an error while '{type}' was expected: {System.Text.Encoding.UTF8.GetString(Frame)}");
+            if (got is "error" or "ERROR") throw new BenchFailure($"The server answered with an error while '{type}' was expected: {System.Text.Encoding.UTF8.GetString(Frame)}");
             if (!Frames.IsServerNews(got)) throw new OrderViolation($"'{got}' arrived while '{type}' was expected.");
         }
     }

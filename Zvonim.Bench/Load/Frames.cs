@@ -19,7 +19,7 @@ public static class Frames
     private static readonly byte[] TsMarker = "\",\"ts\":\""u8.ToArray();
 
     // Addresses from TEST-NET-1 (RFC 5737): text only, nothing is ever sent there.
-    private const string Candidate =
+    internal const string Candidate =
         "candidate:1467250027 1 udp 2122260223 192.0.2.23 61665 typ srflx raddr 192.0.2.10 rport 61665 generation 0 ufrag EsE4";
 
     /// <summary>A relay message template for one stream; <paramref name="stream"/> is only informative.</summary>
@@ -30,8 +30,8 @@ public static class Frames
     /// <summary>Writes <paramref name="seq"/> and <paramref name="timestamp"/> into a template from <see cref="IceTemplate"/>.</summary>
     public static void Stamp(Span<byte> message, long seq, long timestamp)
     {
-        // ..."seq":"NNNNNNNNNN","ts":"TTTTTTTTTTTTTTTTTTT"}
-        var tsAt = message.Length - 2 - TsDigits;
+        // ..."seq":"NNNNNNNNNN","ts":"TTTTTTTTTTTTTTTTTTT"}  (or "}} when the stamp is inside an envelope, as PeerJS's payload)
+        var tsAt = StampEnd(message) - TsDigits;
         var seqAt = tsAt - TsMarker.Length - SeqDigits;
         WriteDigits(message.Slice(seqAt, SeqDigits), seq);
         WriteDigits(message.Slice(tsAt, TsDigits), timestamp);
@@ -41,13 +41,28 @@ public static class Frames
     public static bool TryReadStamp(ReadOnlySpan<byte> frame, out long seq, out long timestamp)
     {
         seq = timestamp = 0;
-        var tsAt = frame.Length - 2 - TsDigits;
+        var tsAt = StampEnd(frame) - TsDigits;
         var seqAt = tsAt - TsMarker.Length - SeqDigits;
         if (seqAt < SeqMarker.Length || !frame.Slice(seqAt - SeqMarker.Length, SeqMarker.Length).SequenceEqual(SeqMarker))
             return false;
         return Utf8Parser.TryParse(frame.Slice(seqAt, SeqDigits), out seq, out var n1) && n1 == SeqDigits
             && Utf8Parser.TryParse(frame.Slice(tsAt, TsDigits), out timestamp, out var n2) && n2 == TsDigits;
     }
+
+    /// <summary>Where the timestamp's digits end: before the closing quote and the closing braces of however many
+    /// objects the stamp is nested in.</summary>
+    private static int StampEnd(ReadOnlySpan<byte> frame)
+    {
+        var end = frame.Length;
+        while (end > 0 && frame[end - 1] == (byte)'}') end--;
+        return end - 1;
+    }
+
+    /// <summary>Where the stamp begins (the first digit of the sequence number), for comparing what precedes it.</summary>
+    public static int StampStart(ReadOnlySpan<byte> frame) => StampEnd(frame) - TsDigits - TsMarker.Length - SeqDigits;
+
+    /// <summary>The stamp fields as they end a template: <c>"seq":"000…","ts":"000…"</c>.</summary>
+    public static string EmptyStamp => $"\"seq\":\"{new string('0', SeqDigits)}\",\"ts\":\"{new string('0', TsDigits)}\"";
 
     private static void WriteDigits(Span<byte> into, long value)
     {

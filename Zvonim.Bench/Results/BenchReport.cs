@@ -45,7 +45,7 @@ public sealed class RunResult(string scenario, string target)
 {
     public string Scenario { get; } = scenario;
 
-    /// <summary>"zvonim" or "bare".</summary>
+    /// <summary>"zvonim", "bare" or "peerjs".</summary>
     public string Target { get; } = target;
 
     /// <summary>Figures in insertion order; <see cref="Units"/> says what each is in.</summary>
@@ -68,8 +68,9 @@ public sealed class RunResult(string scenario, string target)
     }
 }
 
-/// <summary>Zvonim's figure as a share of the bare relay's, for each figure both runs have.</summary>
-public sealed record Comparison(string Scenario, string Metric, double Zvonim, double Bare, double Ratio);
+/// <summary>Zvonim's figure as a share of another target's (<paramref name="Against"/>: the bare relay or the PeerJS
+/// server), for each figure both runs have.</summary>
+public sealed record Comparison(string Scenario, string Metric, string Against, double Zvonim, double Baseline, double Ratio);
 
 /// <summary>The whole output of one invocation; also what --json writes.</summary>
 public sealed class BenchReport
@@ -102,12 +103,13 @@ public sealed class BenchReport
         Comparisons.Clear();
         foreach (var zvonim in Runs.Where(r => r.Target == "zvonim"))
         {
-            var bare = Runs.FirstOrDefault(r => r.Target == "bare" && r.Scenario == zvonim.Scenario);
-            if (bare is null) continue;
-            foreach (var (metric, value) in zvonim.Metrics)
+            foreach (var other in Runs.Where(r => r.Target != "zvonim" && r.Scenario == zvonim.Scenario))
             {
-                if (bare.Metrics.TryGetValue(metric, out var baseline) && baseline != 0)
-                    Comparisons.Add(new Comparison(zvonim.Scenario, metric, value, baseline, Math.Round(value / baseline, 3)));
+                foreach (var (metric, value) in zvonim.Metrics)
+                {
+                    if (other.Metrics.TryGetValue(metric, out var baseline) && baseline != 0)
+                        Comparisons.Add(new Comparison(zvonim.Scenario, metric, other.Target, value, baseline, Math.Round(value / baseline, 3)));
+                }
             }
         }
     }

@@ -12,31 +12,36 @@ public static class ResultTable
         report.LoadAverageAtEnd ??= Stats.ProcessCpu.LoadAverage();
         if (report.LoadAverageAtStart is not null)
             text.AppendLine($"load average at start {report.LoadAverageAtStart}, at end {report.LoadAverageAtEnd} ({report.Machine.Cores} cores)").AppendLine();
-        var flat = report.Runs.Where(r => r.Target is not ("zvonim" or "bare")).ToList();
+        var flat = report.Runs.Where(r => !Targets.Contains(r.Target)).ToList();
         if (flat.Count > 0) RenderFlat(flat, text);
-        foreach (var scenario in report.Runs.Where(r => r.Target is "zvonim" or "bare").Select(r => r.Scenario).Distinct())
+        foreach (var scenario in report.Runs.Where(r => Targets.Contains(r.Target)).Select(r => r.Scenario).Distinct())
         {
             var runs = report.Runs.Where(r => r.Scenario == scenario).ToList();
-            var zvonim = runs.FirstOrDefault(r => r.Target == "zvonim");
-            var bare = runs.FirstOrDefault(r => r.Target == "bare");
+            // A column per target that ran, then Zvonim as a ratio of each other one.
+            var columns = Targets.Select(t => runs.FirstOrDefault(r => r.Target == t)).OfType<RunResult>().ToList();
+            var zvonim = columns.FirstOrDefault(r => r.Target == "zvonim");
+            var baselines = zvonim is null ? [] : columns.Where(r => r != zvonim).ToList();
             var metrics = runs.SelectMany(r => r.Metrics.Keys).Distinct().ToList();
-            var rows = new List<string[]> { new[] { scenario, "unit", "zvonim", "bare", "zvonim/bare" } };
+            string[] header = [scenario, "unit", .. columns.Select(r => r.Target), .. baselines.Select(b => $"zvonim/{b.Target}")];
+            var rows = new List<string[]> { header };
             foreach (var metric in metrics)
             {
                 var unit = runs.Select(r => r.Units.GetValueOrDefault(metric)).FirstOrDefault(u => u is not null) ?? "";
+                var values = columns.Select(r => r.Metrics.TryGetValue(metric, out var v) ? v : (double?)null).ToList();
                 double? z = zvonim?.Metrics.TryGetValue(metric, out var zv) == true ? zv : null;
-                double? b = bare?.Metrics.TryGetValue(metric, out var bv) == true ? bv : null;
-                var ratio = z is { } zz && b is { } bb && bb != 0 ? (zz / bb).ToString("0.00", CultureInfo.InvariantCulture) : "";
-                rows.Add([metric, unit, Format(z), Format(b), ratio]);
+                var ratios = baselines.Select(b => z is { } zz && b.Metrics.TryGetValue(metric, out var bb) && bb != 0
+                    ? (zz / bb).ToString("0.00", CultureInfo.InvariantCulture) : "");
+                rows.Add([metric, unit, .. values.Select(Format), .. ratios]);
             }
-            rows.Add(["integrity", "", Integrity(zvonim), Integrity(bare), ""]);
-            var widths = Enumerable.Range(0, 5).Select(c => rows.Max(r => r[c].Length)).ToArray();
+            rows.Add(["integrity", "", .. columns.Select(Integrity), .. baselines.Select(_ => "")]);
+            var width = rows[0].Length;
+            var widths = Enumerable.Range(0, width).Select(c => rows.Max(r => r[c].Length)).ToArray();
             foreach (var (row, i) in rows.Select((r, i) => (r, i)))
             {
                 text.Append(row[0].PadRight(widths[0])).Append("  ").Append(row[1].PadRight(widths[1]));
-                for (var c = 2; c < 5; c++) text.Append("  ").Append(row[c].PadLeft(widths[c]));
+                for (var c = 2; c < width; c++) text.Append("  ").Append(row[c].PadLeft(widths[c]));
                 text.AppendLine();
-                if (i == 0) text.AppendLine(new string('-', widths.Sum() + 8));
+                if (i == 0) text.AppendLine(new string('-', widths.Sum() + 2 * (width - 1)));
             }
             foreach (var run in runs)
             {
@@ -47,6 +52,9 @@ public static class ResultTable
         }
         return text.ToString();
     }
+
+    /// <summary>The servers a scenario runs against, in column order; other runs (micro-benchmarks) are flat rows.</summary>
+    private static readonly string[] Targets = ["zvonim", "bare", "peerjs"];
 
     /// <summary>One row per run (micro-benchmarks): name, then each figure.</summary>
     private static void RenderFlat(List<RunResult> runs, StringBuilder text)

@@ -20,8 +20,11 @@ public static class RelayScenario
         using var client = new BenchClient(server.Url, settings.SourceAddresses, settings.PeerUrl);
         var results = new List<RunResult>();
         settings.Progress?.WriteLine($"[relay {server.Target}] connecting {settings.Calls} calls to {server.Describe()}");
-        var pairs = await CallPair.ConnectManyAsync(client, settings.Calls, settings.ConnectParallelism, null, ct).ConfigureAwait(false);
-        var traffic = new Traffic(pairs);
+        var pairs = server.Protocol == RelayProtocol.PeerJs
+            ? await CallPair.ConnectManyAsync(settings.Calls, settings.ConnectParallelism,
+                (i, token) => CallPair.ConnectPeerJsAsync(client, i, TimeSpan.FromSeconds(30), token), null, ct).ConfigureAwait(false)
+            : await CallPair.ConnectManyAsync(client, settings.Calls, settings.ConnectParallelism, null, ct).ConfigureAwait(false);
+        var traffic = new Traffic(pairs, server.Protocol);
         traffic.StartReaders();
         try
         {

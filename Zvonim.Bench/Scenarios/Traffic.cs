@@ -11,9 +11,11 @@ namespace Zvonim.Bench.Scenarios;
 /// One direction of one call: a sender socket, a receiver socket and a message buffer stamped in place. The receiver
 /// checks every message: the next expected sequence number (else lost, reordered or duplicated) and the bytes.
 /// </summary>
-public sealed class RelayStream(int id, BenchSocket sender, BenchSocket receiver)
+public sealed class RelayStream(int id, BenchSocket sender, BenchSocket receiver, byte[] message, byte[] expected)
 {
-    private readonly byte[] _message = Frames.IceTemplate(id);
+    private readonly byte[] _message = message;
+    private readonly byte[] _expectedFrame = expected;
+    private readonly int _checkedBytes = Frames.StampStart(expected);
     private long _sent;
     private long _received;
     private long _expected;
@@ -50,7 +52,9 @@ public sealed class RelayStream(int id, BenchSocket sender, BenchSocket receiver
     /// <summary>Checks one received message; returns its one-way latency in Stopwatch ticks.</summary>
     public long OnReceived(ReadOnlySpan<byte> frame, long seq, long timestamp, long now)
     {
-        if (frame.Length != _message.Length || !frame[..40].SequenceEqual(_message.AsSpan(0, 40))) Corrupted++;
+        // Everything before the stamp must be what the protocol says the receiver gets (the stamp itself is checked by
+        // the sequence number and the latency).
+        if (frame.Length != _expectedFrame.Length || !frame[.._checkedBytes].SequenceEqual(_expectedFrame.AsSpan(0, _checkedBytes))) Corrupted++;
         if (seq >= _expected) _expected = seq + 1; // a gap is a loss unless the missing ones arrive (then: reordered)
         else Reordered++;
         Volatile.Write(ref _received, _received + 1);
@@ -72,17 +76,36 @@ public sealed class Traffic
     private long _unexpectedCloses;
     private readonly Integrity _failures = new();
 
-    public Traffic(IReadOnlyList<CallPair> pairs)
+    private readonly RelayProtocol _protocol;
+
+    public Traffic(IReadOnlyList<CallPair> pairs, RelayProtocol protocol = RelayProtocol.Apiv2)
     {
         Pairs = pairs;
+        _protocol = protocol;
         var streams = new List<RelayStream>();
         foreach (var pair in pairs)
         {
-            streams.Add(new RelayStream(streams.Count, pair.A, pair.B));
-            streams.Add(new RelayStream(streams.Count, pair.B, pair.A));
+            streams.Add(Stream(streams.Count, pair, aToB: true));
+            streams.Add(Stream(streams.Count, pair, aToB: false));
         }
         Streams = streams;
     }
+
+    private RelayStream Stream(int id, CallPair pair, bool aToB)
+    {
+        var (sender, receiver) = aToB ? (pair.A, pair.B) : (pair.B, pair.A);
+        if (_protocol == RelayProtocol.Apiv2)
+        {
+            // apiv2 relays a signalling message's bytes as they came.
+            var template = Frames.IceTemplate(id);
+            return new RelayStream(id, sender, receiver, template, template);
+        }
+        var (src, dst) = aToB ? (CallPair.PeerJsId(pair.CallId, 'a'), CallPair.PeerJsId(pair.CallId, 'b'))
+            : (CallPair.PeerJsId(pair.CallId, 'b'), CallPair.PeerJsId(pair.CallId, 'a'));
+        return new RelayStream(id, sender, receiver, PeerJsFrames.CandidateTemplate(id, dst), PeerJsFrames.RelayedTemplate(id, src, dst));
+    }
+
+    private bool IsServerNews(string? type) => _protocol == RelayProtocol.Apiv2 ? Frames.IsServerNews(type) : PeerJsFrames.IsServerNews(type);
 
     public IReadOnlyList<CallPair> Pairs { get; }
 
@@ -158,7 +181,7 @@ public sealed class Traffic
                     var latency = stream.OnReceived(frame, seq, timestamp, now);
                     _recording?.RecordTicks(latency);
                 }
-                else if (Frames.TypeOf(frame) is var type && !Frames.IsServerNews(type))
+                else if (Frames.TypeOf(frame) is var type && !IsServerNews(type))
                 {
                     Interlocked.Increment(ref _serverErrors);
                     _failures.AddFailure($"stream {stream.Id}: unexpected message {Encoding.UTF8.GetString(frame[..Math.Min(frame.Length, 200)])}");

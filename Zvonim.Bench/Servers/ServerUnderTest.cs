@@ -7,11 +7,17 @@ using Zvonim.Bench.Load;
 
 namespace Zvonim.Bench.Servers;
 
-/// <summary>A server the scenarios drive: Zvonim or the bare relay, running somewhere on loopback.</summary>
+/// <summary>A server the scenarios drive: Zvonim, the bare relay or the PeerJS server, running somewhere on loopback.</summary>
 public abstract class ServerUnderTest : IAsyncDisposable
 {
-    /// <summary>"zvonim" or "bare".</summary>
+    /// <summary>"zvonim", "bare" or "peerjs".</summary>
     public required string Target { get; init; }
+
+    /// <summary>How the generator speaks to it.</summary>
+    public RelayProtocol Protocol => Target == "peerjs" ? RelayProtocol.PeerJs : RelayProtocol.Apiv2;
+
+    /// <summary>What exactly ran (versions), for the report; null when nothing worth saying.</summary>
+    public string? Note { get; init; }
 
     public required Uri Url { get; init; }
 
@@ -44,8 +50,9 @@ public sealed class InProcessBare : ServerUnderTest
 }
 
 /// <summary>
-/// A server in a child process on a free loopback port: Zvonim from its built Zvonim.Web.dll, or the bare relay from
-/// this tool's own dll (<c>serve-bare</c>). Killed (by its pid) when disposed.
+/// A server in a child process on a free loopback port: Zvonim from its built Zvonim.Web.dll, the bare relay from
+/// this tool's own dll (<c>serve-bare</c>), or the PeerJS server under node (<see cref="PeerJsServer"/>); each
+/// optionally under <c>taskset -c</c> (<see cref="CorePinning"/>). Killed (by its pid) when disposed.
 /// </summary>
 public sealed class SpawnedServer : ServerUnderTest
 {
@@ -66,7 +73,7 @@ public sealed class SpawnedServer : ServerUnderTest
         }
     }
 
-    public static Task<SpawnedServer> StartZvonimAsync(string? serverDll, IEnumerable<string> environment, TextWriter? progress)
+    public static Task<SpawnedServer> StartZvonimAsync(string? serverDll, IEnumerable<string> environment, int? core, TextWriter? progress)
     {
         var dll = serverDll ?? FindZvonimDll()
             ?? throw new FileNotFoundException("Zvonim.Web.dll not found; build Zvonim.Web (dotnet build -c Release) or pass --server-dll.");
@@ -84,33 +91,36 @@ public sealed class SpawnedServer : ServerUnderTest
             if (at <= 0) throw new ArgumentException($"--server-env takes KEY=VALUE, not '{pair}'.");
             env[pair[..at]] = pair[(at + 1)..];
         }
-        return StartAsync("zvonim", dll, ["--urls", $"http://127.0.0.1:{port}"], port, env, progress);
+        return StartAsync("zvonim", "dotnet", [dll, "--urls", $"http://127.0.0.1:{port}"], DirectoryOf(dll), port, env, core, progress);
     }
 
-    public static Task<SpawnedServer> StartBareAsync(bool buffered, TextWriter? progress)
+    public static Task<SpawnedServer> StartBareAsync(bool buffered, int? core, TextWriter? progress)
     {
         var port = FreePort();
         var self = typeof(SpawnedServer).Assembly.Location;
-        string[] args = ["serve-bare", "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), .. buffered ? new[] { "--buffered" } : []];
-        return StartAsync("bare", self, args, port, [], progress);
+        string[] args = [self, "serve-bare", "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), .. buffered ? new[] { "--buffered" } : []];
+        return StartAsync("bare", "dotnet", args, DirectoryOf(self), port, [], core, progress);
     }
 
-    private static async Task<SpawnedServer> StartAsync(string target, string dll, string[] args, int port, Dictionary<string, string> env, TextWriter? progress)
+    /// <summary>Starts <paramref name="program"/> (under <c>taskset -c <paramref name="core"/></c> when given, which
+    /// execs it: the pid stays the server's) and waits until it answers HTTP on <paramref name="port"/>.</summary>
+    internal static async Task<SpawnedServer> StartAsync(string target, string program, string[] args, string workingDirectory, int port,
+        Dictionary<string, string> env, int? core, TextWriter? progress, string? note = null)
     {
-        var start = new ProcessStartInfo("dotnet")
+        if (core is { } pinTo) (program, args) = CorePinning.Taskset(pinTo, program, args);
+        var start = new ProcessStartInfo(program)
         {
-            WorkingDirectory = Path.GetDirectoryName(Path.GetFullPath(dll))!,
+            WorkingDirectory = workingDirectory,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             RedirectStandardInput = true,
             UseShellExecute = false,
         };
-        start.ArgumentList.Add(dll);
         foreach (var arg in args) start.ArgumentList.Add(arg);
         foreach (var (key, value) in env) start.Environment[key] = value;
 
         var log = new StringBuilder();
-        var process = Process.Start(start) ?? throw new InvalidOperationException($"Could not start dotnet {dll}");
+        var process = Process.Start(start) ?? throw new InvalidOperationException($"Could not start {program}");
         void Keep(string? line)
         {
             if (line is null) return;
@@ -126,8 +136,8 @@ public sealed class SpawnedServer : ServerUnderTest
         process.BeginErrorReadLine();
 
         var url = new Uri($"http://127.0.0.1:{port}/");
-        var server = new SpawnedServer(process, log) { Target = target, Url = url, Pid = process.Id };
-        progress?.WriteLine($"[{target}] started pid {process.Id}: dotnet {dll} {string.Join(' ', args)}");
+        var server = new SpawnedServer(process, log) { Target = target, Url = url, Pid = process.Id, Note = note };
+        progress?.WriteLine($"[{target}] started pid {process.Id}: {program} {string.Join(' ', args)}");
         using var http = new HttpClient(new SocketsHttpHandler { UseProxy = false }) { BaseAddress = BenchClient.RequireLoopback(url), Timeout = TimeSpan.FromSeconds(2) };
         var deadline = Stopwatch.StartNew();
         while (true)
@@ -189,7 +199,9 @@ public sealed class SpawnedServer : ServerUnderTest
         return File.Exists(local) && File.Exists(Path.ChangeExtension(local, ".runtimeconfig.json")) ? local : null;
     }
 
-    private static int FreePort()
+    private static string DirectoryOf(string file) => Path.GetDirectoryName(Path.GetFullPath(file))!;
+
+    internal static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
