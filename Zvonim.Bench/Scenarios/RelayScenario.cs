@@ -109,7 +109,12 @@ public static class RelayScenario
                 .Add("message_bytes", streams[0].MessageBytes, "B");
             // CPU time per message is what each side spends, whatever else runs on the machine: the least noisy figure here.
             if (usage.Server is { } serverCores)
-                result.Add("server_cpu_cores", serverCores, "cores").Add("server_cpu_us_per_msg", received == 0 ? 0 : serverCores * seconds * 1e6 / received, "µs");
+            {
+                result.Add("server_cpu_cores", serverCores, "cores").Add("server_cpu_us_per_msg", received == 0 ? 0 : serverCores * seconds * 1e6 / received, "µs")
+                    // What one core of the server relays when busy: the figure to compare servers by on a shared machine,
+                    // where the share of a core each one gets from the scheduler differs (node has one thread, Kestrel many).
+                    .Add("msgs_per_server_core", serverCores == 0 ? 0 : received / seconds / serverCores, "msg/s");
+            }
             result.Add("generator_cpu_cores", usage.Generator, "cores");
         }
 
