@@ -214,7 +214,7 @@ public static class BenchCli
             new Option<string?>("--server-dll") { Description = "Zvonim.Web.dll to start with --spawn (default: the repository's build)." },
             new Option<int?>("--server-pid") { Description = "Pid of the Zvonim server at --url, for its memory and CPU figures." },
             new Option<int?>("--bare-pid") { Description = "Pid of the bare relay at --bare-url, for its memory and CPU figures." },
-            new Option<string[]>("--server-env") { Description = "KEY=VALUE settings for a spawned Zvonim, e.g. Zvonim__Signaling__SendQueueLimit=1024 (repeatable)." },
+            new Option<string[]>("--server-env") { Description = "KEY=VALUE settings for a spawned Zvonim, e.g. Zvonim__Signaling__SendQueueLimit=1024 (repeatable); a spawned bare relay takes the DOTNET_* ones." },
             new Option<string?>("--json", "-j") { Description = "Also write the results as JSON to this file." },
             new Option<double>("--duration", "-d") { Description = "Measured seconds (each relay phase; idle: how long the sockets are held).", DefaultValueFactory = _ => duration },
             new Option<double>("--warmup") { Description = "Unmeasured seconds before.", DefaultValueFactory = _ => warmup },
@@ -352,7 +352,8 @@ public static class BenchCli
             return new ExternalServer { Target = "bare", Url = BenchClient.RequireLoopback(new Uri(bareUrl)), Pid = parse.GetValue(common.BarePid) };
         var buffered = parse.GetValue(common.BareBuffered);
         // Pinned, the bare relay needs a process of its own too: in here it would share the generator's core.
-        if (spawn || core is not null) return await SpawnedServer.StartBareAsync(buffered, core, progress).ConfigureAwait(false);
+        if (spawn || core is not null)
+            return await SpawnedServer.StartBareAsync(buffered, parse.GetValue(common.ServerEnv) ?? [], core, progress).ConfigureAwait(false);
         return await InProcessBare.StartAsync(buffered).ConfigureAwait(false);
     }
 

@@ -85,21 +85,29 @@ public sealed class SpawnedServer : ServerUnderTest
         };
         // The generator is one client on a few loopback addresses: per-address limits would measure the limiter.
         foreach (var (key, value) in Zvonim.Web.Settings.LimitOptions.PerAddressLifted("__")) env[key] = value;
-        foreach (var pair in environment)
-        {
-            var at = pair.IndexOf('=');
-            if (at <= 0) throw new ArgumentException($"--server-env takes KEY=VALUE, not '{pair}'.");
-            env[pair[..at]] = pair[(at + 1)..];
-        }
+        foreach (var (key, value) in ParseEnvironment(environment)) env[key] = value;
         return StartAsync("zvonim", "dotnet", [dll, "--urls", $"http://127.0.0.1:{port}"], DirectoryOf(dll), port, env, core, progress);
     }
 
-    public static Task<SpawnedServer> StartBareAsync(bool buffered, int? core, TextWriter? progress)
+    /// <param name="environment">--server-env: only the runtime's own settings (DOTNET_*, e.g. the perf map for a
+    /// profile) apply to the bare relay; Zvonim's settings mean nothing to it.</param>
+    public static Task<SpawnedServer> StartBareAsync(bool buffered, IEnumerable<string> environment, int? core, TextWriter? progress)
     {
         var port = FreePort();
         var self = typeof(SpawnedServer).Assembly.Location;
         string[] args = [self, "serve-bare", "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), .. buffered ? new[] { "--buffered" } : []];
-        return StartAsync("bare", "dotnet", args, DirectoryOf(self), port, [], core, progress);
+        var env = ParseEnvironment(environment).Where(e => e.Key.StartsWith("DOTNET_", StringComparison.Ordinal)).ToDictionary();
+        return StartAsync("bare", "dotnet", args, DirectoryOf(self), port, env, core, progress);
+    }
+
+    private static IEnumerable<KeyValuePair<string, string>> ParseEnvironment(IEnumerable<string> environment)
+    {
+        foreach (var pair in environment)
+        {
+            var at = pair.IndexOf('=');
+            if (at <= 0) throw new ArgumentException($"--server-env takes KEY=VALUE, not '{pair}'.");
+            yield return new(pair[..at], pair[(at + 1)..]);
+        }
     }
 
     /// <summary>Starts <paramref name="program"/> (under <c>taskset -c <paramref name="core"/></c> when given, which
