@@ -9,6 +9,7 @@ missing=()
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 command -v turnserver >/dev/null 2>&1 || missing+=(coturn)
 command -v ip >/dev/null 2>&1 || missing+=(iproute2) # ip netns: the media forwarder's browser tests run in a namespace of their own
+command -v npm >/dev/null 2>&1 || missing+=(nodejs npm) # the bench's PeerJS target (npm "peer"), smoke-tested
 [ -x /usr/sbin/nginx ] || missing+=(nginx)
 has_postgres() { compgen -G "/usr/lib/postgresql/*/bin/postgres" > /dev/null; }
 has_postgres || missing+=(postgresql)
@@ -18,7 +19,8 @@ if [ ${#missing[@]} -gt 0 ]; then
   $sudo_cmd apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq "${missing[@]}" fonts-dejavu-core >/dev/null \
     || echo "apt-get reported a problem (a package's service may not start here: the tests start their own)"
   # What counts is that the programs are there; the tests start each of them themselves.
-  command -v chromium >/dev/null 2>&1 && command -v turnserver >/dev/null 2>&1 && command -v ip >/dev/null 2>&1 && [ -x /usr/sbin/nginx ] && has_postgres \
+  command -v chromium >/dev/null 2>&1 && command -v turnserver >/dev/null 2>&1 && command -v ip >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 \
+    && [ -x /usr/sbin/nginx ] && has_postgres \
     || { echo "Could not install ${missing[*]}"; exit 1; }
 fi
 
