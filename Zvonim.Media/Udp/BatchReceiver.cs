@@ -1,6 +1,5 @@
 using System.Net;
 using System.Net.Sockets;
-using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using static Zvonim.Media.Udp.LinuxUdp;
 
@@ -15,10 +14,7 @@ namespace Zvonim.Media.Udp;
 internal sealed unsafe class BatchReceiver
 {
     private readonly Socket _socket;
-    private readonly int _slotSize;
-    private readonly byte[] _buffers;
-    private readonly byte[] _names;
-    private readonly IoVec[] _iovecs;
+    private readonly MessageSlots _slots;
     private readonly MMsgHdr[] _messages;
     private readonly SocketAddress _fallbackFrom;
     private bool _native;
@@ -28,23 +24,11 @@ internal sealed unsafe class BatchReceiver
     public BatchReceiver(Socket socket, int capacity, int slotSize, bool useRecvMMsg = true)
     {
         ArgumentNullException.ThrowIfNull(socket);
-        ArgumentOutOfRangeException.ThrowIfLessThan(capacity, 1);
-        ArgumentOutOfRangeException.ThrowIfLessThan(slotSize, 1);
         _socket = socket;
-        _slotSize = slotSize;
-        _buffers = GC.AllocateArray<byte>(capacity * slotSize, pinned: true);
-        _names = GC.AllocateArray<byte>(capacity * MaxAddressLength, pinned: true);
-        _iovecs = GC.AllocateArray<IoVec>(capacity, pinned: true);
-        _messages = GC.AllocateArray<MMsgHdr>(capacity, pinned: true);
+        _slots = new MessageSlots(capacity, slotSize);
+        _messages = _slots.Messages;
         _fallbackFrom = new SocketAddress(socket.AddressFamily);
         _native = useRecvMMsg && SocketAddressIsNative();
-        for (var i = 0; i < capacity; i++)
-        {
-            _iovecs[i] = new IoVec { Base = (nint)Unsafe.AsPointer(ref _buffers[i * slotSize]), Length = (nuint)slotSize };
-            _messages[i].Header.Name = (nint)Unsafe.AsPointer(ref _names[i * MaxAddressLength]);
-            _messages[i].Header.Iov = (nint)Unsafe.AsPointer(ref _iovecs[i]);
-            _messages[i].Header.IovLength = 1;
-        }
     }
 
     public int Capacity => _messages.Length;
@@ -60,10 +44,10 @@ internal sealed unsafe class BatchReceiver
             var count = TryReceiveNative();
             if (count > 0) return count;
         }
-        var length = _socket.ReceiveFrom(_buffers.AsSpan(0, _slotSize), SocketFlags.None, _fallbackFrom);
+        var length = _socket.ReceiveFrom(_slots.Slot(0), SocketFlags.None, _fallbackFrom);
         _messages[0].Length = (uint)length;
         _messages[0].Header.NameLength = (uint)_fallbackFrom.Size;
-        _fallbackFrom.Buffer.Span[.._fallbackFrom.Size].CopyTo(_names.AsSpan(0, MaxAddressLength));
+        _fallbackFrom.Buffer.Span[.._fallbackFrom.Size].CopyTo(_slots.Name(0));
         return 1;
     }
 
@@ -72,7 +56,7 @@ internal sealed unsafe class BatchReceiver
     public Span<byte> Slot(int index, out int length)
     {
         length = (int)_messages[index].Length;
-        return _buffers.AsSpan(index * _slotSize, _slotSize);
+        return _slots.Slot(index);
     }
 
     /// <summary>Writes where the <paramref name="index"/>th datagram came from into <paramref name="into"/>; false when
@@ -81,7 +65,7 @@ internal sealed unsafe class BatchReceiver
     {
         var length = (int)_messages[index].Header.NameLength;
         if (length > into.Buffer.Length || length > MaxAddressLength) return false;
-        _names.AsSpan(index * MaxAddressLength, length).CopyTo(into.Buffer.Span);
+        _slots.Name(index)[..length].CopyTo(into.Buffer.Span);
         into.Size = length;
         return true;
     }

@@ -1,6 +1,5 @@
 using System.Net;
 using System.Net.Sockets;
-using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using static Zvonim.Media.Udp.LinuxUdp;
 
@@ -19,9 +18,7 @@ namespace Zvonim.Media.Udp;
 internal sealed unsafe class BatchSender
 {
     private readonly Socket _socket;
-    private readonly int _slotSize;
-    private readonly byte[] _buffers;
-    private readonly byte[] _names;
+    private readonly MessageSlots _slots;
     private readonly IoVec[] _iovecs;
     private readonly MMsgHdr[] _messages;
     private readonly SocketAddress?[] _destinations;
@@ -35,24 +32,13 @@ internal sealed unsafe class BatchSender
     public BatchSender(Socket socket, int capacity, int slotSize, bool useSendMMsg = true)
     {
         ArgumentNullException.ThrowIfNull(socket);
-        ArgumentOutOfRangeException.ThrowIfLessThan(capacity, 1);
-        ArgumentOutOfRangeException.ThrowIfLessThan(slotSize, 1);
         _socket = socket;
-        _slotSize = slotSize;
-        _buffers = GC.AllocateArray<byte>(capacity * slotSize, pinned: true);
-        _names = GC.AllocateArray<byte>(capacity * MaxAddressLength, pinned: true);
-        _iovecs = GC.AllocateArray<IoVec>(capacity, pinned: true);
-        _messages = GC.AllocateArray<MMsgHdr>(capacity, pinned: true);
+        _slots = new MessageSlots(capacity, slotSize);
+        _iovecs = _slots.IoVecs;
+        _messages = _slots.Messages;
         _destinations = new SocketAddress?[capacity];
         _lengths = new int[capacity];
         _native = useSendMMsg && SocketAddressIsNative();
-        for (var i = 0; i < capacity; i++)
-        {
-            _iovecs[i].Base = (nint)Unsafe.AsPointer(ref _buffers[i * slotSize]);
-            _messages[i].Header.Name = (nint)Unsafe.AsPointer(ref _names[i * MaxAddressLength]);
-            _messages[i].Header.Iov = (nint)Unsafe.AsPointer(ref _iovecs[i]);
-            _messages[i].Header.IovLength = 1;
-        }
     }
 
     public int Capacity => _messages.Length;
@@ -71,7 +57,7 @@ internal sealed unsafe class BatchSender
         get
         {
             if (IsFull) throw new InvalidOperationException("The batch is full: flush it first.");
-            return _buffers.AsSpan(_count * _slotSize, _slotSize);
+            return _slots.Slot(_count);
         }
     }
 
@@ -79,14 +65,14 @@ internal sealed unsafe class BatchSender
     /// <paramref name="to"/>, an address of the socket's family.</summary>
     public void Commit(int length, SocketAddress to)
     {
-        ArgumentOutOfRangeException.ThrowIfGreaterThan((uint)length, (uint)_slotSize, nameof(length));
+        ArgumentOutOfRangeException.ThrowIfGreaterThan((uint)length, (uint)_slots.SlotSize, nameof(length));
         if (IsFull) throw new InvalidOperationException("The batch is full: flush it first.");
         if (to.Size > MaxAddressLength) throw new ArgumentException("Not an IPv4 or IPv6 address.", nameof(to));
         var i = _count++;
         _destinations[i] = to;
         _lengths[i] = length;
         if (!_native) return;
-        to.Buffer.Span[..to.Size].CopyTo(_names.AsSpan(i * MaxAddressLength, MaxAddressLength));
+        to.Buffer.Span[..to.Size].CopyTo(_slots.Name(i));
         _messages[i].Header.NameLength = (uint)to.Size;
         _iovecs[i].Length = (nuint)length;
     }
@@ -165,7 +151,7 @@ internal sealed unsafe class BatchSender
     {
         try
         {
-            _socket.SendTo(_buffers.AsSpan(i * _slotSize, _lengths[i]), SocketFlags.None, _destinations[i]!);
+            _socket.SendTo(_slots.Slot(i)[.._lengths[i]], SocketFlags.None, _destinations[i]!);
             return true;
         }
         catch (SocketException)
