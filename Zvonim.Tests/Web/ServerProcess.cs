@@ -178,20 +178,40 @@ public sealed class ServerProcess : IAsyncDisposable
         }
     }
 
-    public static int FreePort()
+    /// <summary>Ports handed to servers the tests start later: below Linux's ephemeral range (32768-60999), so no
+    /// outgoing connection of the machine's (a test's client, a browser) can take one between this check and the
+    /// server's bind, as the kernel's own "free port" (bind to 0) could.</summary>
+    private const int FirstPort = 20000, EndPort = 32768;
+
+    /// <summary>A TCP port free on loopback now, for a server started afterwards.</summary>
+    public static int FreePort() => FindFree(port =>
     {
-        var listener = new TcpListener(IPAddress.Loopback, 0);
+        var listener = new TcpListener(IPAddress.Loopback, port);
         listener.Start();
-        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
         listener.Stop();
-        return port;
-    }
+    });
 
     /// <summary>A UDP port free on loopback now (for a node's media forwarder).</summary>
-    public static int FreeUdpPort()
+    public static int FreeUdpPort() => FindFree(port =>
     {
         using var socket = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.InterNetwork, System.Net.Sockets.SocketType.Dgram, System.Net.Sockets.ProtocolType.Udp);
-        socket.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        return ((IPEndPoint)socket.LocalEndPoint!).Port;
+        socket.Bind(new IPEndPoint(IPAddress.Loopback, port));
+    });
+
+    private static int FindFree(Action<int> bind)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            var port = Random.Shared.Next(FirstPort, EndPort);
+            try
+            {
+                bind(port);
+                return port;
+            }
+            catch (System.Net.Sockets.SocketException) when (attempt < 100)
+            {
+                // taken: another
+            }
+        }
     }
 }
