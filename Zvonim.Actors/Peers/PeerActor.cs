@@ -33,6 +33,11 @@ public sealed class PeerActor : UntypedActor
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly Dictionary<string, IActorRef?> _others = new(StringComparer.Ordinal);
     private readonly Dictionary<string, Queue<SignalEvent>> _pending = new(StringComparer.Ordinal);
+    // Others on this node whose sockets this actor writes to directly (see RelayLane), and those asked for theirs:
+    // true once a frame went the long way after asking, so the answer may have overtaken it and must be asked again.
+    private readonly Dictionary<string, IPeerConnection> _sinks = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, bool> _asked = new(StringComparer.Ordinal);
+    private readonly RelayLane? _lane;
     private List<object>? _early; // client messages received before admission
     private IActorRef _call = ActorRefs.Nobody;
     private string _peerId;
@@ -48,12 +53,15 @@ public sealed class PeerActor : UntypedActor
     /// <param name="budget">Bytes those frames may take, per socket and per node; unlimited if null.</param>
     /// <param name="attachRetry">In a cluster, where a request can be lost while a node is failing: how often the socket
     /// asks again until its call answers. On one node the call always answers, and nothing is asked twice.</param>
+    /// <param name="lane">Shared with the socket's reader, which then relays frames itself while the call is settled.</param>
     public static Props Props(AttachPeer attach, IActorRef calls, IPeerConnection connection, int pendingLimit, PendingBudget? budget = null,
-        TimeSpan? attachRetry = null) =>
-        ActorFactory.PropsOnce(() => new PeerActor(attach, calls, connection, pendingLimit, budget ?? PendingBudget.Unlimited, attachRetry));
+        TimeSpan? attachRetry = null, RelayLane? lane = null) =>
+        ActorFactory.PropsOnce(() => new PeerActor(attach, calls, connection, pendingLimit, budget ?? PendingBudget.Unlimited, attachRetry, lane));
 
-    public PeerActor(AttachPeer attach, IActorRef calls, IPeerConnection connection, int pendingLimit, PendingBudget budget, TimeSpan? attachRetry = null)
+    public PeerActor(AttachPeer attach, IActorRef calls, IPeerConnection connection, int pendingLimit, PendingBudget budget, TimeSpan? attachRetry = null,
+        RelayLane? lane = null)
     {
+        _lane = lane;
         _attachRetry = attachRetry;
         _budget = budget;
         _attach = attach;
@@ -76,6 +84,7 @@ public sealed class PeerActor : UntypedActor
     /// already closed for a reason keeps that reason: only the first close counts.</summary>
     protected override void PostStop()
     {
+        _lane?.Open(null);
         _connection.Close(CloseReason.ServerStopping, "The server is shutting down.");
         Release(_heldBytes);
         _retry?.Cancel();
@@ -110,6 +119,14 @@ public sealed class PeerActor : UntypedActor
                 break;
             case ClientSignal or ClientHello or ClientLeave:
                 OnClientMessage(message);
+                _lane?.Handled();
+                break;
+            case OpenRoute:
+                // Only a welcomed socket is written to directly: its client must hear who it is before any frame.
+                if (Admitted) Sender.Tell(new RouteOpened(PeerId, _connection), Self);
+                break;
+            case RouteOpened opened:
+                OnRouteOpened(opened);
                 break;
             case PeerCongestion congestion:
                 if (_others.ContainsKey(congestion.PeerId)) SetSlow(congestion.PeerId, congestion.Congested);
@@ -149,10 +166,12 @@ public sealed class PeerActor : UntypedActor
                 break;
             case PeerDisconnected disconnected:
                 if (_others.ContainsKey(disconnected.PeerId)) _others[disconnected.PeerId] = null;
+                ForgetRoute(disconnected.PeerId);
                 SetSlow(disconnected.PeerId, false);
                 break;
             case MemberLeft left:
                 _others.Remove(left.PeerId);
+                ForgetRoute(left.PeerId);
                 if (_pending.Remove(left.PeerId, out var dropped)) Release(BytesOf(dropped));
                 SetSlow(left.PeerId, false);
                 _connection.Send(new PeerLeftEvent(left.PeerId));
@@ -188,6 +207,7 @@ public sealed class PeerActor : UntypedActor
     {
         if (joined.PeerId == PeerId) return;
         _others.TryAdd(joined.PeerId, null);
+        UpdateLane();
         // Frames sent while alone belong to whoever joins first.
         if (_pending.Remove(NextJoiner, out var early)) _pending[joined.PeerId] = early;
         _connection.Send(new MemberJoinedEvent(joined.PeerId, joined.DisplayName));
@@ -196,17 +216,22 @@ public sealed class PeerActor : UntypedActor
     private void OnPeerConnected(PeerConnected connected)
     {
         _others[connected.PeerId] = connected.Peer;
+        ForgetRoute(connected.PeerId); // a new socket for someone known: its old one is gone
+        // A socket replaced by a newer one is never heard of again, nor its congestion: it must not hold this one back.
+        SetSlow(connected.PeerId, false);
         if (_pending.Remove(connected.PeerId, out var queued))
         {
             foreach (var signal in queued) connected.Peer.Tell(signal, Self);
             Release(BytesOf(queued));
         }
+        AskRoute(connected.PeerId, connected.Peer);
         _connection.Send(new PeerConnectedEvent(connected.PeerId, connected.DisplayName));
         if (_congested) connected.Peer.Tell(new PeerCongestion(PeerId, true), Self);
     }
 
     private void CloseAndStop(CloseReason reason, string message)
     {
+        _lane?.Open(null);
         _connection.Close(reason, message);
         Context.Stop(Self);
     }
@@ -228,6 +253,9 @@ public sealed class PeerActor : UntypedActor
         _call = ActorRefs.Nobody;
         _attaching = true;
         foreach (var other in _others.Keys.ToList()) _others[other] = null;
+        _sinks.Clear();
+        _asked.Clear();
+        UpdateLane();
         Reattach();
     }
 
@@ -251,6 +279,7 @@ public sealed class PeerActor : UntypedActor
         Context.Watch(_call);
         _peerId = admitted.PeerId;
         foreach (var other in admitted.Others) _others[other.PeerId] = other.Peer;
+        foreach (var other in admitted.Others) if (other.Peer is { } peer) AskRoute(other.PeerId, peer);
         _connection.Send(new WelcomeEvent(admitted.PeerId, admitted.Snapshot));
         _connection.Send(new StateEvent(admitted.Snapshot));
         foreach (var other in admitted.Others.Where(o => o.Peer is not null))
@@ -262,6 +291,44 @@ public sealed class PeerActor : UntypedActor
         _early = null;
         Release(early.Sum(BytesOf));
         foreach (var message in early) OnClientMessage(message);
+        UpdateLane();
+    }
+
+    /// <summary>Asks another socket's actor on this node for its socket. Frames told to it before now are ahead of
+    /// the question in its mailbox, so they reach its client before any frame written directly.</summary>
+    private void AskRoute(string peerId, IActorRef peer)
+    {
+        if (peer is not IInternalActorRef { IsLocal: true }) return; // across nodes, frames go by message
+        _asked[peerId] = false;
+        peer.Tell(OpenRoute.Instance, Self);
+    }
+
+    private void OnRouteOpened(RouteOpened opened)
+    {
+        if (!_others.TryGetValue(opened.PeerId, out var peer) || !Equals(peer, Sender) || !_asked.Remove(opened.PeerId, out var overtaken)) return;
+        if (overtaken)
+        {
+            AskRoute(opened.PeerId, peer); // a frame went by message after the question: ask again behind it
+            return;
+        }
+        _sinks[opened.PeerId] = opened.Sink;
+        UpdateLane();
+    }
+
+    private void ForgetRoute(string peerId)
+    {
+        _asked.Remove(peerId);
+        if (_sinks.Remove(peerId)) UpdateLane();
+        else if (!_others.ContainsKey(peerId)) UpdateLane();
+    }
+
+    /// <summary>Opens the reader's lane while every other participant's socket is written to directly and nothing is
+    /// held back; closes it otherwise.</summary>
+    private void UpdateLane()
+    {
+        if (_lane is null) return;
+        var settled = Admitted && _others.Count > 0 && _sinks.Count == _others.Count && _early is null && _pending.Count == 0;
+        _lane.Open(settled ? new RelayLane.Targets(PeerId, _sinks.Select(s => (s.Key, s.Value)).ToArray()) : null);
     }
 
     private void TellOthers(object message)
@@ -308,8 +375,7 @@ public sealed class PeerActor : UntypedActor
 
     private void OnClientSignal(ClientSignal signal)
     {
-        Telemetry.ZvonimMetrics.RelayedFrames.Add(1);
-        Telemetry.ZvonimMetrics.RelayedBytes.Add(signal.Frame.Length);
+        RelayLane.Count(signal);
         var relayed = new SignalEvent(PeerId, signal.Kind, signal.Frame);
         if (signal.To is { } to)
         {
@@ -331,7 +397,12 @@ public sealed class PeerActor : UntypedActor
 
     private void DeliverOrHold(string peerId, IActorRef? target, SignalEvent signal)
     {
-        if (target is not null) target.Tell(signal, Self);
+        if (_sinks.TryGetValue(peerId, out var sink)) sink.Send(signal);
+        else if (target is not null)
+        {
+            target.Tell(signal, Self);
+            if (_asked.ContainsKey(peerId)) _asked[peerId] = true;
+        }
         else Hold(peerId, signal);
     }
 

@@ -44,6 +44,18 @@ public sealed record PeerConnected(string PeerId, string? DisplayName, IActorRef
 
 public sealed record PeerDisconnected(string PeerId) : IPeerMessage;
 
+// Between two PeerActors of one node, to open a <see cref="RelayLane"/>.
+
+/// <summary>Asks another participant's PeerActor, on this node, for its socket, to write frames to it directly.</summary>
+public sealed record OpenRoute : IPeerMessage, INoSerializationVerificationNeeded
+{
+    public static readonly OpenRoute Instance = new();
+}
+
+/// <summary>The answer to <see cref="OpenRoute"/>, sent only once this socket has been welcomed and after every frame
+/// the asker told it before asking. Holds a live object: never leaves the node.</summary>
+public sealed record RouteOpened(string PeerId, IPeerConnection Sink) : IPeerMessage, INoSerializationVerificationNeeded;
+
 public sealed record MemberLeft(string PeerId) : IPeerMessage;
 
 /// <summary>Flow control between peers: <paramref name="PeerId"/>'s socket cannot take more for now (or can again).
@@ -105,4 +117,8 @@ public interface IPeerConnection
 
     /// <summary>Stops (or resumes) reading the client's frames; the client's own TCP window then slows it down.</summary>
     void PauseReading(bool paused);
+
+    /// <summary>Pending while the socket cannot take more (past its high-water mark); completes when it has drained or
+    /// closed. A <see cref="RelayLane"/>'s reader waits on it, as fast as the socket itself knows.</summary>
+    Task WhenWritable => Task.CompletedTask;
 }

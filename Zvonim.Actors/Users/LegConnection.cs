@@ -43,4 +43,6 @@ internal sealed class LegConnection(string callId, IPeerConnection socket, IActo
     }
 
     public void PauseReading(bool paused) => socket.PauseReading(paused);
+
+    public Task WhenWritable => socket.WhenWritable;
 }

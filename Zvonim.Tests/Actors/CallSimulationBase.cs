@@ -54,11 +54,11 @@ public abstract class CallSimulationBase : VirtualTimeTestKit
     }
 
     /// <summary>Opens a "socket" for the peer and waits until the call admitted it (its first state push).</summary>
-    protected Socket Connect(string callId, string peerId, bool expectAdmission = true, PendingBudget? budget = null)
+    protected Socket Connect(string callId, string peerId, bool expectAdmission = true, PendingBudget? budget = null, RelayLane? lane = null)
     {
         var probe = CreateTestProbe($"socket-{peerId[..4]}-{++_sockets}"); // a reconnect is a new probe
-        var peer = Sys.ActorOf(PeerActor.Props(new AttachPeer(callId, peerId), Calls, new ProbeConnection(probe), pendingLimit: 16, budget));
-        var socket = new Socket(peer, probe);
+        var peer = Sys.ActorOf(PeerActor.Props(new AttachPeer(callId, peerId), Calls, new ProbeConnection(probe), pendingLimit: 16, budget, lane: lane));
+        var socket = new Socket(peer, probe, lane);
         if (expectAdmission)
         {
             probe.ExpectMsg<WelcomeEvent>(w => w.PeerId == peerId);
@@ -67,9 +67,15 @@ public abstract class CallSimulationBase : VirtualTimeTestKit
         return socket;
     }
 
-    protected sealed record Socket(IActorRef Peer, TestProbe Events)
+    /// <param name="Lane">Set when the socket has a reader's short way (see <see cref="RelayLane"/>): what the client
+    /// says then goes as a real reader sends it.</param>
+    protected sealed record Socket(IActorRef Peer, TestProbe Events, RelayLane? Lane = null)
     {
-        public void Say(object clientMessage) => Peer.Tell(clientMessage, ActorRefs.NoSender);
+        public void Say(object clientMessage)
+        {
+            if (Lane is not null) Lane.Pass(clientMessage, Peer);
+            else Peer.Tell(clientMessage, ActorRefs.NoSender);
+        }
 
         public void Drop() => Peer.Tell(new SocketClosed("dropped"), ActorRefs.NoSender);
 

@@ -44,6 +44,21 @@ public sealed class FlowControlTests(ITestOutputHelper output) : CallSimulationB
     }
 
     [Fact]
+    public void A_congested_socket_replaced_by_a_newer_one_no_longer_holds_the_other_back()
+    {
+        var call = Create();
+        var joined = Join(call.CallId);
+        var a = Connect(call.CallId, call.PeerId!);
+        var b = Connect(call.CallId, joined.PeerId);
+        a.Expect<PeerConnectedEvent>();
+        b.Peer.Tell(new SocketCongestion(true), ActorRefs.NoSender);
+        a.Expect<ProbeConnection.ReadingPaused>(p => p.Paused);
+
+        Connect(call.CallId, joined.PeerId); // a reload: the old socket is superseded and never drains
+        a.Expect<ProbeConnection.ReadingPaused>(p => !p.Paused);
+    }
+
+    [Fact]
     public void Frames_relayed_while_paused_are_all_delivered_in_order()
     {
         var (a, b) = ConnectedPair();

@@ -42,6 +42,7 @@ public sealed class SocketConnection : IPeerConnection
     private long _lastProgress;      // timestamp of the last completed send
     private ITimer? _stallTimer;
     private TaskCompletionSource? _readGate; // set while reading is paused
+    private TaskCompletionSource? _writeGate; // set while congested
 
     private readonly record struct Outgoing(byte[]? Frame, WebSocketCloseStatus Status = WebSocketCloseStatus.NormalClosure, string? Reason = null);
 
@@ -78,6 +79,8 @@ public sealed class SocketConnection : IPeerConnection
 
     /// <summary>Completed while the client's frames may be read; pending while its PeerActor has paused reading.</summary>
     public Task WhenReadable => Volatile.Read(ref _readGate)?.Task ?? Task.CompletedTask;
+
+    public Task WhenWritable => Volatile.Read(ref _writeGate)?.Task ?? Task.CompletedTask;
 
     public void Send(PeerEvent peerEvent)
     {
@@ -250,14 +253,19 @@ public sealed class SocketConnection : IPeerConnection
 
     private void OnCongested()
     {
+        Interlocked.CompareExchange(ref _writeGate, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously), null);
+        if (!Volatile.Read(ref _congested)) OpenWriteGate(); // drained meanwhile
         Volatile.Write(ref _lastProgress, _time.GetTimestamp());
         var check = StallTimeout / 4;
         _stallTimer ??= _time.CreateTimer(static state => ((SocketConnection)state!).CheckStall(), this, check, check);
         CongestionChanged?.Invoke(true);
     }
 
+    private void OpenWriteGate() => Interlocked.Exchange(ref _writeGate, null)?.TrySetResult();
+
     private void OnRelieved()
     {
+        OpenWriteGate();
         StopStallWatch();
         CongestionChanged?.Invoke(false);
     }
@@ -277,6 +285,7 @@ public sealed class SocketConnection : IPeerConnection
 
     private void StopStallWatch()
     {
+        OpenWriteGate(); // a socket that stops being watched (drained or closing) holds no writer back
         var timer = Interlocked.Exchange(ref _stallTimer, null);
         timer?.Dispose();
     }

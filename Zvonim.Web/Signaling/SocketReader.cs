@@ -10,9 +10,10 @@ namespace Zvonim.Web.Signaling;
 /// <see cref="SignalingOptions.MessageTimeout"/>, is decoded by the dialect and told to the socket's PeerActor.
 /// Reading pauses while someone this client sends to cannot keep up. A client that keeps sending what the server
 /// cannot use is closed after <see cref="LimitOptions.MaxInvalidMessagesPerMinute"/> error replies in a minute.
+/// While the socket's call is settled, frames skip the actor and go straight to the receivers' sockets (<see cref="RelayLane"/>).
 /// </summary>
 internal sealed class SocketReader(WebSocket socket, SocketConnection connection, ISignalingDialect dialect, IActorRef peer,
-    string peerId, SignalingOptions settings, LimitOptions limits, TimeProvider time)
+    string peerId, SignalingOptions settings, LimitOptions limits, TimeProvider time, RelayLane? lane = null)
 {
     private int _invalid;
     private long _invalidSince;
@@ -29,6 +30,11 @@ internal sealed class SocketReader(WebSocket socket, SocketConnection connection
                 // Paused while someone this client sends to cannot keep up: TCP then slows the client, nothing is lost.
                 var readable = connection.WhenReadable;
                 if (!readable.IsCompleted) await readable.WaitAsync(stop.Token);
+                if (lane is not null)
+                {
+                    Task writable;
+                    while (!(writable = lane.WhenWritable()).IsCompleted) await writable.WaitAsync(stop.Token);
+                }
                 // Wait for the next message without holding a buffer: an idle socket costs no receive memory.
                 var peek = await socket.ReceiveAsync(Memory<byte>.Empty, stop.Token);
                 if (peek.MessageType == WebSocketMessageType.Close) return "closed by the client";
@@ -79,7 +85,9 @@ internal sealed class SocketReader(WebSocket socket, SocketConnection connection
             connection.Send(error);
             return false;
         }
-        if (inbound.Message is { } message) peer.Tell(message, ActorRefs.NoSender);
+        if (inbound.Message is not { } message) return true;
+        if (lane is not null) lane.Pass(message, peer);
+        else peer.Tell(message, ActorRefs.NoSender);
         return true;
     }
 

@@ -29,9 +29,12 @@ public sealed class WebSocketBridge(ActorSystem system, IRequiredActor<CallManag
     private long _connections;
 
     /// <summary>A socket in one call: its <see cref="PeerActor"/> attaches to the call.</summary>
-    public Task<IResult?> RunAsync(HttpContext context, ISignalingDialect dialect, AttachPeer attach) =>
-        RunAsync(context, dialect, new SocketOwner(connection => PeerActor.Props(attach, calls.ActorRef, connection,
-            options.Value.Signaling.PendingLimit, _pending, _attachRetry), attach.PeerId ?? "", attach.CallId, attach.Kind ?? "call"));
+    public Task<IResult?> RunAsync(HttpContext context, ISignalingDialect dialect, AttachPeer attach)
+    {
+        var lane = new RelayLane();
+        return RunAsync(context, dialect, new SocketOwner(connection => PeerActor.Props(attach, calls.ActorRef, connection,
+            options.Value.Signaling.PendingLimit, _pending, _attachRetry, lane), attach.PeerId ?? "", attach.CallId, attach.Kind ?? "call", lane));
+    }
 
     /// <summary>A signed-in user's socket (seed 002): its <see cref="DeviceActor"/> joins calls as the user takes them.</summary>
     public Task<IResult?> RunDeviceAsync(HttpContext context, ISignalingDialect dialect, string userId) =>
@@ -43,7 +46,7 @@ public sealed class WebSocketBridge(ActorSystem system, IRequiredActor<CallManag
         RunAsync(context, dialect, new SocketOwner(session, userId, roomKey, "chat-call"));
 
     /// <summary>The actor a socket gets, who it is (for the dialect and the log), and its dialect's name for metrics.</summary>
-    private sealed record SocketOwner(Func<SocketConnection, Props> Props, string PeerId, string CallId, string Dialect);
+    private sealed record SocketOwner(Func<SocketConnection, Props> Props, string PeerId, string CallId, string Dialect, RelayLane? Lane = null);
 
     private async Task<IResult?> RunAsync(HttpContext context, ISignalingDialect dialect, SocketOwner owner)
     {
@@ -84,7 +87,7 @@ public sealed class WebSocketBridge(ActorSystem system, IRequiredActor<CallManag
         ZvonimMetrics.OpenSockets.Add(1, dialectTag);
         try
         {
-            var reader = new SocketReader(socket, connection, dialect, peer, owner.PeerId, settings, options.Value.Limits, time);
+            var reader = new SocketReader(socket, connection, dialect, peer, owner.PeerId, settings, options.Value.Limits, time, owner.Lane);
             why = await reader.RunAsync(context.RequestAborted);
         }
         catch (Exception ex)

@@ -1,0 +1,102 @@
+using Akka.Actor;
+using Xunit.Abstractions;
+using Zvonim.Actors.Peers;
+
+namespace Zvonim.Tests.Actors;
+
+/// <summary>
+/// The reader's short way (<see cref="RelayLane"/>): open only while the call is settled, and whichever way a frame
+/// goes, every participant gets every frame meant for it, once, in the order it was sent.
+/// </summary>
+public sealed class RelayLaneTests(ITestOutputHelper output) : CallSimulationBase(output)
+{
+    private (Socket A, Socket B, string CallId, string BPeerId) ConnectedPair()
+    {
+        var call = Create(TwoParty with { Capacity = 3 });
+        var joined = Join(call.CallId);
+        var a = Connect(call.CallId, call.PeerId!, lane: new RelayLane());
+        var b = Connect(call.CallId, joined.PeerId, lane: new RelayLane());
+        a.Expect<PeerConnectedEvent>();
+        return (a, b, call.CallId, joined.PeerId);
+    }
+
+    private static ClientSignal Candidate(int n, string? to = null) => new(SignalKind.IceCandidate, to, Frame($$"""{"n":{{n}}}"""));
+
+    private static int Number(SignalEvent signal) => System.Text.Json.JsonDocument.Parse(signal.Frame).RootElement.GetProperty("n").GetInt32();
+
+    private void AwaitLane(Socket socket, bool open) =>
+        AwaitCondition(() => socket.Lane!.IsOpen == open, TimeSpan.FromSeconds(3), $"lane {(open ? "open" : "closed")}");
+
+    [Fact]
+    public void Once_both_sockets_are_connected_frames_go_the_short_way_and_arrive_in_order()
+    {
+        var (a, b, _, _) = ConnectedPair();
+        AwaitLane(a, open: true);
+        AwaitLane(b, open: true);
+
+        for (var i = 0; i < 50; i++) a.Say(Candidate(i));
+        for (var i = 0; i < 50; i++) Assert.Equal(i, Number(b.Expect<SignalEvent>()));
+        b.Say(Candidate(7));
+        Assert.Equal(7, Number(a.Expect<SignalEvent>()));
+    }
+
+    [Fact]
+    public void The_lane_never_lets_a_frame_overtake_one_still_with_the_actor()
+    {
+        var probe = CreateTestProbe();
+        var receiver = CreateTestProbe();
+        var lane = new RelayLane();
+        lane.Open(new RelayLane.Targets("a", [("b", new ProbeConnection(receiver))]));
+
+        lane.Pass(new ClientHello(), probe.Ref); // with the actor, not handled yet
+        Assert.False(lane.TryRelay(Candidate(1)));
+        lane.Handled();
+        Assert.True(lane.TryRelay(Candidate(2)));
+        Assert.Equal(2, Number(receiver.ExpectMsg<SignalEvent>()));
+        Assert.False(lane.TryRelay(Candidate(3, to: "nobody"))); // the actor answers that with an error
+    }
+
+    [Fact]
+    public void A_newcomer_closes_the_lane_and_gets_the_frames_said_before_its_socket_opened()
+    {
+        var (a, b, callId, _) = ConnectedPair();
+        AwaitLane(a, open: true);
+        var carol = Join(callId);
+        a.Expect<MemberJoinedEvent>(j => j.PeerId == carol.PeerId);
+        Assert.False(a.Lane!.IsOpen);
+
+        for (var i = 0; i < 5; i++) a.Say(Candidate(i));
+        for (var i = 0; i < 5; i++) Assert.Equal(i, Number(b.Expect<SignalEvent>()));
+        var c = Connect(callId, carol.PeerId, lane: new RelayLane());
+        for (var i = 0; i < 5; i++) Assert.Equal(i, Number(c.Expect<SignalEvent>()));
+
+        AwaitLane(a, open: true);
+        a.Say(Candidate(5));
+        Assert.Equal(5, Number(b.Expect<SignalEvent>()));
+        Assert.Equal(5, Number(c.Expect<SignalEvent>()));
+    }
+
+    [Fact]
+    public void A_dropped_receiver_closes_the_lane_and_its_new_socket_gets_what_was_said_meanwhile()
+    {
+        var (a, b, callId, bPeerId) = ConnectedPair();
+        AwaitLane(a, open: true);
+        b.Drop();
+        AwaitLane(a, open: false);
+
+        for (var i = 0; i < 3; i++) a.Say(Candidate(i));
+        var again = Connect(callId, bPeerId, lane: new RelayLane());
+        for (var i = 0; i < 3; i++) Assert.Equal(i, Number(again.Expect<SignalEvent>()));
+        AwaitLane(a, open: true);
+    }
+
+    [Fact]
+    public void A_socket_whose_call_is_lost_stops_using_the_lane()
+    {
+        var (a, _, _, _) = ConnectedPair();
+        AwaitLane(a, open: true);
+        a.Peer.Tell(new Superseded(), ActorRefs.NoSender);
+        a.Expect<ProbeConnection.Closed>();
+        Assert.False(a.Lane!.IsOpen);
+    }
+}
