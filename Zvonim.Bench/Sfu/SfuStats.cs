@@ -73,6 +73,7 @@ public sealed class ReceiveStats
 {
     private ulong[] _seen = new ulong[1024];
     private long _received;
+    private Waiter? _waiter;
 
     /// <summary>Latency is recorded only while this is set (the measured window).</summary>
     public volatile bool Recording;
@@ -91,6 +92,23 @@ public sealed class ReceiveStats
     public long Highest { get; private set; } = -1;
 
     public string? FirstProblem { get; private set; }
+
+    /// <summary>Completes once <paramref name="count"/> distinct packets have arrived (at once if they have), told by
+    /// the receive thread as the packet that makes the count arrives. One waiter at a time: a later call replaces an
+    /// earlier one, which then completes only if its own count is reached before.</summary>
+    public Task WhenReceived(long count)
+    {
+        var waiter = new Waiter(count);
+        Interlocked.Exchange(ref _waiter, waiter); // a full fence: either Accept sees this waiter or this sees its count
+        if (Received >= count) Release(waiter);
+        return waiter.Task;
+    }
+
+    private void Release(Waiter waiter)
+    {
+        Interlocked.CompareExchange(ref _waiter, null, waiter);
+        waiter.TrySetResult();
+    }
 
     public void Bad(string why)
     {
@@ -124,7 +142,16 @@ public sealed class ReceiveStats
         else
             Highest = index;
         if (Recording) Latency.RecordTicks(latencyTicks);
-        Volatile.Write(ref _received, _received + 1);
+        // Interlocked (a full fence) rather than a volatile write, so that the waiter read next and the count read by
+        // WhenReceived cannot both be stale; no allocation, and only a waiter's last packet does more than a read.
+        var received = Interlocked.Increment(ref _received);
+        if (Volatile.Read(ref _waiter) is { } waiter && received >= waiter.Count) Release(waiter);
+    }
+
+    /// <summary>Someone awaiting <see cref="Count"/> packets; it continues on the thread pool, not the receive thread.</summary>
+    private sealed class Waiter(long count) : TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)
+    {
+        public long Count { get; } = count;
     }
 }
 
