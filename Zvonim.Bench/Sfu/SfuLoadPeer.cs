@@ -24,8 +24,9 @@ namespace Zvonim.Bench.Sfu;
 /// </summary>
 public sealed class SfuLoadPeer : IDisposable
 {
-    /// <summary>Where in the RTP payload the send time (8 bytes) and the packet index (8 bytes) are.</summary>
-    public const int StampOffset = 4;
+    /// <summary>Where in the RTP payload the send time (8 bytes) and the packet index (8 bytes) are: after the VP8
+    /// payload descriptor (4 bytes) and the VP8 frame tag with room for a key frame's start code (6 bytes).</summary>
+    public const int StampOffset = 10;
 
     private const int SocketBuffer = 4 << 20;
     private const ushort TransportCcId = 5;
@@ -158,10 +159,11 @@ public sealed class SfuLoadPeer : IDisposable
     }
 
     /// <summary>Builds, protects and sends the next RTP packet: a one-byte header extension (transport-cc, as a
-    /// browser sends it), a 4-byte VP8-like payload descriptor, the send time and <paramref name="index"/>, then
-    /// filler up to <paramref name="payloadLength"/>. A video frame ends (marker) every <paramref name="frameEvery"/>
-    /// packets.</summary>
-    public void SendNext(uint ssrc, byte payloadType, int payloadLength, long index, int frameEvery, uint timestampStep)
+    /// browser sends it), a 4-byte VP8-like payload descriptor, a VP8 frame tag (an inter frame's, or with
+    /// <paramref name="keyFrame"/> a key frame's and its start code, as <see cref="Vp8.IsKeyFrame"/> reads them), the
+    /// send time and <paramref name="index"/>, then filler up to <paramref name="payloadLength"/>. A video frame ends
+    /// (marker) every <paramref name="frameEvery"/> packets.</summary>
+    public void SendNext(uint ssrc, byte payloadType, int payloadLength, long index, int frameEvery, uint timestampStep, bool keyFrame = false)
     {
         var packet = _packet.AsSpan();
         var marker = frameEvery > 0 && index % frameEvery == frameEvery - 1;
@@ -179,6 +181,12 @@ public sealed class SfuLoadPeer : IDisposable
         payload[0] = 0x90; // VP8 descriptor: X, S
         payload[1] = 0x80; // I: a 15-bit picture id follows
         BinaryPrimitives.WriteUInt16BigEndian(payload[2..], (ushort)(0x8000 | (index / Math.Max(1, frameEvery) & 0x7FFF)));
+        // VP8 frame tag (RFC 6386 §9.1): show_frame, P clear for a key frame (then the start code 9d 01 2a), set otherwise.
+        payload[4] = (byte)(keyFrame ? 0x10 : 0x11);
+        payload[5] = payload[6] = 0;
+        payload[7] = (byte)(keyFrame ? 0x9D : 0);
+        payload[8] = (byte)(keyFrame ? 0x01 : 0);
+        payload[9] = (byte)(keyFrame ? 0x2A : 0);
         BinaryPrimitives.WriteInt64LittleEndian(payload[(StampOffset + 8)..], index);
         if (frameEvery <= 0 || marker) _rtpTimestamp += timestampStep;
         var length = 20 + payloadLength;
