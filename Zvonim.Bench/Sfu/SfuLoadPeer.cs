@@ -21,6 +21,8 @@ namespace Zvonim.Bench.Sfu;
 /// use_srtp, then SRTP both ways with the exported keys (<see cref="DtlsSrtpKeys.Split"/> as the client).
 /// A publisher sends RTP whose payload carries its send time (Stopwatch ticks) and a packet index; a subscriber
 /// decrypts what the forwarder sends it on a thread of its own and records latency, loss, order and duplicates.
+/// Either thread also decrypts the SRTCP the forwarder sends and counts its key-frame requests
+/// (<see cref="KeyFrameRequests"/>), which a publisher answers as a browser's encoder does.
 /// </summary>
 public sealed class SfuLoadPeer : IDisposable
 {
@@ -73,6 +75,10 @@ public sealed class SfuLoadPeer : IDisposable
     private long _sent;
 
     public long SendErrors { get; private set; }
+
+    /// <summary>The PLIs and FIRs heard from the forwarder, once a receive thread runs (<see cref="StartReceiving"/>
+    /// or <see cref="StartDraining"/>).</summary>
+    public SfuKeyFrameRequests KeyFrameRequests { get; } = new();
 
     /// <summary>A peer whose socket talks to <paramref name="remote"/> only (the forwarder's port).</summary>
     public static SfuLoadPeer Open(string label, IPEndPoint remote)
@@ -205,35 +211,49 @@ public sealed class SfuLoadPeer : IDisposable
     }
 
     /// <summary>Starts this peer's receive thread: every SRTP packet is decrypted and checked to be under
-    /// <paramref name="ssrc"/> and <paramref name="payloadType"/>; anything else on the socket (SRTCP, DTLS) is skipped.</summary>
+    /// <paramref name="ssrc"/> and <paramref name="payloadType"/>; SRTCP goes to <see cref="KeyFrameRequests"/>;
+    /// anything else on the socket (DTLS) is skipped.</summary>
     public void StartReceiving(uint ssrc, byte payloadType, ReceiveStats stats)
     {
+        if (_receiver is not null) throw new InvalidOperationException($"{Label}: a receive thread already reads the socket");
         _receiver = new Thread(() => ReceiveLoop(ssrc, payloadType, stats)) { IsBackground = true, Name = "sfu-sub" };
         _receiver.Start();
     }
 
-    /// <summary>Drains the socket on a thread so that the forwarder's PLIs do not pile up (the publisher's).</summary>
+    /// <summary>Drains the socket on a thread so that the forwarder's PLIs do not pile up (the publisher's), hearing
+    /// them (<see cref="KeyFrameRequests"/>). Nothing to do when a receive thread already reads the socket.</summary>
     public void StartDraining()
     {
+        if (_receiver is not null) return;
         _receiver = new Thread(() =>
         {
             var buffer = new byte[2048];
             while (!_stopping)
             {
+                int length;
                 try
                 {
-                    _socket.Receive(buffer);
+                    length = _socket.Receive(buffer);
                 }
                 catch (SocketException)
                 {
+                    continue;
                 }
                 catch (ObjectDisposedException)
                 {
                     return;
                 }
+                if (RtpDemux.Classify(buffer.AsSpan(0, length)) == DatagramKind.Rtcp) HearRtcp(buffer, length);
             }
         }) { IsBackground = true, Name = "sfu-pub-drain" };
         _receiver.Start();
+    }
+
+    /// <summary>On the receive thread: an SRTCP packet from the forwarder, decrypted in place; one that does not
+    /// authenticate (or comes before the handshake) is skipped, as before.</summary>
+    private void HearRtcp(byte[] buffer, int length)
+    {
+        if (In is { } context && context.TryUnprotectRtcp(buffer, length, out var plain)) KeyFrameRequests.Hear(buffer.AsSpan(0, plain));
     }
 
     private void ReceiveLoop(uint ssrc, byte payloadType, ReceiveStats stats)
@@ -255,7 +275,9 @@ public sealed class SfuLoadPeer : IDisposable
                 return;
             }
             var now = Stopwatch.GetTimestamp();
-            if (RtpDemux.Classify(buffer.AsSpan(0, length)) != DatagramKind.Rtp) continue;
+            var kind = RtpDemux.Classify(buffer.AsSpan(0, length));
+            if (kind == DatagramKind.Rtcp) HearRtcp(buffer, length);
+            if (kind != DatagramKind.Rtp) continue;
             if (!In!.TryUnprotectRtp(buffer, length, out var plain))
             {
                 stats.Bad("an SRTP packet did not authenticate");
