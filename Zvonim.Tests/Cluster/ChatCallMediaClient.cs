@@ -11,11 +11,13 @@ namespace Zvonim.Tests.Cluster;
 
 /// <summary>
 /// A seed-001 participant without a browser: its SDP written the way Chromium writes it, over a real call socket, and
-/// the bench's load peer for the media (ICE checks, a DTLS client handshake, SRTP). It publishes one VP8 track.
+/// the bench's load peer for the media (ICE checks, a DTLS client handshake, SRTP). It publishes one VP8 track, sent as
+/// a browser's encoder would when the forwarder asks it for a key frame (<see cref="SendUntilAsync"/>).
 /// </summary>
 public sealed partial class ChatCallMediaClient : IAsyncDisposable
 {
     public const byte Vp8 = 96;
+    private const int FrameEvery = 5;
     private static readonly int[] SrtpProfiles = [DtlsSrtpProfile.AeadAes128Gcm, DtlsSrtpProfile.AesCm128HmacSha1_80];
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(15);
 
@@ -24,6 +26,7 @@ public sealed partial class ChatCallMediaClient : IAsyncDisposable
     private readonly long _roomId;
     private readonly string _sessionId;
     private long _sent;
+    private long _answered; // the forwarder's key-frame requests for Ssrc answered with a burst
 
     private ChatCallMediaClient(WsClient socket, string label, long roomId, string sessionId)
     {
@@ -81,15 +84,33 @@ public sealed partial class ChatCallMediaClient : IAsyncDisposable
         return (uint.Parse(sending.Groups[2].Value, System.Globalization.CultureInfo.InvariantCulture), byte.Parse(sending.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture));
     }
 
-    /// <summary>Sends VP8-sized packets, a few milliseconds apart, until <paramref name="enough"/> says stop.</summary>
-    public async Task SendUntilAsync(Func<bool> enough, TimeSpan timeout)
+    /// <summary>Answers the forwarder's key-frame requests (RTCP PLI or FIR) for this participant's track until each of
+    /// <paramref name="receivers"/> has <paramref name="count"/> packets: at every request not yet answered, one burst
+    /// of <paramref name="count"/> VP8-sized packets that starts with a key frame. The forwarder asks when a subscriber
+    /// starts receiving the track (once its answer is applied, after the subscription is in place) and when a
+    /// subscriber asks it, so nothing is sent on a timer; <paramref name="timeout"/> only bounds how long that may take.</summary>
+    public async Task SendUntilAsync(IReadOnlyList<ReceiveStats> receivers, int count, TimeSpan timeout)
     {
-        var deadline = DateTime.UtcNow + timeout;
-        while (!enough())
+        Media.StartDraining(); // hears the forwarder's RTCP (a request sent earlier waits in the socket)
+        var requests = Media.KeyFrameRequests;
+        var enough = Task.WhenAll(receivers.Select(r => r.WhenReceived(count)));
+        using var bound = new CancellationTokenSource(timeout);
+        try
         {
-            if (DateTime.UtcNow > deadline) throw new TimeoutException($"{Media.Label}: sent {_sent} packets and the others did not get enough");
-            for (var i = 0; i < 5; i++) Media.SendNext(Ssrc, Vp8, 1000, _sent++, frameEvery: 5, timestampStep: 3000);
-            await Task.Delay(5); // a paced sender, as a camera is; nothing here waits on the server's time
+            while (!enough.IsCompleted)
+            {
+                var request = requests.WhenRequested(Ssrc, _answered);
+                if (await Task.WhenAny(enough, request).WaitAsync(bound.Token) != request) continue;
+                _answered = requests.Count(Ssrc);
+                // Whole frames (packet indices from 0, a frame every FrameEvery), so every burst's key frame starts one.
+                var burst = (count + FrameEvery - 1) / FrameEvery * FrameEvery;
+                for (var i = 0; i < burst; i++) Media.SendNext(Ssrc, Vp8, 1000, _sent++, FrameEvery, timestampStep: 3000, keyFrame: i == 0);
+            }
+        }
+        catch (OperationCanceledException) when (bound.IsCancellationRequested)
+        {
+            throw new TimeoutException($"{Media.Label}: {requests.Count(Ssrc)} key-frame requests heard, {_sent} packets sent, and the others "
+                + $"did not get {count} within {timeout.TotalSeconds} s (they have {string.Join(", ", receivers.Select(r => r.Received))})");
         }
     }
 

@@ -124,7 +124,7 @@ public sealed class ClusterPostgresTests(ThreeNodesOnPostgres cluster, ITestOutp
             var (ssrc, payloadType) = await borisCall.AcceptOfferAsync(); // the server offers him Anna's track
             var received = new ReceiveStats();
             borisCall.Media.StartReceiving(ssrc, payloadType, received);
-            await annaCall.SendUntilAsync(() => received.Received >= 100, TimeSpan.FromSeconds(20));
+            await annaCall.SendUntilAsync([received], 100, TimeSpan.FromSeconds(20)); // once the forwarder asks Anna for a key frame
             Assert.True(received.Corrupted == 0 && received.Duplicated == 0 && received.Reordered == 0, received.FirstProblem);
 
             // Removed from the group on node 0, Boris loses his socket on his node.
