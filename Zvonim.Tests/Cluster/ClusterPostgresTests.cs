@@ -125,6 +125,7 @@ public sealed class ClusterPostgresTests(ThreeNodesOnPostgres cluster, ITestOutp
             var received = new ReceiveStats();
             borisCall.Media.StartReceiving(ssrc, payloadType, received);
             await annaCall.SendUntilAsync([received], 100, TimeSpan.FromSeconds(20)); // once the forwarder asks Anna for a key frame
+            output.WriteLine($"anna heard {annaCall.Media.KeyFrameRequests.Count(annaCall.Ssrc)} key-frame requests and sent {annaCall.Media.Sent} packets; boris received {received.Received}");
             Assert.True(received.Corrupted == 0 && received.Duplicated == 0 && received.Reordered == 0, received.FirstProblem);
 
             // Removed from the group on node 0, Boris loses his socket on his node.
