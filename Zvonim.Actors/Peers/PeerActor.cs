@@ -375,7 +375,7 @@ public sealed class PeerActor : UntypedActor
 
     private void OnClientSignal(ClientSignal signal)
     {
-        RelayLane.Count(signal);
+        RelayLane.Count(signal, byLane: false);
         var relayed = new SignalEvent(PeerId, signal.Kind, signal.Frame);
         if (signal.To is { } to)
         {

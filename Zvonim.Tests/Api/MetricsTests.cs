@@ -47,6 +47,13 @@ public sealed partial class MetricsTests
         Assert.Matches(OpenCallSockets(), after);
         Assert.True(Value(after, "zvonim_socket_admission_duration_seconds_count") - Value(before, "zvonim_socket_admission_duration_seconds_count") >= 2);
         Assert.Contains("zvonim_refusals_total{", after);
+        // Once both sockets are settled, frames take the read loop's short way (RelayLane) rather than the actors.
+        for (var i = 0; i < 100 && !ByLane().IsMatch(after); i++)
+        {
+            await AssertRelayAsync(a, b);
+            after = await ScrapeAsync(http);
+        }
+        Assert.True(ByLane().IsMatch(after), string.Join('\n', after.Split('\n').Where(l => l.StartsWith("zvonim_relay_frames", StringComparison.Ordinal))));
         Assert.Contains("reason=\"NotFound\"", after);
         Assert.Contains("zvonim_calls_live", after);
         // The runtime's and ASP.NET Core's own, for GC pauses, heap and request latency. ASP.NET Core records a request's
@@ -62,6 +69,9 @@ public sealed partial class MetricsTests
         }
         Assert.Contains("http_server_request_duration_seconds_bucket", after);
     }
+
+    [GeneratedRegex("""zvonim_relay_frames_total\{[^}]*path="lane"[^}]*\} [1-9]""")]
+    private static partial Regex ByLane();
 
     [GeneratedRegex("""zvonim_sockets_open\{[^}]*dialect="call"[^}]*\} [1-9]""")]
     private static partial Regex OpenCallSockets();
