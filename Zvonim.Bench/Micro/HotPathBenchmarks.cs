@@ -19,6 +19,7 @@ public class HotPathBenchmarks
     private ActorRelayPath? _actors;
     private ActorRelayPath? _actorsToSocket;
     private BareRelayPath? _bare;
+    private ActorRelayPath? _laneToSocket;
 
     [GlobalSetup]
     public void Setup()
@@ -26,6 +27,7 @@ public class HotPathBenchmarks
         _actors = ActorRelayPath.StartAsync(realWriter: false).GetAwaiter().GetResult();
         _actorsToSocket = ActorRelayPath.StartAsync(realWriter: true).GetAwaiter().GetResult();
         _bare = new BareRelayPath();
+        _laneToSocket = ActorRelayPath.StartAsync(realWriter: true, lane: true).GetAwaiter().GetResult();
     }
 
     [GlobalCleanup]
@@ -33,6 +35,7 @@ public class HotPathBenchmarks
     {
         _actors?.DisposeAsync().AsTask().GetAwaiter().GetResult();
         _actorsToSocket?.DisposeAsync().AsTask().GetAwaiter().GetResult();
+        _laneToSocket?.DisposeAsync().AsTask().GetAwaiter().GetResult();
     }
 
     [Benchmark(Description = "FrameHeader.TryRead (ICE, 270 B)")]
@@ -58,4 +61,10 @@ public class HotPathBenchmarks
     /// hop finds work already queued (each mailbox is woken once per message).</summary>
     [Benchmark(Description = "zvonim: one at a time, decode → 2 PeerActors → SocketConnection → write")]
     public Task RelayOneAtATime() => _actorsToSocket!.RelayBatchAsync(_ice, 1);
+
+    [Benchmark(Description = "zvonim: decode → RelayLane → SocketConnection → write", OperationsPerInvoke = Batch)]
+    public Task RelayByLane() => _laneToSocket!.RelayBatchAsync(_ice, Batch);
+
+    [Benchmark(Description = "zvonim: one at a time, decode → RelayLane → SocketConnection → write")]
+    public Task RelayByLaneOneAtATime() => _laneToSocket!.RelayBatchAsync(_ice, 1);
 }

@@ -23,8 +23,15 @@ public static class QuickMicro
             new BareRelayPath(),
             await ActorRelayPath.StartAsync(realWriter: false).ConfigureAwait(false),
             await ActorRelayPath.StartAsync(realWriter: true).ConfigureAwait(false),
+            await ActorRelayPath.StartAsync(realWriter: false, lane: true).ConfigureAwait(false),
+            await ActorRelayPath.StartAsync(realWriter: true, lane: true).ConfigureAwait(false),
         ];
-        foreach (var (path, oneAtATime) in paths.Select(p => (p, false)).Append((await ActorRelayPath.StartAsync(realWriter: true).ConfigureAwait(false), true)))
+        IRelayPath[] oneAtATimePaths =
+        [
+            await ActorRelayPath.StartAsync(realWriter: true).ConfigureAwait(false),
+            await ActorRelayPath.StartAsync(realWriter: true, lane: true).ConfigureAwait(false),
+        ];
+        foreach (var (path, oneAtATime) in paths.Select(p => (p, false)).Concat(oneAtATimePaths.Select(p => (p, true))))
         {
             await using (path)
             {

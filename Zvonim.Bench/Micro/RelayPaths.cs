@@ -30,9 +30,12 @@ public sealed class ActorRelayPath : IRelayPath
     private readonly Func<long, Task> _whenWritten;
     private readonly Func<long> _written;
     private readonly List<Task> _writers;
+    private readonly RelayLane? _lane;
 
-    private ActorRelayPath(string name, ActorSystem system, IActorRef sender, string senderPeerId, Func<long, Task> whenWritten, Func<long> written, List<Task> writers)
+    private ActorRelayPath(string name, ActorSystem system, IActorRef sender, string senderPeerId, Func<long, Task> whenWritten, Func<long> written, List<Task> writers,
+        RelayLane? lane)
     {
+        _lane = lane;
         Name = name;
         _system = system;
         _sender = sender;
@@ -44,8 +47,11 @@ public sealed class ActorRelayPath : IRelayPath
 
     public string Name { get; }
 
-    public static async Task<ActorRelayPath> StartAsync(bool realWriter)
+    /// <param name="lane">Frames take the read loop's short way (<see cref="RelayLane"/>) once it opens, as a
+    /// settled call's do; otherwise they go through both PeerActors.</param>
+    public static async Task<ActorRelayPath> StartAsync(bool realWriter, bool lane = false)
     {
+        var laneA = lane ? new RelayLane() : null;
         var system = BenchActors.Create("bench");
         var calls = system.ActorOf(CallManager.Props(), CallManager.Name);
         var timeout = TimeSpan.FromSeconds(10);
@@ -70,16 +76,20 @@ public sealed class ActorRelayPath : IRelayPath
             connectionA = countA = new CountingConnection(null);
             connectionB = countB = new CountingConnection(null);
         }
-        var peerA = system.ActorOf(PeerActor.Props(new AttachPeer(created.CallId, created.PeerId, Kind: CallOptions.Kind), calls, connectionA, 256), "a");
+        var peerA = system.ActorOf(PeerActor.Props(new AttachPeer(created.CallId, created.PeerId, Kind: CallOptions.Kind), calls, connectionA, 256, lane: laneA), "a");
         await countA.Admitted.WaitAsync(timeout).ConfigureAwait(false);
         system.ActorOf(PeerActor.Props(new AttachPeer(created.CallId, joined.PeerId, Kind: CallOptions.Kind), calls, connectionB, 256), "b");
         await countB.Admitted.WaitAsync(timeout).ConfigureAwait(false);
         await countA.PeerConnected.WaitAsync(timeout).ConfigureAwait(false);
+        // The lane opens one message round trip after PeerConnected (OpenRoute, RouteOpened); nothing signals it.
+        for (var waited = 0; laneA is { IsOpen: false } && waited < 10_000; waited++) await Task.Delay(1).ConfigureAwait(false);
+        if (laneA is { IsOpen: false }) throw new TimeoutException("The relay lane did not open.");
 
-        var name = realWriter ? "zvonim: decode → 2 PeerActors → SocketConnection → write" : "zvonim: decode → 2 PeerActors → connection";
+        var via = lane ? "RelayLane" : "2 PeerActors";
+        var name = realWriter ? $"zvonim: decode → {via} → SocketConnection → write" : $"zvonim: decode → {via} → connection";
         return socketB is not null
-            ? new ActorRelayPath(name, system, peerA, created.PeerId!, socketB.WhenSignals, () => socketB.Signals, writers)
-            : new ActorRelayPath(name, system, peerA, created.PeerId!, countB.WhenSignals, () => countB.Signals, writers);
+            ? new ActorRelayPath(name, system, peerA, created.PeerId!, socketB.WhenSignals, () => socketB.Signals, writers, laneA)
+            : new ActorRelayPath(name, system, peerA, created.PeerId!, countB.WhenSignals, () => countB.Signals, writers, laneA);
     }
 
     public Task RelayBatchAsync(ReadOnlyMemory<byte> frame, int count)
@@ -88,7 +98,8 @@ public sealed class ActorRelayPath : IRelayPath
         for (var i = 0; i < count; i++)
         {
             var inbound = Apiv2Dialect.Instance.Decode(frame.Span, _senderPeerId);
-            _sender.Tell(inbound.Message!, ActorRefs.NoSender);
+            if (_lane is not null) _lane.Pass(inbound.Message!, _sender);
+            else _sender.Tell(inbound.Message!, ActorRefs.NoSender);
         }
         return _whenWritten(target);
     }
