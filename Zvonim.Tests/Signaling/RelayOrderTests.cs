@@ -6,20 +6,27 @@ namespace Zvonim.Tests.Signaling;
 
 /// <summary>
 /// Real sockets streaming frames while the room changes under them: whether a frame goes through the actors or the
-/// read loop's short way, a participant gets every frame meant for it, once and in the order it was sent.
+/// read loop's short way, a participant gets every frame meant for it, once and in the order it was sent. Each test
+/// runs with the lane (the default, on the shared server) and without it (Zvonim:Signaling:RelayLane off).
 /// </summary>
 public sealed class RelayOrderTests(SharedServer shared) : IClassFixture<SharedServer>
 {
     private const int Frames = 2000;
 
-    private ZvonimServer Server => shared.Server;
+    /// <summary>The shared server when the lane is on; a server of the test's own with it off.</summary>
+    private ZvonimServer ServerWith(bool lane, out IAsyncDisposable? own)
+    {
+        var server = lane ? null : HttpKit.Server(("Zvonim:Signaling:RelayLane", "false"));
+        own = server;
+        return server ?? shared.Server;
+    }
 
     private static string Candidate(int n) => $$"""{"type":"ice-candidate","to":"all","candidate":"candidate:{{n}} 1 udp 1 10.0.0.1 9 typ host"}""";
 
     private static int Number(WsMessage frame) => int.Parse(((string)frame["candidate"]!).Split(' ')[0]["candidate:".Length..]);
 
     /// <summary>The frames from the stream among everything <paramref name="socket"/> heard, up to the last one.</summary>
-    private static async Task<List<int>> StreamAsync(WsClient socket) =>
+    private static async Task<List<int>> ReceivedAsync(WsClient socket) =>
         (await socket.CollectUntilAsync(m => m.Type == "ice-candidate" && Number(m) == Frames - 1, what: $"frame {Frames - 1}"))
         .Where(m => m.Type == "ice-candidate").Select(Number).ToList();
 
@@ -41,66 +48,69 @@ public sealed class RelayOrderTests(SharedServer shared) : IClassFixture<SharedS
 
     private static bool IsError(WsMessage message, string error) => message.Type == "error" && (string?)message["error"] == error;
 
-    [Fact]
-    public async Task A_member_joining_mid_stream_gets_an_unbroken_tail_and_the_others_miss_nothing()
+    /// <summary>Alice and Bob in a room; Alice streams <see cref="Frames"/> candidates to everyone, and before each
+    /// one <paramref name="beforeFrame"/> may change the room (it returns the newcomer's socket when it opens one).
+    /// Then <paramref name="check"/> looks at what everyone got.</summary>
+    private async Task StreamAsync(bool lane, Func<Room, int, Task<WsClient?>> beforeFrame, Func<Room, WsClient, Task> check)
     {
-        using var http = Server.Client();
-        var (members, sockets) = await MeshAsync(Server, http, "Alice", "Bob");
+        var server = ServerWith(lane, out var own);
+        await using var _own = own ?? new Disposer([]);
+        using var http = server.Client();
+        var (members, sockets) = await MeshAsync(server, http, "Alice", "Bob");
         await using var _ = new Disposer(sockets);
-        var (a, b) = (sockets[0], sockets[1]);
-
-        var carol = await JoinRoomAsync(http, members[0].RoomId, "Carol");
-        WsClient? c = null;
+        var room = new Room(server, http, members, sockets[0], sockets[1]);
+        WsClient? newcomer = null;
         for (var i = 0; i < Frames; i++)
         {
-            await a.SendTextAsync(Candidate(i));
-            // While the stream flows, and before more frames wait for her than the server holds (PendingLimit, 256).
-            if (i == 100) c = await ConnectAsync(Server, carol);
+            newcomer = await beforeFrame(room, i) ?? newcomer;
+            await room.A.SendTextAsync(Candidate(i));
         }
-        await using var __ = c!;
-
-        Assert.Equal(Enumerable.Range(0, Frames), await StreamAsync(b));
-        // Carol joined the room before the stream began: frames for her were held until her socket came.
-        await AssertInOrderOrToldAsync(a, await StreamAsync(c!), first: 0);
+        await using var __ = newcomer!;
+        await check(room, newcomer!);
     }
 
-    [Fact]
-    public async Task A_member_arriving_mid_stream_gets_an_unbroken_tail()
+    private sealed record Room(ZvonimServer Server, HttpClient Http, Member[] Members, WsClient A, WsClient B);
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task A_member_joining_mid_stream_gets_an_unbroken_tail_and_the_others_miss_nothing(bool lane)
     {
-        using var http = Server.Client();
-        var (members, sockets) = await MeshAsync(Server, http, "Alice", "Bob");
-        await using var _ = new Disposer(sockets);
-        var (a, b) = (sockets[0], sockets[1]);
-
-        WsClient? c = null;
-        for (var i = 0; i < Frames; i++)
-        {
-            await a.SendTextAsync(Candidate(i));
-            if (i == Frames / 2) c = await ConnectAsync(Server, await JoinRoomAsync(http, members[0].RoomId, "Carol"));
-        }
-        await using var __ = c!;
-
-        Assert.Equal(Enumerable.Range(0, Frames), await StreamAsync(b));
-        await AssertInOrderOrToldAsync(a, await StreamAsync(c!));
+        Member? carol = null;
+        await StreamAsync(lane, async (room, i) =>
+            {
+                if (i == 0) carol = await JoinRoomAsync(room.Http, room.Members[0].RoomId, "Carol");
+                // While the stream flows, and before more frames wait for her than the server holds (PendingLimit, 256).
+                return i == 100 ? await ConnectAsync(room.Server, carol!) : null;
+            },
+            async (room, c) =>
+            {
+                Assert.Equal(Enumerable.Range(0, Frames), await ReceivedAsync(room.B));
+                // Carol joined the room before the stream began: frames for her were held until her socket came.
+                await AssertInOrderOrToldAsync(room.A, await ReceivedAsync(c), first: 0);
+            });
     }
 
-    [Fact]
-    public async Task A_receiver_that_reconnects_mid_stream_gets_an_unbroken_tail_on_its_new_socket()
-    {
-        using var http = Server.Client();
-        var (members, sockets) = await MeshAsync(Server, http, "Alice", "Bob");
-        await using var _ = new Disposer(sockets);
-        var a = sockets[0];
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public Task A_member_arriving_mid_stream_gets_an_unbroken_tail(bool lane) =>
+        StreamAsync(lane, async (room, i) =>
+                i == Frames / 2 ? await ConnectAsync(room.Server, await JoinRoomAsync(room.Http, room.Members[0].RoomId, "Carol")) : null,
+            async (room, c) =>
+            {
+                Assert.Equal(Enumerable.Range(0, Frames), await ReceivedAsync(room.B));
+                await AssertInOrderOrToldAsync(room.A, await ReceivedAsync(c));
+            });
 
-        WsClient? again = null;
-        for (var i = 0; i < Frames; i++)
-        {
-            await a.SendTextAsync(Candidate(i));
-            if (i == Frames / 2) again = await ConnectAsync(Server, members[1]); // Bob's new socket replaces the old
-        }
-        await using var __ = again!;
-
-        var tail = await StreamAsync(again!);
-        Assert.Equal(Enumerable.Range(tail[0], Frames - tail[0]), tail);
-    }
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public Task A_receiver_that_reconnects_mid_stream_gets_an_unbroken_tail_on_its_new_socket(bool lane) =>
+        StreamAsync(lane, async (room, i) => i == Frames / 2 ? await ConnectAsync(room.Server, room.Members[1]) : null, // Bob's new socket
+            async (_, again) =>
+            {
+                var tail = await ReceivedAsync(again);
+                Assert.Equal(Enumerable.Range(tail[0], Frames - tail[0]), tail);
+            });
 }

@@ -283,6 +283,11 @@ public sealed class SignalingOptions
 
     public TimeSpan EffectiveStallTimeout => StallTimeout ?? KeepAliveTimeout / 2;
 
+    /// <summary>Whether a settled call's frames go from the read loop straight to the receivers' sockets
+    /// (<c>RelayLane</c>) rather than through both PeerActors. Measured: less CPU per frame and a lower p99 at moderate
+    /// load, about 9 % more CPU per frame when one core is saturated (docs/benchmarks.md).</summary>
+    public bool RelayLane { get; set; } = true;
+
     /// <summary>Frames held for a participant whose socket is not open yet.</summary>
     public int PendingLimit { get; set; } = 256;
 
