@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using Akka.Actor;
 using Akka.Event;
 using Zvonim.Actors.Peers;
@@ -20,16 +19,13 @@ public sealed class MediaSessionActor : UntypedActor
 {
     private readonly string _roomKey;
     private readonly string _sessionId;
-    private readonly string _userId;
     private readonly MediaRoomSettings _settings;
     private IActorRef? _socket;             // null while the socket is away (within the grace)
     private ICancelable? _graceTimer;
     private string? _remoteUfrag;           // the browser connection the media is for
     private string? _offerSent;             // the server's offer awaiting an answer, to send again after a reconnect
     private readonly ILoggingAdapter _log = Context.GetLogger();
-    private readonly Dictionary<uint, PublishedTrack> _published = [];           // what this browser sends, by SSRC
-    private readonly Dictionary<PublishedTrack, LocalTrack> _forwarded = [];     // the others' tracks, as this browser gets them
-    private IReadOnlyList<PublishedTrack> _wanted = [];
+    private readonly SessionTracks _tracks;
     private MediaPeer? _peer;
     private SessionNegotiator? _negotiator;
 
@@ -60,7 +56,7 @@ public sealed class MediaSessionActor : UntypedActor
     {
         _roomKey = roomKey;
         _sessionId = sessionId;
-        _userId = userId;
+        _tracks = new SessionTracks(userId, sessionId);
         _settings = settings;
         _socket = socket;
         Context.Watch(socket);
@@ -95,7 +91,7 @@ public sealed class MediaSessionActor : UntypedActor
                 Context.Stop(Self);
                 break;
             case RoomTracks tracks:
-                _wanted = tracks.Tracks;
+                _tracks.Wanted = tracks.Tracks;
                 OfferIfNeeded();
                 break;
             case SessionEvicted evicted:
@@ -179,16 +175,14 @@ public sealed class MediaSessionActor : UntypedActor
             _remoteUfrag = remote.IceUfrag;
             _peer.Connect($"{remote.Fingerprint.Algorithm} {remote.Fingerprint.Value}", remote.IceUfrag);
         }
-        Publish(outcome.Published);
+        if (_tracks.Publish(_peer, outcome.Published)) Context.Parent.Tell(new TracksPublished(_tracks.Published));
         OfferIfNeeded();
     }
 
     /// <summary>Forgets the media of a browser connection that is gone: its tracks leave the room, a new one starts.</summary>
     private void ResetMedia()
     {
-        foreach (var track in _published.Values) _peer!.Unpublish(track);
-        _published.Clear();
-        _forwarded.Clear();
+        _tracks.Reset(_peer!);
         _peer!.Dispose();
         _peer = null;
         _negotiator = null;
@@ -196,57 +190,12 @@ public sealed class MediaSessionActor : UntypedActor
         Context.Parent.Tell(new TracksPublished([]));
     }
 
-    /// <summary>Tells the room what this browser sends now, when that changed.</summary>
-    private void Publish(IReadOnlyList<AnnouncedTrack> announced)
-    {
-        var changed = false;
-        foreach (var gone in _published.Keys.Where(ssrc => announced.All(a => a.Ssrc != ssrc)).ToList())
-        {
-            _peer!.Unpublish(_published[gone]);
-            _published.Remove(gone);
-            changed = true;
-        }
-        var stream = StreamId();
-        foreach (var track in announced.Where(a => !_published.ContainsKey(a.Ssrc)))
-        {
-            var published = new PublishedTrack(_peer!, track.Ssrc, track.Kind, track.Codec, stream, $"{track.Kind.ToSdp()}-{track.Ssrc:x8}");
-            _peer!.Publish(published);
-            _published[track.Ssrc] = published;
-            changed = true;
-        }
-        if (changed) Context.Parent.Tell(new TracksPublished([.. _published.Values]));
-    }
-
-    /// <summary>How the others' browsers group this one's tracks: by user and session, which the page reads back.</summary>
-    private string StreamId()
-    {
-        var session = new string(_sessionId.Where(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_').Take(20).ToArray());
-        return $"{_userId}.{session}";
-    }
-
     private void OfferIfNeeded()
     {
         if (_negotiator is null || _socket is null) return; // offers wait for a socket to hear them
-        foreach (var gone in _forwarded.Keys.Where(t => !_wanted.Contains(t)).ToList())
-        {
-            if (!_negotiator.Sending.ContainsKey(_forwarded[gone].TrackId)) _forwarded.Remove(gone);
-        }
-        var wanted = _wanted.Select(Local).ToList();
-        if (_negotiator.OfferFor(wanted) is not { } offer) return;
+        if (_negotiator.OfferFor(_tracks.ToReceive(_negotiator.Sending)) is not { } offer) return;
         _offerSent = offer;
         Tell(new DescribeToSocket("offer", offer, _sessionId));
-    }
-
-    /// <summary>A track of another's as this browser receives it: under an SSRC of its own.</summary>
-    private LocalTrack Local(PublishedTrack track)
-    {
-        if (!_forwarded.TryGetValue(track, out var local))
-        {
-            var ssrc = BitConverter.ToUInt32(RandomNumberGenerator.GetBytes(4)) | 1; // never 0
-            local = new LocalTrack(track.Kind, track.StreamId, track.TrackId, ssrc, "zvonim", track.Codec);
-            _forwarded[track] = local;
-        }
-        return local;
     }
 
     private void OnAnswer(string sdp)
@@ -261,14 +210,12 @@ public sealed class MediaSessionActor : UntypedActor
         if (outcome.Error is { } error) Tell(new ErrorToSocket(ErrorCodes.BadMessage, error));
         foreach (var removed in outcome.Removed)
         {
-            if (Track(removed) is { } track) _peer!.StopReceiving(track);
+            if (_tracks.Source(removed) is { } track) _peer!.StopReceiving(track);
         }
         foreach (var added in outcome.Added)
         {
-            if (Track(added) is { } track) _peer!.Receive(track, added.Track.Ssrc, (byte)added.Codec.PayloadType);
+            if (_tracks.Source(added) is { } track) _peer!.Receive(track, added.Track.Ssrc, (byte)added.Codec.PayloadType);
         }
         OfferIfNeeded();
     }
-
-    private PublishedTrack? Track(SenderBinding binding) => _forwarded.FirstOrDefault(f => f.Value.TrackId == binding.Track.TrackId).Key;
 }
