@@ -46,15 +46,16 @@ public sealed record PeerDisconnected(string PeerId) : IPeerMessage;
 
 // Between two PeerActors of one node, to open a <see cref="RelayLane"/>.
 
-/// <summary>Asks another participant's PeerActor, on this node, for its socket, to write frames to it directly.</summary>
-public sealed record OpenRoute : IPeerMessage, INoSerializationVerificationNeeded
+/// <summary>Asks another participant's PeerActor, on this node, for its socket, to write frames to it directly. Never
+/// leaves the node, so it has no serializer manifest (unlike the <see cref="IPeerMessage"/>s).</summary>
+public sealed record OpenRoute : IDeadLetterSuppression, INoSerializationVerificationNeeded
 {
     public static readonly OpenRoute Instance = new();
 }
 
 /// <summary>The answer to <see cref="OpenRoute"/>, sent only once this socket has been welcomed and after every frame
 /// the asker told it before asking. Holds a live object: never leaves the node.</summary>
-public sealed record RouteOpened(string PeerId, IPeerConnection Sink) : IPeerMessage, INoSerializationVerificationNeeded;
+public sealed record RouteOpened(string PeerId, IPeerConnection Sink) : IDeadLetterSuppression, INoSerializationVerificationNeeded;
 
 public sealed record MemberLeft(string PeerId) : IPeerMessage;
 
