@@ -13,14 +13,6 @@ public sealed class RelayOrderTests(SharedServer shared) : IClassFixture<SharedS
 {
     private const int Frames = 2000;
 
-    /// <summary>The shared server when the lane is on; a server of the test's own with it off.</summary>
-    private ZvonimServer ServerWith(bool lane, out IAsyncDisposable? own)
-    {
-        var server = lane ? null : HttpKit.Server(("Zvonim:Signaling:RelayLane", "false"));
-        own = server;
-        return server ?? shared.Server;
-    }
-
     private static string Candidate(int n) => $$"""{"type":"ice-candidate","to":"all","candidate":"candidate:{{n}} 1 udp 1 10.0.0.1 9 typ host"}""";
 
     private static int Number(WsMessage frame) => int.Parse(((string)frame["candidate"]!).Split(' ')[0]["candidate:".Length..]);
@@ -53,8 +45,9 @@ public sealed class RelayOrderTests(SharedServer shared) : IClassFixture<SharedS
     /// Then <paramref name="check"/> looks at what everyone got.</summary>
     private async Task StreamAsync(bool lane, Func<Room, int, Task<WsClient?>> beforeFrame, Func<Room, WsClient, Task> check)
     {
-        var server = ServerWith(lane, out var own);
-        await using var _own = own ?? new Disposer([]);
+        // With the lane (the default) on the shared server; without it on a server of the test's own.
+        await using var own = lane ? null : HttpKit.Server(("Zvonim:Signaling:RelayLane", "false"));
+        var server = own ?? shared.Server;
         using var http = server.Client();
         var (members, sockets) = await MeshAsync(server, http, "Alice", "Bob");
         await using var _ = new Disposer(sockets);
