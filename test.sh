@@ -42,6 +42,13 @@ count() { echo "$counters" | grep -o " $1=\"[0-9]*\"" | grep -o '[0-9]*'; }
 passed=$(count passed); failed=$(count failed); skipped=$(count notExecuted)
 errors=$(count error)
 failed=$(( ${failed:-0} + ${errors:-0} ))
+# CI shows only the end of the output: name each failed test and the first lines of its message here, above the count.
+if [ "$failed" -gt 0 ]; then
+  echo "Failed tests:"
+  awk '/<UnitTestResult / && /outcome="Failed"/ { match($0, /testName="[^"]*"/); print "  " substr($0, RSTART + 10, RLENGTH - 11); grab = 1; next }
+       grab && /<Message>/ { shown = 0; inmsg = 1 }
+       inmsg { if (shown++ < 8) print "    " $0; if (/<\/Message>/) { inmsg = 0; grab = 0 } }' "$trx"
+fi
 echo "Tests: ${passed:-0} passed, ${failed} failed, ${skipped:-0} skipped"
 [ "${passed:-0}" -gt 0 ] || exit 1
 exit $status
