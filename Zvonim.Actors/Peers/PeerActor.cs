@@ -33,10 +33,7 @@ public sealed class PeerActor : UntypedActor
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly Dictionary<string, IActorRef?> _others = new(StringComparer.Ordinal);
     private readonly Dictionary<string, Queue<SignalEvent>> _pending = new(StringComparer.Ordinal);
-    // Others on this node whose sockets this actor writes to directly (see RelayLane), and those asked for theirs:
-    // true once a frame went the long way after asking, so the answer may have overtaken it and must be asked again.
-    private readonly Dictionary<string, IPeerConnection> _sinks = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, bool> _asked = new(StringComparer.Ordinal);
+    private readonly PeerRoutes _routes = new(); // others' sockets on this node, written to directly (see RelayLane)
     private readonly RelayLane? _lane;
     private List<object>? _early; // client messages received before admission
     private IActorRef _call = ActorRefs.Nobody;
@@ -253,8 +250,7 @@ public sealed class PeerActor : UntypedActor
         _call = ActorRefs.Nobody;
         _attaching = true;
         foreach (var other in _others.Keys.ToList()) _others[other] = null;
-        _sinks.Clear();
-        _asked.Clear();
+        _routes.Clear();
         UpdateLane();
         Reattach();
     }
@@ -299,27 +295,23 @@ public sealed class PeerActor : UntypedActor
     private void AskRoute(string peerId, IActorRef peer)
     {
         if (peer is not IInternalActorRef { IsLocal: true }) return; // across nodes, frames go by message
-        _asked[peerId] = false;
+        _routes.Asked(peerId);
         peer.Tell(OpenRoute.Instance, Self);
     }
 
     private void OnRouteOpened(RouteOpened opened)
     {
-        if (!_others.TryGetValue(opened.PeerId, out var peer) || !Equals(peer, Sender) || !_asked.Remove(opened.PeerId, out var overtaken)) return;
-        if (overtaken)
-        {
-            AskRoute(opened.PeerId, peer); // a frame went by message after the question: ask again behind it
-            return;
-        }
-        _sinks[opened.PeerId] = opened.Sink;
+        if (!_others.TryGetValue(opened.PeerId, out var peer) || !Equals(peer, Sender)) return;
+        var answer = _routes.Answered(opened.PeerId, opened.Sink);
+        if (answer == PeerRoutes.Answer.Ignored) return;
+        if (answer == PeerRoutes.Answer.AskAgain) AskRoute(opened.PeerId, peer!);
         UpdateLane();
     }
 
     private void ForgetRoute(string peerId)
     {
-        _asked.Remove(peerId);
-        if (_sinks.Remove(peerId)) UpdateLane();
-        else if (!_others.ContainsKey(peerId)) UpdateLane();
+        _routes.Forget(peerId);
+        UpdateLane();
     }
 
     /// <summary>Opens the reader's lane while every other participant's socket is written to directly and nothing is
@@ -327,8 +319,9 @@ public sealed class PeerActor : UntypedActor
     private void UpdateLane()
     {
         if (_lane is null) return;
-        var settled = Admitted && _others.Count > 0 && _sinks.Count == _others.Count && _early is null && _pending.Count == 0;
-        _lane.Open(settled ? new RelayLane.Targets(PeerId, _sinks.Select(s => (s.Key, s.Value)).ToArray()) : null);
+        var settled = Admitted && _others.Count > 0 && _routes.DirectCount == _others.Count && _early is null && _pending.Count == 0;
+        _lane.Open(settled ? _routes.Targets(PeerId) : null);
+        _lane.Watch(_routes.Watched());
     }
 
     private void TellOthers(object message)
@@ -397,11 +390,11 @@ public sealed class PeerActor : UntypedActor
 
     private void DeliverOrHold(string peerId, IActorRef? target, SignalEvent signal)
     {
-        if (_sinks.TryGetValue(peerId, out var sink)) sink.Send(signal);
-        else if (target is not null)
+        if (_routes.TrySend(peerId, signal)) return;
+        if (target is not null)
         {
             target.Tell(signal, Self);
-            if (_asked.ContainsKey(peerId)) _asked[peerId] = true;
+            _routes.WentByMessage(peerId);
         }
         else Hold(peerId, signal);
     }
@@ -425,40 +418,4 @@ public sealed class PeerActor : UntypedActor
         _heldBytes += bytes;
         queue.Enqueue(signal);
     }
-}
-
-/// <summary>The <c>error</c> codes a socket can receive, shared by every dialect.</summary>
-public static class ErrorCodes
-{
-    public const string NotFound = "not_found";
-    public const string Full = "call_full";
-    public const string Ended = "call_ended";
-    public const string NotAParticipant = "unknown_peer";
-    public const string BadJson = "invalid_json";
-    public const string BadMessage = "invalid_message";
-    public const string UnknownType = "unknown_type";
-    public const string BadTarget = "invalid_target";
-    public const string BadSender = "invalid_sender";
-    public const string QueueFull = "queue_full";
-    public const string ServerBusy = "server_busy";
-    public const string Forbidden = "forbidden";
-    public const string TooManyInvalid = "too_many_invalid_messages";
-    public const string Busy = "busy";
-    public const string Glare = "glare";
-    public const string NotAnswered = "not_answered";
-    public const string AnsweredElsewhere = "answered_elsewhere";
-
-    public static string For(Refusal refusal) => refusal switch
-    {
-        Refusal.Full => Full,
-        Refusal.Ended => Ended,
-        Refusal.NotAParticipant => NotAParticipant,
-        Refusal.AtCapacity => ServerBusy,
-        Refusal.Forbidden => Forbidden,
-        Refusal.Busy => Busy,
-        Refusal.Glare => Glare,
-        Refusal.NotAnswered => NotAnswered,
-        Refusal.AnsweredElsewhere => AnsweredElsewhere,
-        _ => NotFound,
-    };
 }

@@ -14,30 +14,63 @@ namespace Zvonim.Actors.Peers;
 /// (a frame for someone unknown, a hello, a leave) goes to the actor as before.
 /// </para>
 /// </summary>
-public sealed class RelayLane
+/// <param name="shortWay">False (<c>Zvonim:Signaling:RelayLane</c> off): the lane never opens, every frame goes
+/// through the actors, and the lane only keeps the reader within <see cref="Backlog"/> of its actor.</param>
+public sealed class RelayLane(bool shortWay = true)
 {
     /// <summary>Who this socket is, and the sockets its frames go to.</summary>
     public sealed record Targets(string From, (string PeerId, IPeerConnection Sink)[] Sinks);
 
+    /// <summary>How many of the reader's messages may wait for the actor before the reader stops reading. Without a
+    /// bound a fast sender's frames pile up in the mailboxes while the actors are slow to run, and reach a receiver's
+    /// socket all at once, past its send queue's limit, before the congestion it reports can pause the sender.</summary>
+    public const int Backlog = 32;
+
     private Targets? _targets;
+    private IPeerConnection[] _watched = [];
     private long _told;    // messages the reader gave the actor; written by the reader only
     private long _handled; // of those, how many the actor has finished; written by the actor only
+    private TaskCompletionSource? _caughtUp; // the reader waiting for the actor to work off its backlog
+
+    /// <summary>Whether frames may ever go the short way (false: always through the actors).</summary>
+    public bool ShortWay { get; } = shortWay;
 
     /// <summary>Whether frames may go the short way now (once nothing sent earlier is with the actor).</summary>
     public bool IsOpen => Volatile.Read(ref _targets) is not null;
 
     /// <summary>Actor: the lane may be used with these targets (or not at all, when null).</summary>
-    public void Open(Targets? targets) => Volatile.Write(ref _targets, targets);
+    public void Open(Targets? targets) => Volatile.Write(ref _targets, ShortWay ? targets : null);
 
     /// <summary>Actor: one more of the reader's messages has been handled, and what it sent is queued.</summary>
-    public void Handled() => Volatile.Write(ref _handled, _handled + 1);
+    public void Handled()
+    {
+        var handled = _handled + 1;
+        Interlocked.Exchange(ref _handled, handled); // a full fence: the reader's wait below sees it or is seen
+        if (Volatile.Read(ref _caughtUp) is not null && Volatile.Read(ref _told) - handled <= Backlog / 2)
+            Interlocked.Exchange(ref _caughtUp, null)?.TrySetResult();
+    }
 
-    /// <summary>Reader: pending while a socket the lane writes to is congested. The reader waits on it before reading
-    /// on, so a fast sender is held back at once rather than when its actor hears of the congestion.</summary>
+    /// <summary>Reader: pending while <see cref="Backlog"/> or more of its messages wait for the actor; completes
+    /// once the actor is down to half of that, so the reader reads on in bursts rather than one message a wake.</summary>
+    public Task WhenCaughtUp()
+    {
+        if (_told - Volatile.Read(ref _handled) < Backlog) return Task.CompletedTask;
+        var waiter = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        Interlocked.Exchange(ref _caughtUp, waiter);
+        // The actor may have caught up between the check and the exchange, without seeing a waiter.
+        if (_told - Volatile.Read(ref _handled) <= Backlog / 2) Interlocked.Exchange(ref _caughtUp, null)?.TrySetResult();
+        return waiter.Task;
+    }
+
+    /// <summary>Actor: the sockets on this node that this socket's frames go to, whichever way they go. The reader
+    /// watches them even while the lane is closed.</summary>
+    public void Watch(IPeerConnection[] sinks) => Volatile.Write(ref _watched, sinks);
+
+    /// <summary>Reader: pending while a socket this socket's frames go to is congested. The reader waits on it before
+    /// reading on, so a fast sender is held back at once rather than when its actor hears of the congestion.</summary>
     public Task WhenWritable()
     {
-        if (Volatile.Read(ref _targets) is not { } targets) return Task.CompletedTask;
-        foreach (var (_, sink) in targets.Sinks)
+        foreach (var sink in Volatile.Read(ref _watched))
         {
             var writable = sink.WhenWritable;
             if (!writable.IsCompleted) return writable;
@@ -49,7 +82,7 @@ public sealed class RelayLane
     public void Pass(object message, IActorRef peer)
     {
         if (message is ClientSignal signal && TryRelay(signal)) return;
-        _told++;
+        Volatile.Write(ref _told, _told + 1);
         peer.Tell(message, ActorRefs.NoSender);
     }
 

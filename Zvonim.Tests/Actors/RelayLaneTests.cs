@@ -99,4 +99,62 @@ public sealed class RelayLaneTests(ITestOutputHelper output) : CallSimulationBas
         a.Expect<ProbeConnection.Closed>();
         Assert.False(a.Lane!.IsOpen);
     }
+
+    [Fact]
+    public async Task The_reader_stops_while_a_backlog_of_its_messages_waits_for_the_actor_and_reads_on_when_half_is_done()
+    {
+        var actor = CreateTestProbe();
+        var lane = new RelayLane();
+        for (var i = 0; i < RelayLane.Backlog - 1; i++) lane.Pass(Candidate(i), actor.Ref);
+        Assert.True(lane.WhenCaughtUp().IsCompleted);
+        lane.Pass(Candidate(RelayLane.Backlog), actor.Ref);
+
+        var waiting = lane.WhenCaughtUp();
+        Assert.False(waiting.IsCompleted);
+        for (var i = 0; i < RelayLane.Backlog / 2 - 1; i++) lane.Handled();
+        Assert.False(waiting.IsCompleted);
+        lane.Handled();
+        await waiting.WaitAsync(TimeSpan.FromSeconds(3)); // let go once the actor has worked off half
+        Assert.True(lane.WhenCaughtUp().IsCompleted);
+    }
+
+    [Fact]
+    public void With_the_short_way_off_the_lane_never_opens_and_frames_arrive_in_order_through_the_actors()
+    {
+        var call = Create(TwoParty);
+        var joined = Join(call.CallId);
+        var a = Connect(call.CallId, call.PeerId!, lane: new RelayLane(shortWay: false));
+        var b = Connect(call.CallId, joined.PeerId, lane: new RelayLane(shortWay: false));
+        a.Expect<PeerConnectedEvent>();
+
+        for (var i = 0; i < 100; i++) a.Say(Candidate(i));
+        for (var i = 0; i < 100; i++) Assert.Equal(i, Number(b.Expect<SignalEvent>()));
+        Assert.False(a.Lane!.IsOpen);
+        Assert.False(b.Lane!.IsOpen);
+        Assert.True(a.Lane.WhenCaughtUp().IsCompleted);
+    }
+
+    [Fact]
+    public void A_socket_whose_answer_a_frame_may_have_overtaken_is_asked_again_but_watched_for_congestion_at_once()
+    {
+        var receiver = CreateTestProbe();
+        var sink = new ProbeConnection(receiver);
+        var routes = new PeerRoutes();
+        routes.Asked("b");
+        routes.WentByMessage("b");
+
+        Assert.Equal(PeerRoutes.Answer.AskAgain, routes.Answered("b", sink));
+        Assert.False(routes.TrySend("b", new SignalEvent("a", SignalKind.IceCandidate, Frame("{}"))));
+        Assert.Same(sink, Assert.Single(routes.Watched()));
+
+        routes.Asked("b");
+        Assert.Equal(PeerRoutes.Answer.Direct, routes.Answered("b", sink));
+        Assert.True(routes.TrySend("b", new SignalEvent("a", SignalKind.IceCandidate, Frame("""{"n":1}"""))));
+        Assert.Equal(1, Number(receiver.ExpectMsg<SignalEvent>()));
+        Assert.Equal(PeerRoutes.Answer.Ignored, routes.Answered("b", sink)); // not asked
+
+        routes.Forget("b");
+        Assert.Empty(routes.Watched());
+        Assert.Equal(0, routes.DirectCount);
+    }
 }

@@ -32,6 +32,9 @@ internal sealed class SocketReader(WebSocket socket, SocketConnection connection
                 if (!readable.IsCompleted) await readable.WaitAsync(stop.Token);
                 if (lane is not null)
                 {
+                    // Read no further ahead of the actor than its backlog allows: frames wait in TCP, not in mailboxes.
+                    var caughtUp = lane.WhenCaughtUp();
+                    if (!caughtUp.IsCompleted) await caughtUp.WaitAsync(stop.Token);
                     Task writable;
                     while (!(writable = lane.WhenWritable()).IsCompleted) await writable.WaitAsync(stop.Token);
                 }

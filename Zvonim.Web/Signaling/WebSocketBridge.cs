@@ -31,7 +31,7 @@ public sealed class WebSocketBridge(ActorSystem system, IRequiredActor<CallManag
     /// <summary>A socket in one call: its <see cref="PeerActor"/> attaches to the call.</summary>
     public Task<IResult?> RunAsync(HttpContext context, ISignalingDialect dialect, AttachPeer attach)
     {
-        var lane = options.Value.Signaling.RelayLane ? new RelayLane() : null;
+        var lane = new RelayLane(shortWay: options.Value.Signaling.RelayLane);
         return RunAsync(context, dialect, new SocketOwner(connection => PeerActor.Props(attach, calls.ActorRef, connection,
             options.Value.Signaling.PendingLimit, _pending, _attachRetry, lane), attach.PeerId ?? "", attach.CallId, attach.Kind ?? "call", lane));
     }
