@@ -47,7 +47,7 @@ if [ "$failed" -gt 0 ]; then
   echo "Failed tests:"
   awk '/<UnitTestResult / && /outcome="Failed"/ { match($0, /testName="[^"]*"/); print "  " substr($0, RSTART + 10, RLENGTH - 11); grab = 1; next }
        grab && /<Message>/ { shown = 0; inmsg = 1 }
-       inmsg { if (shown++ < 8) print "    " $0; if (/<\/Message>/) { inmsg = 0; grab = 0 } }' "$trx"
+       inmsg { if (shown++ < 8) print "    " substr($0, 1, 300); if (/<\/Message>/) { inmsg = 0; grab = 0 } }' "$trx"
 fi
 echo "Tests: ${passed:-0} passed, ${failed} failed, ${skipped:-0} skipped"
 [ "${passed:-0}" -gt 0 ] || exit 1
