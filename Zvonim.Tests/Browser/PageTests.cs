@@ -37,7 +37,7 @@ public sealed class PageTests(ChromiumFixture chromium, ITestOutputHelper output
         await Assertions.Expect(a.Page.Locator("#copy")).ToBeInViewportAsync();
         await Assertions.Expect(a.Page.Locator("#qr")).ToBeInViewportAsync();
         await Assertions.Expect(a.Page.Locator("#hangup")).ToBeInViewportAsync();
-        Assert.True(await a.Page.EvaluateAsync<bool>("() => document.getElementById('qr').naturalWidth > 0"), "the QR code did not load");
+        await a.Page.WaitForFunctionAsync("() => document.getElementById('qr').naturalWidth > 0"); // the QR code loads
         await AssertFitsAsync(a.Page);
         await a.Page.WaitForFunctionAsync("() => document.getElementById('local-tile').dataset.video === 'on'");
         await a.ScreenshotAsync("waiting");

@@ -60,7 +60,10 @@ public sealed class Participant : IAsyncDisposable
         }
     }
 
-    public Task GotoAsync(string url) => Page.GotoAsync(url);
+    /// <summary>Opens <paramref name="url"/> and returns once its document is parsed (its scripts run from then on); the
+    /// tests then wait for what the page shows. Not the "load" event: on a loaded CI machine it once came 45 s after
+    /// the page had connected its call, with nothing for a user to see.</summary>
+    public Task GotoAsync(string url) => Page.GotoAsync(url, new() { WaitUntil = WaitUntilState.DOMContentLoaded });
 
     /// <summary>The status line's state (data-state), e.g. waiting, connected, peerLeft, full.</summary>
     public Task<string?> StatusAsync() => Page.Locator("#status").GetAttributeAsync("data-state");

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Where a call setup's server CPU goes: a spawned Zvonim pinned to core 0 (the generator on core 1), CALLS setups at a
+# time; after WAIT seconds of setups (past the JIT's tier-up), `perf stat` for 10 s (task-clock, context switches,
+# syscalls; divide by the setups in the same window) and `perf record -g` for 12 s, reported as the hottest symbols
+# by self time and by managed layer (perf-buckets.py). JIT frames resolve through the server's perf map.
+#
+#   Zvonim.Bench/scripts/profile-setup.sh [calls]      (results in $OUT, default /tmp/setup-profile)
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+CALLS=${1:-32} WAIT=${WAIT:-40} OUT=${OUT:-/tmp/setup-profile}
+mkdir -p "$OUT"; L=$OUT/run.txt
+dotnet Zvonim.Bench/bin/Release/net10.0/Zvonim.Bench.dll setup --target zvonim --spawn --pin --calls "$CALLS" \
+  --duration $((WAIT + 30)) --warmup 5 --server-env DOTNET_PerfMapEnabled=1 --server-env DOTNET_EnableWriteXorExecute=0 \
+  --json "$OUT/run.json" > "$L" 2>&1 &
+BENCH=$!
+trap 'kill $BENCH 2>/dev/null || true' EXIT
+P=""
+for _ in $(seq 1 120); do
+  P=$(grep -o "started pid [0-9]*" "$L" | awk '{print $3}' || true)
+  [ -n "$P" ] && grep -q "setups/s" "$L" && break
+  sleep 1
+done
+sleep "$WAIT"
+done_count() { grep "setups/s" "$L" | tail -1 | grep -o "done [0-9,]*" | tr -d ',' | awk '{print $2}'; }
+S0=$(done_count)
+perf stat -e task-clock,context-switches,raw_syscalls:sys_enter -p "$P" -o "$OUT/stat.txt" sleep 10
+S1=$(done_count)
+echo "setups in the window (from progress lines, ±1 s): $((S1 - S0))" | tee -a "$OUT/stat.txt"
+grep -E "task-clock|context-switches|sys_enter" "$OUT/stat.txt"
+perf record -g -e cpu-clock -F 999 -p "$P" -o "$OUT/perf.data" sleep 12 2>/dev/null
+perf report -i "$OUT/perf.data" --no-children --sort dso,sym --stdio 2>/dev/null | grep -E '^ +[0-9]' | head -60 > "$OUT/top.txt"
+cat "$OUT/top.txt"
+perf script -i "$OUT/perf.data" -F comm,tid,ip,sym,dso 2>/dev/null > "$OUT/perf.txt"
+python3 Zvonim.Bench/scripts/perf-buckets.py "$OUT/perf.txt"
+wait $BENCH || true
