@@ -19,8 +19,13 @@ public sealed class TimeProviderScheduler : SchedulerBase, IDisposable
 
     private static readonly ConcurrentDictionary<string, TimeProvider> Clocks = new(StringComparer.Ordinal);
 
+    /// <summary>One-shot timers this long or longer share one clock timer (<see cref="TimerHeap"/>); shorter ones,
+    /// and repeating ones, get a clock timer each.</summary>
+    internal static readonly TimeSpan SharedFrom = TimeSpan.FromSeconds(1);
+
     private readonly string? _clockKey;
     private readonly long _started;
+    private readonly TimerHeap _shared;
     private volatile bool _disposed;
 
     public TimeProviderScheduler(Config config, ILoggingAdapter log) : base(config, log)
@@ -31,6 +36,7 @@ public sealed class TimeProviderScheduler : SchedulerBase, IDisposable
             throw new ConfigurationException($"{ClockKeyPath} names no registered clock.");
         else Clock = clock;
         _started = Clock.GetTimestamp();
+        _shared = new TimerHeap(Clock);
     }
 
     /// <summary>The clock every timer of this actor system runs on.</summary>
@@ -74,50 +80,82 @@ public sealed class TimeProviderScheduler : SchedulerBase, IDisposable
     {
         if (_disposed || cancelable is { IsCancellationRequested: true }) return;
         var entry = new Entry(this, work, repeating: interval is not null, cancelable);
-        entry.Arm(Clock.CreateTimer(static state => ((Entry)state!).Fire(), entry, delay, interval ?? Timeout.InfiniteTimeSpan));
+        if (interval is null && delay >= SharedFrom) entry.ArmShared(delay);
+        else entry.Arm(Clock.CreateTimer(static state => ((Entry)state!).OnTimer(), entry, delay, interval ?? Timeout.InfiniteTimeSpan));
     }
+
+    /// <summary>Long one-shot timers waiting on the shared clock timer, cancelled ones not yet dropped included.</summary>
+    internal int SharedCount => _shared.Count;
 
     public void Dispose()
     {
         _disposed = true;
+        _shared.Dispose();
         if (_clockKey is not null) Clocks.TryRemove(_clockKey, out _);
     }
 
-    /// <summary>One scheduled piece of work: its timer is dropped when it has run (once) or when it is cancelled,
-    /// so a cancelled deadline holds nothing until its due time.</summary>
-    private sealed class Entry(TimeProviderScheduler owner, IRunnable work, bool repeating, ICancelable? cancelable)
+    /// <summary>One scheduled piece of work, on a clock timer of its own or on the shared one. Its timer is dropped when
+    /// it has run (once) or when it is cancelled, so a cancelled deadline holds no clock timer until its due time.</summary>
+    private sealed class Entry(TimeProviderScheduler owner, IRunnable work, bool repeating, ICancelable? cancelable) : TimerHeap.Item
     {
+        private IRunnable? _work = work; // let go when cancelled: a cancelled entry may wait in the shared heap a while
         private ITimer? _timer;
+        private bool _shared;
         private CancellationTokenRegistration _registration;
-        private int _done;
 
         public void Arm(ITimer timer)
         {
             _timer = timer;
-            if (cancelable is not null)
-                _registration = cancelable.Token.UnsafeRegister(static state => ((Entry)state!).Stop(), this);
+            Register();
             // A zero delay on a fake clock fires inside CreateTimer, before the timer was known here.
-            if (Volatile.Read(ref _done) == 1) Release();
+            if (IsDone) Release();
         }
 
-        public void Fire()
+        public void ArmShared(TimeSpan delay)
         {
-            if (Volatile.Read(ref _done) == 1 || owner._disposed || cancelable is { IsCancellationRequested: true }) return;
-            if (!repeating && Interlocked.Exchange(ref _done, 1) == 1) return;
+            _shared = true;
+            owner._shared.Add(this, delay);
+            Register();
+        }
+
+        private void Register()
+        {
+            if (cancelable is not null)
+                _registration = cancelable.Token.UnsafeRegister(static state => ((Entry)state!).Stop(), this);
+        }
+
+        /// <summary>Its own clock timer fired.</summary>
+        public void OnTimer()
+        {
+            if (IsDone || owner._disposed || cancelable is { IsCancellationRequested: true }) return;
+            if (!repeating && !TryFinish()) return;
+            Run();
+            if (!repeating) Release();
+        }
+
+        /// <summary>The shared timer fired it (and marked it done).</summary>
+        public override void Fire()
+        {
+            if (!owner._disposed && cancelable is not { IsCancellationRequested: true }) Run();
+            Release();
+        }
+
+        private void Run()
+        {
             try
             {
-                work.Run();
+                _work?.Run();
             }
             catch (Exception ex)
             {
                 owner.Log.Error(ex, "A scheduled task failed");
             }
-            if (!repeating) Release();
         }
 
         private void Stop()
         {
-            Volatile.Write(ref _done, 1);
+            if (TryFinish() && _shared) owner._shared.Cancelled();
+            _work = null;
             Release();
         }
 

@@ -28,7 +28,8 @@ S1=$(done_count)
 echo "setups in the window (from progress lines, ±1 s): $((S1 - S0))" | tee -a "$OUT/stat.txt"
 grep -E "task-clock|context-switches|sys_enter" "$OUT/stat.txt"
 perf record -g -e cpu-clock -F 999 -p "$P" -o "$OUT/perf.data" sleep 12 2>/dev/null
-perf report -i "$OUT/perf.data" --no-children --sort dso,sym --stdio 2>/dev/null | grep -E '^ +[0-9]' | head -60 > "$OUT/top.txt"
+{ perf report -i "$OUT/perf.data" --no-children --sort comm --stdio 2>/dev/null | grep -E '^ +[0-9]' | head -8
+  perf report -i "$OUT/perf.data" --no-children --sort dso,sym --stdio -g none 2>/dev/null | grep -E '^ +[0-9]' | head -60; } > "$OUT/top.txt" || true
 cat "$OUT/top.txt"
 perf script -i "$OUT/perf.data" -F comm,tid,ip,sym,dso 2>/dev/null > "$OUT/perf.txt"
 python3 Zvonim.Bench/scripts/perf-buckets.py "$OUT/perf.txt"

@@ -81,6 +81,27 @@ public sealed class TimeProviderSchedulerTests(ITestOutputHelper output) : Virtu
     }
 
     [Fact]
+    public void Long_timers_share_one_clock_timer_fire_in_due_order_and_cancelled_ones_do_not_pile_up()
+    {
+        var scheduler = (TimeProviderScheduler)Sys.Scheduler;
+        var cancelled = Enumerable.Range(0, 20_000)
+            .Select(i => Sys.Scheduler.ScheduleTellOnceCancelable(TimeSpan.FromMinutes(5) + TimeSpan.FromMilliseconds(i), TestActor, "never", ActorRefs.NoSender))
+            .ToList();
+        for (var i = 3; i > 0; i--) Sys.Scheduler.ScheduleTellOnce(TimeSpan.FromMinutes(i), TestActor, $"after {i} min", ActorRefs.NoSender);
+        foreach (var cancelable in cancelled) cancelable.Cancel();
+        Assert.InRange(scheduler.SharedCount, 3, 10_000); // the dead are dropped as they dominate, not kept for 5 minutes
+
+        Time.Advance(TimeSpan.FromMinutes(2));
+        ExpectMsg("after 1 min", TimeSpan.FromSeconds(3));
+        ExpectMsg("after 2 min", TimeSpan.FromSeconds(3));
+        ExpectNoMsg(Quiet);
+        Time.Advance(TimeSpan.FromMinutes(10));
+        ExpectMsg("after 3 min", TimeSpan.FromSeconds(3));
+        ExpectNoMsg(Quiet);
+        Assert.Equal(0, scheduler.SharedCount);
+    }
+
+    [Fact]
     public void A_receive_timeout_fires_in_virtual_time_after_the_last_message()
     {
         var actor = Sys.ActorOf(Props.Create(() => new IdleWatcher(TestActor)));
