@@ -9,17 +9,9 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 T=$1 CALLS=${2:-1000} WAIT=${WAIT:-30} OUT=${OUT:-/tmp/relay-profile}
 mkdir -p "$OUT"; L=$OUT/run-$T.txt
-dotnet Zvonim.Bench/bin/Release/net10.0/Zvonim.Bench.dll relay --target "$T" --spawn --pin --mode closed --calls "$CALLS" \
-  --duration $((WAIT + 30)) --warmup 5 --server-env DOTNET_PerfMapEnabled=1 --server-env DOTNET_EnableWriteXorExecute=0 \
-  --json "$OUT/run-$T.json" > "$L" 2>&1 &
-BENCH=$!
-trap 'kill $BENCH 2>/dev/null || true' EXIT
-P=""
-for _ in $(seq 1 120); do
-  P=$(grep -o "started pid [0-9]*" "$L" | awk '{print $3}' || true)
-  [ -n "$P" ] && grep -q "relay-closed $T\]" "$L" && break
-  sleep 1
-done
+. Zvonim.Bench/scripts/spawned-bench.sh
+start_bench "$L" "relay-closed $T\]" relay --target "$T" --spawn --pin --mode closed --calls "$CALLS" \
+  --duration $((WAIT + 30)) --warmup 5 --json "$OUT/run-$T.json"
 sleep "$WAIT"
 received() { grep "relay-closed $T\]" "$L" | tail -1 | awk '{gsub(",", "", $10); print $10}'; }
 R0=$(received)

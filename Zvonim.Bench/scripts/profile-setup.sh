@@ -9,17 +9,9 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 CALLS=${1:-32} WAIT=${WAIT:-40} OUT=${OUT:-/tmp/setup-profile}
 mkdir -p "$OUT"; L=$OUT/run.txt
-dotnet Zvonim.Bench/bin/Release/net10.0/Zvonim.Bench.dll setup --target zvonim --spawn --pin --calls "$CALLS" \
-  --duration $((WAIT + 30)) --warmup 5 --server-env DOTNET_PerfMapEnabled=1 --server-env DOTNET_EnableWriteXorExecute=0 \
-  --json "$OUT/run.json" > "$L" 2>&1 &
-BENCH=$!
-trap 'kill $BENCH 2>/dev/null || true' EXIT
-P=""
-for _ in $(seq 1 120); do
-  P=$(grep -o "started pid [0-9]*" "$L" | awk '{print $3}' || true)
-  [ -n "$P" ] && grep -q "setups/s" "$L" && break
-  sleep 1
-done
+. Zvonim.Bench/scripts/spawned-bench.sh
+start_bench "$L" "setups/s" setup --target zvonim --spawn --pin --calls "$CALLS" --duration $((WAIT + 30)) --warmup 5 \
+  --json "$OUT/run.json"
 sleep "$WAIT"
 done_count() { grep "setups/s" "$L" | tail -1 | grep -o "done [0-9,]*" | tr -d ',' | awk '{print $2}'; }
 S0=$(done_count)
