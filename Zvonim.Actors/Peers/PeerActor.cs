@@ -114,8 +114,8 @@ public sealed class PeerActor : UntypedActor
             case SignalEvent signal:
                 _connection.Send(signal);
                 break;
-            case ClientSignal or ClientHello or ClientLeave:
-                OnClientMessage(message);
+            case var fromClient when RelayLane.IsCounted(fromClient):
+                OnClientMessage(fromClient);
                 _lane?.Handled();
                 break;
             case OpenRoute:

@@ -15,7 +15,8 @@ namespace Zvonim.Actors.Peers;
 /// </para>
 /// </summary>
 /// <param name="shortWay">False (<c>Zvonim:Signaling:RelayLane</c> off): the lane never opens, every frame goes
-/// through the actors, and the lane only keeps the reader within <see cref="Backlog"/> of its actor.</param>
+/// through the sender's actor (which still writes to the others' sockets on this node directly, see
+/// <see cref="PeerRoutes"/>), and the lane only keeps the reader within <see cref="Backlog"/> of its actor.</param>
 public sealed class RelayLane(bool shortWay = true)
 {
     /// <summary>Who this socket is, and the sockets its frames go to.</summary>
@@ -82,9 +83,13 @@ public sealed class RelayLane(bool shortWay = true)
     public void Pass(object message, IActorRef peer)
     {
         if (message is ClientSignal signal && TryRelay(signal)) return;
-        Volatile.Write(ref _told, _told + 1);
+        // Only what the actor acknowledges (Handled) is counted: anything else would hold the reader back for good.
+        if (IsCounted(message)) Volatile.Write(ref _told, _told + 1);
         peer.Tell(message, ActorRefs.NoSender);
     }
+
+    /// <summary>The client's messages the reader counts and the actor acknowledges with <see cref="Handled"/>.</summary>
+    public static bool IsCounted(object message) => message is ClientSignal or ClientHello or ClientLeave;
 
     /// <summary>Reader: relays <paramref name="signal"/> straight to its receivers' sockets if the lane is open and
     /// nothing sent earlier is still with the actor; false when the actor must handle it.</summary>

@@ -132,6 +132,11 @@ public sealed class RelayLaneTests(ITestOutputHelper output) : CallSimulationBas
         Assert.False(a.Lane!.IsOpen);
         Assert.False(b.Lane!.IsOpen);
         Assert.True(a.Lane.WhenCaughtUp().IsCompleted);
+        a.Lane.Open(new RelayLane.Targets("a", [("b", new ProbeConnection(CreateTestProbe()))]));
+        Assert.False(a.Lane.IsOpen); // whatever the actor offers
+        var elsewhere = CreateTestProbe();
+        for (var i = 0; i < RelayLane.Backlog * 2; i++) a.Lane.Pass(new PeerCongestion("b", true), elsewhere.Ref); // never acknowledged
+        Assert.True(a.Lane.WhenCaughtUp().IsCompleted);
     }
 
     [Fact]
