@@ -218,7 +218,7 @@ public sealed class PeerActor : UntypedActor
         SetSlow(connected.PeerId, false);
         if (_pending.Remove(connected.PeerId, out var queued))
         {
-            foreach (var signal in queued) connected.Peer.Tell(signal, Self);
+            foreach (var signal in queued) connected.Peer.Tell(signal, ActorRefs.NoSender);
             Release(BytesOf(queued));
         }
         AskRoute(connected.PeerId, connected.Peer);
@@ -393,7 +393,9 @@ public sealed class PeerActor : UntypedActor
         if (_routes.TrySend(peerId, signal)) return;
         if (target is not null)
         {
-            target.Tell(signal, Self);
+            // No sender: nobody answers a frame, and across nodes the sender's path would be written into, and looked
+            // up from, every frame's envelope.
+            target.Tell(signal, ActorRefs.NoSender);
             _routes.WentByMessage(peerId);
         }
         else Hold(peerId, signal);
