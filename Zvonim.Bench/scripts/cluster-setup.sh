@@ -8,12 +8,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 B="dotnet Zvonim.Bench/bin/Release/net10.0/Zvonim.Bench.dll"
-DLL=Zvonim.Web/bin/Release/net10.0/Zvonim.Web.dll
 WARM=${WARM:-20} WIN=${WIN:-15} ROT=${ROT:-3} CALLS=${CALLS:-32}
 dir=$(mktemp -d /tmp/zvonim-cluster-setup.XXXX); chmod 755 "$dir"
-free() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-lifted=$(for k in CreatesPerMinute JoinsPerMinute SocketsPerMinute MissesPerMinute MaxSocketsPerAddress MaxConnectionsPerAddress; do echo "Zvonim__Limits__$k=1000000"; done)
-pids=()
+# shellcheck source=cluster-nodes.sh
+. Zvonim.Bench/scripts/cluster-nodes.sh
 trap 'kill "${pids[@]}" 2>/dev/null || true; mkdir -p /tmp/cluster-setup-logs; cp "$dir"/*.log /tmp/cluster-setup-logs/ 2>/dev/null; rm -rf "$dir"' EXIT
 trap 'exit 1' INT TERM
 
@@ -31,17 +29,8 @@ case "${STORE:-ddata}" in
   none) store=("Zvonim__Store__Path=") ;;
 esac
 
-# shellcheck disable=SC2086
-start() { env Serilog__MinimumLevel__Default=Warning $lifted "${@:2}" dotnet "$DLL" --urls "http://127.0.0.1:$1" >> "$dir/nodes.log" 2>&1 & pids+=($!); }
-key=$(openssl rand -base64 32) # every node of the cluster signs access tokens with the same key
 single=$(free); start "$single" "Zvonim__Store__Path=$dir/single.db"
-http=(); remoting=()
-for i in 0 1 2; do http+=("$(free)"); remoting+=("$(free)"); done
-for i in 0 1 2; do
-  start "${http[$i]}" "${store[@]}" Zvonim__Accounts__SigningKey="$key" Zvonim__Cluster__Enabled=true Zvonim__Cluster__Port="${remoting[$i]}" \
-    Zvonim__Cluster__SeedNodes__0="127.0.0.1:${remoting[0]}" Zvonim__Cluster__SeedNodes__1="127.0.0.1:${remoting[1]}" \
-    Zvonim__Cluster__SeedNodes__2="127.0.0.1:${remoting[2]}"
-done
+start_cluster 3 "${store[@]}"
 
 # One nginx per layout, each with the shipped site configuration pointed at its upstreams.
 proxy() {
@@ -72,13 +61,7 @@ proxy one "${PORT[one]}" "$single"
 proxy three "${PORT[three]}" "${http[@]}"
 
 # The cluster is ready when a call made through the proxy is known on every node.
-for _ in $(seq 1 300); do
-  id=$(curl -s -X POST "http://127.0.0.1:${PORT[three]}/apiv2/calls" | python3 -c 'import json,sys; print(json.load(sys.stdin)["call_id"])' 2>/dev/null) || true
-  known=0
-  for p in "${http[@]}"; do curl -sf "http://127.0.0.1:$p/apiv2/calls/${id:-none}" > /dev/null && known=$((known + 1)); done
-  [ "$known" -eq 3 ] && break
-  sleep 0.2
-done
+wait_cluster "http://127.0.0.1:${PORT[three]}"
 
 # A window whose integrity check fails is shown whole and stops the run.
 window() { $B setup --target zvonim --url "http://127.0.0.1:${PORT[$1]}" --calls "$CALLS" --duration "$2" --warmup 0 -q || { echo "$1: the run failed" >&2; exit 1; }; }

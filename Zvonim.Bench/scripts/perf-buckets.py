@@ -11,7 +11,9 @@ LAYERS = [
     ("ManagedWebSocket (receive/send, framing, masking)", re.compile(r"\[System\.Net\.WebSockets\]")),
     ("Kestrel + Pipelines (upgrade stream, pipe, socket transport)", re.compile(r"Microsoft\.AspNetCore|\[System\.IO\.Pipelines\]")),
     ("socket engine (System.Net.Sockets: epoll loop, async ops)", re.compile(r"\[System\.Net\.Sockets\]")),
-    ("Akka (mailbox, dispatcher, ActorCell)", re.compile(r"\[Akka\]")),
+    ("Akka.Remote (endpoints, envelopes, serialization; cluster only)", re.compile(r"\[Akka\.Remote\]|\[Google\.Protobuf\]|Zvonim\.Actors\.Serialization")),
+    ("DotNetty (Akka.Remote's TCP transport; cluster only)", re.compile(r"\[DotNetty\.")),
+    ("Akka (mailbox, dispatcher, ActorCell)", re.compile(r"\[Akka\]|\[Akka\.Cluster")),
     ("Zvonim actors (PeerActor, CallActor)", re.compile(r"\[Zvonim\.Actors\]")),
     ("Zvonim.Web (SocketReader, SocketConnection send queue)", re.compile(r"\[Zvonim\.Web\]")),
 ]
