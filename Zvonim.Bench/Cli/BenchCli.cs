@@ -95,7 +95,8 @@ public static class BenchCli
         var sfuQuick = new Option<bool>("--quick") { Description = "A short run: 2 s measured after 0.5 s, baseline 1 s." };
         var sfuJson = new Option<string?>("--json", "-j") { Description = "Also write the results as JSON to this file." };
         var sfuQuiet = new Option<bool>("--quiet", "-q") { Description = "No progress lines." };
-        foreach (var option in new Option[] { subscribers, sfuRate, sfuDuration, sfuWarmup, baseline, codec, srtp, sfuQuick, sfuJson, sfuQuiet })
+        var sfuPin = new Option<bool>("--pin") { Description = $"The forwarder's packet thread alone on core {CorePinning.ServerCore}, every other thread of this process (the load peers) on core {CorePinning.GeneratorCore} (Linux)." };
+        foreach (var option in new Option[] { subscribers, sfuRate, sfuDuration, sfuWarmup, baseline, codec, srtp, sfuQuick, sfuJson, sfuQuiet, sfuPin })
             sfu.Add(option);
         sfu.SetAction(async (parse, ct) =>
         {
@@ -109,6 +110,7 @@ public static class BenchCli
                 Baseline = TimeSpan.FromSeconds(quickRun ? 1 : Math.Max(0, parse.GetValue(baseline))),
                 Codec = parse.GetValue(codec)!,
                 Srtp = parse.GetValue(srtp)!,
+                Pin = parse.GetValue(sfuPin),
                 Progress = parse.GetValue(sfuQuiet) ? null : error,
             };
             var report = new BenchReport { Command = "zvonim-bench " + string.Join(' ', args) };
@@ -120,6 +122,7 @@ public static class BenchCli
             report.Parameters["baseline_s"] = settings.Baseline.TotalSeconds;
             report.Parameters["codec"] = settings.Codec;
             report.Parameters["srtp"] = settings.Srtp;
+            report.Parameters["pinned"] = settings.Pin;
             try
             {
                 report.Runs.AddRange(await SfuScenario.RunAsync(settings, ct).ConfigureAwait(false));

@@ -32,6 +32,13 @@ public static class CorePinning
         return new Restore(all);
     }
 
+    /// <summary>Moves one thread of this process (its native id) to <paramref name="core"/>; the others stay put.</summary>
+    public static void PinThread(int tid, int core)
+    {
+        if (!OperatingSystem.IsLinux()) throw new PlatformNotSupportedException("--pin needs Linux (taskset).");
+        RunTaskset("-c", "-p", core.ToString(System.Globalization.CultureInfo.InvariantCulture), tid.ToString(System.Globalization.CultureInfo.InvariantCulture));
+    }
+
     private static void RunTaskset(params string[] args)
     {
         var start = new ProcessStartInfo("taskset") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Net;
 using Zvonim.Bench.Load;
 using Zvonim.Bench.Results;
+using Zvonim.Bench.Servers;
 using Zvonim.Bench.Stats;
 using Zvonim.Media.Dtls;
 using Zvonim.Media.Sdp;
@@ -31,6 +32,10 @@ public sealed record SfuSettings
     /// <summary>"gcm" (offers AEAD_AES_128_GCM, then AES128_CM_HMAC_SHA1_80, as Chromium) or "cm" (only the latter).</summary>
     public string Srtp { get; init; } = "gcm";
 
+    /// <summary>The packet thread alone on one core, the load peers on the other: the forwarder's figures without the
+    /// bench's own receive threads (one per subscriber) preempting it, as browsers on other machines would not.</summary>
+    public bool Pin { get; init; }
+
     public TextWriter? Progress { get; init; }
 }
 
@@ -49,6 +54,7 @@ public static class SfuScenario
 
     public static async Task<List<RunResult>> RunAsync(SfuSettings settings, CancellationToken ct)
     {
+        using var pinned = settings.Pin ? CorePinning.PinGenerator() : null;
         var results = new List<RunResult>();
         if (settings.Baseline > TimeSpan.Zero) results.Add(await RunBaselineAsync(settings, ct).ConfigureAwait(false));
         var forwarder = await RunForwarderAsync(settings, ct).ConfigureAwait(false);
@@ -103,6 +109,11 @@ public static class SfuScenario
         var before = ThreadCpu.Find("zvonim-media");
         using var engine = new MediaEngine(new MediaEngineOptions(0, [IPAddress.Loopback], Patience));
         var tid = ThreadCpu.FindNew("zvonim-media", before);
+        if (settings.Pin)
+        {
+            if (tid is not { } packetThread) throw new BenchFailure("--pin: the forwarder's packet thread was not found in /proc/self/task.");
+            CorePinning.PinThread(packetThread, CorePinning.ServerCore);
+        }
         var server = new IPEndPoint(IPAddress.Loopback, engine.Port);
         var peers = new List<(SfuLoadPeer Load, MediaPeer Server, Listener Listener)>();
         try
