@@ -34,6 +34,33 @@ public sealed class SqlCallStoreTests(ITestOutputHelper output) : VirtualTimeTes
         await LatestRecordsSurviveAsync(CallDatabase.Postgres(new StoreOptions { ConnectionString = postgres.ConnectionString })!);
     }
 
+    [Fact]
+    public async Task A_write_that_fails_is_kept_and_written_with_the_next_change_once_the_database_is_back()
+    {
+        var open = Database();
+        SqlCallStore.Open(open);
+        var store = Sys.ActorOf(SqlCallStore.Props(open));
+        store.Tell(new SaveCall(Record("a", 1)));
+        Assert.NotNull((await store.Ask<CallLoaded>(new LoadCall("a"), TimeSpan.FromSeconds(5))).Record); // written, statements prepared
+
+        Execute(open, "DROP TABLE zvonim_calls"); // the database loses its table under the store
+        store.Tell(new SaveCall(Record("b", 2)));
+        Assert.Null((await store.Ask<CallLoaded>(new LoadCall("b"), TimeSpan.FromSeconds(5))).Record); // the write failed and is kept
+
+        SqlCallStore.EnsureSchema(open);
+        store.Tell(new SaveCall(Record("c", 1)));
+        await store.GracefulStop(TimeSpan.FromSeconds(5));
+        Assert.Equal(["b", "c"], SqlCallStore.Open(open).Select(r => r.CallId).Order());
+    }
+
+    private static void Execute(Func<System.Data.Common.DbConnection> open, string sql)
+    {
+        using var connection = open();
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        command.ExecuteNonQuery();
+    }
+
     private async Task LatestRecordsSurviveAsync(Func<System.Data.Common.DbConnection> open)
     {
         Assert.Empty(SqlCallStore.Open(open)); // a new database gets its table
