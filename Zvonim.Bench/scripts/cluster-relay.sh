@@ -23,7 +23,7 @@ wait_cluster "$node1"
 
 ticks() { local t=0 p; for p in "${pids[@]}"; do t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat"))); done; echo "$t"; }
 run() {
-  local peer=() out before after
+  local peer=() out before after rate p99 us
   [ "$1" = cross ] && peer=(--peer-url "http://127.0.0.1:${http[1]}")
   before=$(ticks)
   out=$($B relay --target zvonim --url "$node1" "${peer[@]}" --mode closed --calls "$CALLS" --duration "$WIN" --warmup "$WARM" -q) ||

@@ -41,11 +41,11 @@ public sealed class SqlCallStoreTests(ITestOutputHelper output) : VirtualTimeTes
         SqlCallStore.Open(open);
         var store = Sys.ActorOf(SqlCallStore.Props(open));
         store.Tell(new SaveCall(Record("a", 1)));
-        Assert.NotNull((await store.Ask<CallLoaded>(new LoadCall("a"), TimeSpan.FromSeconds(5))).Record); // written, statements prepared
+        Assert.NotNull((await store.Ask<CallLoaded>(new LoadCall("a"), TimeSpan.FromSeconds(5))).Record); // the store has its connection
 
         Execute(open, "DROP TABLE zvonim_calls"); // the database loses its table under the store
         store.Tell(new SaveCall(Record("b", 2)));
-        Assert.Null((await store.Ask<CallLoaded>(new LoadCall("b"), TimeSpan.FromSeconds(5))).Record); // the write failed and is kept
+        Assert.Null((await store.Ask<CallLoaded>(new LoadCall("b"), TimeSpan.FromSeconds(5))).Record); // the write (and the read) failed
 
         SqlCallStore.EnsureSchema(open);
         store.Tell(new SaveCall(Record("c", 1)));
