@@ -19,8 +19,9 @@ namespace Zvonim.Bench.Sfu;
 /// its own: ICE checks as the controlling agent (USERNAME "server:client", MESSAGE-INTEGRITY under the server's
 /// password, FINGERPRINT, USE-CANDIDATE) until answered, then a DTLS 1.2 client handshake with BouncyCastle offering
 /// use_srtp, then SRTP both ways with the exported keys (<see cref="DtlsSrtpKeys.Split"/> as the client).
-/// A publisher sends RTP whose payload carries its send time (Stopwatch ticks) and a packet index; a subscriber
-/// decrypts what the forwarder sends it on a thread of its own and records latency, loss, order and duplicates.
+/// A publisher sends RTP whose payload carries its send time (<see cref="ArrivalClock.Now"/>) and a packet index; a
+/// subscriber decrypts what the forwarder sends it on a thread of its own and records latency (to the kernel's
+/// arrival stamp and to its own read), loss, order and duplicates.
 /// Either thread also decrypts the SRTCP the forwarder sends and counts its key-frame requests
 /// (<see cref="KeyFrameRequests"/>), which a publisher answers as a browser's encoder does.
 /// </summary>
@@ -34,6 +35,7 @@ public sealed class SfuLoadPeer : IDisposable
     private const ushort TransportCcId = 5;
 
     private readonly Socket _socket;
+    private readonly bool _stampsArrivals;
     private readonly byte[] _packet = new byte[1600];
     private Thread? _receiver;
     private DtlsTransport? _dtls;
@@ -50,6 +52,7 @@ public sealed class SfuLoadPeer : IDisposable
             SendBufferSize = SocketBuffer,
         };
         _socket.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        _stampsArrivals = ArrivalClock.TryEnable(_socket);
         LocalEndPoint = (IPEndPoint)_socket.LocalEndPoint!;
         Ufrag = RandomNumberGenerator.GetString(IceCredentials.Alphabet, IceCredentials.UfragLength);
     }
@@ -75,6 +78,9 @@ public sealed class SfuLoadPeer : IDisposable
     private long _sent;
 
     public long SendErrors { get; private set; }
+
+    /// <summary>Whether the kernel stamps this peer's arrivals; without, a packet's arrival is when it was read.</summary>
+    public bool StampsArrivals => _stampsArrivals;
 
     /// <summary>The PLIs and FIRs heard from the forwarder, once a receive thread runs (<see cref="StartReceiving"/>
     /// or <see cref="StartDraining"/>).</summary>
@@ -197,7 +203,7 @@ public sealed class SfuLoadPeer : IDisposable
         if (frameEvery <= 0 || marker) _rtpTimestamp += timestampStep;
         var length = 20 + payloadLength;
         // The stamp last, just before protecting: the latency is the forwarder's and the wire's, not our building.
-        BinaryPrimitives.WriteInt64LittleEndian(payload[StampOffset..], Stopwatch.GetTimestamp());
+        BinaryPrimitives.WriteInt64LittleEndian(payload[StampOffset..], ArrivalClock.Now());
         var size = Out!.ProtectRtp(packet, length);
         try
         {
@@ -259,12 +265,14 @@ public sealed class SfuLoadPeer : IDisposable
     private void ReceiveLoop(uint ssrc, byte payloadType, ReceiveStats stats)
     {
         var buffer = new byte[2048];
+        if (_stampsArrivals) _socket.ReceiveTimeout = 250; // a blocking recvmsg, woken now and then to see _stopping
         while (!_stopping)
         {
             int length;
+            long arrival = 0;
             try
             {
-                length = _socket.Receive(buffer);
+                length = _stampsArrivals ? ArrivalClock.Receive(_socket, buffer, out arrival) : _socket.Receive(buffer);
             }
             catch (SocketException)
             {
@@ -274,7 +282,9 @@ public sealed class SfuLoadPeer : IDisposable
             {
                 return;
             }
-            var now = Stopwatch.GetTimestamp();
+            if (length < 0) continue;
+            var now = ArrivalClock.Now();
+            if (arrival == 0) arrival = now;
             var kind = RtpDemux.Classify(buffer.AsSpan(0, length));
             if (kind == DatagramKind.Rtcp) HearRtcp(buffer, length);
             if (kind != DatagramKind.Rtp) continue;
@@ -294,7 +304,8 @@ public sealed class SfuLoadPeer : IDisposable
                 continue;
             }
             var stamp = header.Payload[StampOffset..];
-            stats.Accept(BinaryPrimitives.ReadInt64LittleEndian(stamp[8..]), now - BinaryPrimitives.ReadInt64LittleEndian(stamp));
+            var sent = BinaryPrimitives.ReadInt64LittleEndian(stamp);
+            stats.Accept(BinaryPrimitives.ReadInt64LittleEndian(stamp[8..]), arrival - sent, now - sent);
         }
     }
 

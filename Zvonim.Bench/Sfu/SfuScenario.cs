@@ -44,8 +44,13 @@ public sealed record SfuSettings
 /// a <see cref="MediaEngine"/> in this process over UDP on loopback (no signalling, no SDP). The publisher sends at a
 /// fixed rate (open loop) or as fast as it can; each subscriber decrypts what it is forwarded and checks it. Reported:
 /// packets forwarded per second, the engine's packet thread CPU ("zvonim-media", read from /proc) and so packets per
-/// second per core of it, one-way latency (publisher's send → subscriber's read, one Stopwatch) next to the same path
-/// without the forwarder (the "bare" run: the load client sending to itself over loopback), loss, order, duplicates.
+/// second per core of it, one-way latency next to the same path without the forwarder (the "bare" run: the load client
+/// sending to itself over loopback), loss, order, duplicates. Latency is from the publisher's send to the copy's
+/// arrival in the subscriber's socket (the kernel's stamp, <see cref="ArrivalClock"/>), and to the subscriber's read
+/// ("read_latency", which adds the load client's own thread scheduling).
+/// When loopback's receive processing is steered to another core (<c>rps_cpus</c> of <c>lo</c>, as
+/// <c>scripts/sfu-netns.sh</c> sets it in a network namespace of its own), the packet thread no longer pays for
+/// delivering its copies into the receivers' sockets, which on a real network the receivers' machines do.
 /// </summary>
 public static class SfuScenario
 {
@@ -64,6 +69,8 @@ public static class SfuScenario
             var bare = results[0].Metrics;
             foreach (var rank in new[] { "p50", "p99", "p999" })
                 forwarder.Add($"added_latency_{rank}_ms", forwarder.Metrics[$"latency_{rank}_ms"] - bare[$"latency_{rank}_ms"], "ms");
+            foreach (var rank in new[] { "p50", "p99" })
+                forwarder.Add($"added_read_latency_{rank}_ms", forwarder.Metrics[$"read_latency_{rank}_ms"] - bare[$"read_latency_{rank}_ms"], "ms");
         }
         results.Add(forwarder);
         return results;
@@ -188,7 +195,10 @@ public static class SfuScenario
                 result.Add("process_cpu_cores", window.ProcessCpu.TotalSeconds / seconds, "cores");
                 result.Note = "the packet thread's CPU could not be read (no /proc, or several zvonim-media threads in this process)";
             }
-            result.Add("engine_dropped", engine.Dropped, "pkts");
+            result.Add("engine_dropped", engine.Dropped, "pkts")
+                .Add("kernel_arrival_stamps", peers.Skip(1).All(p => p.Load.StampsArrivals) ? 1 : 0, "bool")
+                .Add("loopback_rps_cpus", LoopbackSteering(), "mask")
+                .Add("cpu_wakeup_limit_us", CpuWakeupLimit(), "µs");
             if (engine.Dropped > 0) result.Integrity.AddFailure($"the engine dropped {engine.Dropped} packets or changes that failed");
             return result;
         }
@@ -199,7 +209,41 @@ public static class SfuScenario
         }
     }
 
-    private sealed record Window(double Seconds, long Sent, long Received, long EngineIn, long EngineOut, TimeSpan? ThreadCpu, TimeSpan ProcessCpu, SfuHistogram Latency);
+    /// <summary>The CPUs loopback's receive work is steered to (RPS, a bit per CPU), 0 when it is done by the sender;
+    /// -1 where it cannot be read.</summary>
+    private static int LoopbackSteering()
+    {
+        try
+        {
+            return int.Parse(File.ReadAllText("/sys/class/net/lo/queues/rx-0/rps_cpus").Trim().Replace(",", "", StringComparison.Ordinal),
+                NumberStyles.HexNumber, CultureInfo.InvariantCulture);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or FormatException or OverflowException)
+        {
+            return -1;
+        }
+    }
+
+    /// <summary>The PM QoS limit on how long a core may take to wake (<c>/dev/cpu_dma_latency</c>, root only): 0 keeps
+    /// idle cores polling instead of halting, as tuned's latency-performance profile does; very large when nobody asked;
+    /// -1 where it cannot be read.</summary>
+    private static long CpuWakeupLimit()
+    {
+        try
+        {
+            using var device = File.OpenRead("/dev/cpu_dma_latency");
+            Span<byte> value = stackalloc byte[4];
+            device.ReadExactly(value);
+            return BitConverter.ToInt32(value);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or EndOfStreamException)
+        {
+            return -1;
+        }
+    }
+
+    private sealed record Window(double Seconds, long Sent, long Received, long EngineIn, long EngineOut, TimeSpan? ThreadCpu, TimeSpan ProcessCpu,
+        SfuHistogram Latency, SfuHistogram ReadLatency, int Collections, TimeSpan GcPauses);
 
     /// <summary>Runs the publisher on a thread of its own for warm-up + duration and measures the second part.</summary>
     private static async Task<Window> MeasureAsync(string label, SfuSettings settings, Media media, SfuLoadPeer sender, byte payloadType,
@@ -251,9 +295,15 @@ public static class SfuScenario
                 var end = Snapshot();
                 foreach (var s in stats) s.Recording = false;
                 var latency = new SfuHistogram();
-                foreach (var s in stats) latency.Merge(s.Latency);
+                var readLatency = new SfuHistogram();
+                foreach (var s in stats)
+                {
+                    latency.Merge(s.Latency);
+                    readLatency.Merge(s.ReadLatency);
+                }
                 return new Window(Stopwatch.GetElapsedTime(start.Ticks, end.Ticks).TotalSeconds, end.Sent - start.Sent, end.Received - start.Received,
-                    end.In - start.In, end.Out - start.Out, end.Thread - start.Thread, end.Process - start.Process, latency);
+                    end.In - start.In, end.Out - start.Out, end.Thread - start.Thread, end.Process - start.Process, latency, readLatency,
+                    end.Collections - start.Collections, end.Paused - start.Paused);
             }
         }
         finally
@@ -262,11 +312,11 @@ public static class SfuScenario
             publisher.Join();
         }
 
-        (long Ticks, long Sent, long Received, long In, long Out, TimeSpan? Thread, TimeSpan Process) Snapshot()
+        (long Ticks, long Sent, long Received, long In, long Out, TimeSpan? Thread, TimeSpan Process, int Collections, TimeSpan Paused) Snapshot()
         {
             using var process = Process.GetCurrentProcess();
             return (Stopwatch.GetTimestamp(), sender.Sent, Received(), publisherPeer is null ? 0 : Volatile.Read(ref publisherPeer.PacketsIn), Out(),
-                ThreadCpu.Read(tid), process.TotalProcessorTime);
+                ThreadCpu.Read(tid), process.TotalProcessorTime, GC.CollectionCount(0), GC.GetTotalPauseDuration());
         }
     }
 
@@ -298,7 +348,12 @@ public static class SfuScenario
             .Add("latency_p50_ms", window.Latency.PercentileMs(0.50), "ms")
             .Add("latency_p99_ms", window.Latency.PercentileMs(0.99), "ms")
             .Add("latency_p999_ms", window.Latency.PercentileMs(0.999), "ms")
-            .Add("latency_max_ms", window.Latency.MaxMs, "ms");
+            .Add("latency_max_ms", window.Latency.MaxMs, "ms")
+            .Add("read_latency_p50_ms", window.ReadLatency.PercentileMs(0.50), "ms")
+            .Add("read_latency_p99_ms", window.ReadLatency.PercentileMs(0.99), "ms")
+            // Every thread of the process waits out a collection, the packet thread too: a pause is a latency spike.
+            .Add("gc_collections", window.Collections, "gcs")
+            .Add("gc_pause_ms", window.GcPauses.TotalMilliseconds, "ms");
         var expected = sent * fanOut;
         var received = stats.Sum(s => s.Received);
         result.Add("loss_pct", expected == 0 ? 0 : 100.0 * (expected - received) / expected, "%");

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using System.Numerics;
 
@@ -21,9 +20,9 @@ public sealed class SfuHistogram
 
     public double MaxMs => _max / 1000.0;
 
-    public void RecordTicks(long ticks)
+    public void RecordNanos(long nanos)
     {
-        var micros = Math.Max(0, ticks) * 1_000_000 / Stopwatch.Frequency;
+        var micros = Math.Max(0, nanos) / 1000;
         _counts[Index(micros)]++;
         if (micros > _max) _max = micros;
         Volatile.Write(ref _count, _count + 1);
@@ -78,7 +77,13 @@ public sealed class ReceiveStats
     /// <summary>Latency is recorded only while this is set (the measured window).</summary>
     public volatile bool Recording;
 
+    /// <summary>From the publisher's send to the copy's arrival in this subscriber's socket (the kernel's stamp; the
+    /// read time where there is none): what the forwarder and the wire add.</summary>
     public SfuHistogram Latency { get; } = new();
+
+    /// <summary>From the publisher's send to this subscriber's receive thread reading the copy: <see cref="Latency"/>
+    /// plus the load client's own wake-up and queueing behind the other subscribers' threads.</summary>
+    public SfuHistogram ReadLatency { get; } = new();
 
     /// <summary>Distinct packets received.</summary>
     public long Received => Volatile.Read(ref _received);
@@ -116,8 +121,9 @@ public sealed class ReceiveStats
         FirstProblem ??= why;
     }
 
-    /// <summary>Packet <paramref name="index"/> (the publisher's count, from 0) arrived <paramref name="latencyTicks"/> after it was sent.</summary>
-    public void Accept(long index, long latencyTicks)
+    /// <summary>Packet <paramref name="index"/> (the publisher's count, from 0) reached the socket
+    /// <paramref name="arrivalNanos"/> and was read <paramref name="readNanos"/> after it was sent.</summary>
+    public void Accept(long index, long arrivalNanos, long readNanos)
     {
         if (index < 0)
         {
@@ -141,7 +147,11 @@ public sealed class ReceiveStats
         }
         else
             Highest = index;
-        if (Recording) Latency.RecordTicks(latencyTicks);
+        if (Recording)
+        {
+            Latency.RecordNanos(arrivalNanos);
+            ReadLatency.RecordNanos(readNanos);
+        }
         // Interlocked (a full fence) rather than a volatile write, so that the waiter read next and the count read by
         // WhenReceived cannot both be stale; no allocation, and only a waiter's last packet does more than a read.
         var received = Interlocked.Increment(ref _received);

@@ -78,4 +78,28 @@ public sealed class SfuLoadPeerTests
         Assert.True(stats.Corrupted == 0 && stats.Duplicated == 0 && stats.Reordered == 0, stats.FirstProblem);
         Assert.True(stats.WhenReceived(50).IsCompleted, "a count already reached completes at once");
     }
+
+    [Fact]
+    public async Task A_packet_that_waits_in_the_socket_is_timed_to_its_arrival_not_to_its_read()
+    {
+        var (sender, receiver) = SfuLoadPeer.DirectPair(Zvonim.Media.Srtp.SrtpProfile.AeadAes128Gcm);
+        using var senderScope = sender;
+        using var receiverScope = receiver;
+        Assert.True(receiver.StampsArrivals, "the kernel stamps arrivals on Linux");
+        const int Count = 20;
+        for (var i = 0; i < Count; i++) sender.SendNext(PublisherSsrc, 96, 1000, i, frameEvery: 5, timestampStep: 3000);
+
+        // Loopback has queued them all by the time Send returns; nobody reads them for a while.
+        var waited = TimeSpan.FromMilliseconds(150);
+        await Task.Delay(waited);
+        var stats = new ReceiveStats { Recording = true };
+        var received = stats.WhenReceived(Count);
+        receiver.StartReceiving(PublisherSsrc, 96, stats);
+        await received.WaitAsync(Patience);
+
+        Assert.Equal(Count, stats.Latency.Count);
+        Assert.True(stats.ReadLatency.PercentileMs(0) >= waited.TotalMilliseconds, $"read {stats.ReadLatency.PercentileMs(0)} ms after the send");
+        Assert.True(stats.Latency.MaxMs < waited.TotalMilliseconds / 2, $"arrived {stats.Latency.MaxMs} ms after the send");
+        Assert.True(stats.Corrupted == 0 && stats.Reordered == 0 && stats.Duplicated == 0, stats.FirstProblem);
+    }
 }
