@@ -1,5 +1,6 @@
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
+using static Zvonim.Media.Udp.LinuxUdp;
 
 namespace Zvonim.Bench.Sfu;
 
@@ -7,39 +8,19 @@ namespace Zvonim.Bench.Sfu;
 /// When a datagram reached its socket, as the kernel stamped it (<c>SO_TIMESTAMPNS</c>, read with <c>recvmsg(2)</c>),
 /// rather than when a receive thread got round to it. With 50 subscribers' threads on one core the latter measures the
 /// load client's own scheduling (the 50th thread wakes after 49 others have decrypted their copies), which browsers
-/// on their own machines would not add; the kernel's stamp is taken as the forwarder hands the copy to loopback.
+/// on their own machines would not add; the kernel's stamp is taken as the forwarder hands the copy to loopback
+/// (<c>netdev_tstamp_prequeue</c>, on by default). The kernel turns stamping on for the machine a moment after the
+/// first socket asks (deferred work): a datagram that arrives before then is stamped when it is read.
+/// The socket must be blocking (used synchronously only): .NET makes a socket non-blocking for good once it is used
+/// asynchronously, and then <see cref="Receive"/> would return -1 at once.
 /// Times are the real-time clock in nanoseconds since the Unix epoch, the clock the kernel stamps with, so the
 /// sender stamps its packets with <see cref="Now"/>.
 /// </summary>
-internal static unsafe partial class ArrivalClock
+internal static unsafe class ArrivalClock
 {
     private const int SolSocket = 1;
     private const int SoTimestampNs = 35; // SO_TIMESTAMPNS_OLD = SCM_TIMESTAMPNS: a struct timespec of two longs
-    private const int EIntr = 4;
-    private const int EAgain = 11;
     private const int ControlLength = 64;
-
-    [StructLayout(LayoutKind.Sequential)]
-    private struct IoVec
-    {
-        public nint Base;
-        public nuint Length;
-    }
-
-    [StructLayout(LayoutKind.Sequential)]
-    private struct MsgHdr
-    {
-        public nint Name;
-        public uint NameLength;
-        public nint Iov;
-        public nuint IovLength;
-        public nint Control;
-        public nuint ControlLength;
-        public int Flags;
-    }
-
-    [LibraryImport("libc", EntryPoint = "recvmsg", SetLastError = true)]
-    private static partial nint RecvMsg(SafeHandle socket, MsgHdr* message, int flags);
 
     /// <summary>Now, on the clock the kernel stamps arrivals with (100 ns resolution, the kernel's vDSO clock).</summary>
     public static long Now() => (DateTime.UtcNow.Ticks - DateTime.UnixEpoch.Ticks) * 100;
@@ -81,8 +62,8 @@ internal static unsafe partial class ArrivalClock
                     return (int)length;
                 }
                 var error = Marshal.GetLastPInvokeError();
-                if (error == EIntr) continue;
-                if (error == EAgain) return -1;
+                if (error == EINTR) continue;
+                if (error == EAGAIN) return -1;
                 throw new SocketException(error);
             }
         }

@@ -222,6 +222,7 @@ public sealed class SfuLoadPeer : IDisposable
     public void StartReceiving(uint ssrc, byte payloadType, ReceiveStats stats)
     {
         if (_receiver is not null) throw new InvalidOperationException($"{Label}: a receive thread already reads the socket");
+        if (_stampsArrivals) _socket.ReceiveTimeout = 250; // a blocking recvmsg, woken now and then to see _stopping
         _receiver = new Thread(() => ReceiveLoop(ssrc, payloadType, stats)) { IsBackground = true, Name = "sfu-sub" };
         _receiver.Start();
     }
@@ -265,7 +266,6 @@ public sealed class SfuLoadPeer : IDisposable
     private void ReceiveLoop(uint ssrc, byte payloadType, ReceiveStats stats)
     {
         var buffer = new byte[2048];
-        if (_stampsArrivals) _socket.ReceiveTimeout = 250; // a blocking recvmsg, woken now and then to see _stopping
         while (!_stopping)
         {
             int length;

@@ -45,9 +45,9 @@ public sealed record SfuSettings
 /// fixed rate (open loop) or as fast as it can; each subscriber decrypts what it is forwarded and checks it. Reported:
 /// packets forwarded per second, the engine's packet thread CPU ("zvonim-media", read from /proc) and so packets per
 /// second per core of it, one-way latency next to the same path without the forwarder (the "bare" run: the load client
-/// sending to itself over loopback), loss, order, duplicates. Latency is from the publisher's send to the copy's
-/// arrival in the subscriber's socket (the kernel's stamp, <see cref="ArrivalClock"/>), and to the subscriber's read
-/// ("read_latency", which adds the load client's own thread scheduling).
+/// sending to itself over loopback), loss, order, duplicates. Latency is from the publisher's send to the kernel's
+/// receive stamp of the copy (<see cref="ArrivalClock"/>: taken as the forwarder hands it to loopback), and to the
+/// subscriber's read ("read_latency", which adds the receiving side: softirq, socket queue, the load client's threads).
 /// When loopback's receive processing is steered to another core (<c>rps_cpus</c> of <c>lo</c>, as
 /// <c>scripts/sfu-netns.sh</c> sets it in a network namespace of its own), the packet thread no longer pays for
 /// delivering its copies into the receivers' sockets, which on a real network the receivers' machines do.

@@ -77,8 +77,9 @@ public sealed class ReceiveStats
     /// <summary>Latency is recorded only while this is set (the measured window).</summary>
     public volatile bool Recording;
 
-    /// <summary>From the publisher's send to the copy's arrival in this subscriber's socket (the kernel's stamp; the
-    /// read time where there is none): what the forwarder and the wire add.</summary>
+    /// <summary>From the publisher's send to the kernel's receive stamp of the copy (taken as the forwarder hands it to
+    /// loopback, before the receiving side's softirq and socket queue; the read time where there is none): what the
+    /// forwarder adds, without the receiving side.</summary>
     public SfuHistogram Latency { get; } = new();
 
     /// <summary>From the publisher's send to this subscriber's receive thread reading the copy: <see cref="Latency"/>

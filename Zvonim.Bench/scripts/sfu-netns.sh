@@ -17,12 +17,12 @@ flows="${RFS:-32768}" # receive flow steering: each flow's work to the core its 
 [[ -f "$dll" ]] || { echo "build first: dotnet build Zvonim.Bench -c Release" >&2; exit 1; }
 # RFS's table of which socket was read on which core is the machine's (net.core.rps_sock_flow_entries exists only
 # in the first namespace); it steers nothing where no device has RPS, as none outside this namespace does here.
-# Put back as it was when the bench ends.
+# Put back as it was when the bench ends (so two of these at once would disturb each other: run one at a time).
 table=/proc/sys/net/core/rps_sock_flow_entries
 was=$(cat $table)
 if [[ "$flows" != 0 && "$was" -lt "$flows" ]]; then
-  echo "$flows" > $table
   trap 'echo "$was" > $table' EXIT
+  echo "$flows" > $table
 fi
 if [[ "${AWAKE:-0}" == 1 ]]; then
   exec 3>/dev/cpu_dma_latency # the request lasts as long as this descriptor is open: until the bench ends
@@ -35,4 +35,4 @@ unshare --net --mount -- bash -c '
   echo "$1" > /sys/class/net/lo/queues/rx-0/rps_cpus
   echo "$2" > /sys/class/net/lo/queues/rx-0/rps_flow_cnt
   shift 2
-  exec dotnet "$@"' sfu-netns "$rps" "$flows" "$dll" sfu "$@"
+  exec "$@"' sfu-netns "$rps" "$flows" "${DOTNET:-dotnet}" "$dll" sfu "$@"

@@ -6,7 +6,7 @@ namespace Zvonim.Media.Udp;
 
 /// <summary>
 /// The few Linux socket calls .NET does not offer: <c>sendmmsg(2)</c> and <c>recvmmsg(2)</c>, several datagrams in
-/// one system call. The structs follow the C declarations with pointer-sized fields as <c>nint</c>/<c>nuint</c>, so
+/// one system call, and <c>recvmsg(2)</c> for a datagram's control messages. The structs follow the C declarations with pointer-sized fields as <c>nint</c>/<c>nuint</c>, so
 /// sequential layout gives the C layout on every Linux ABI (x64 and arm64: iovec 16 bytes, msghdr 56, mmsghdr 64;
 /// 32-bit arm: 8, 28, 32). musl declares <c>msg_iovlen</c> and <c>msg_controllen</c> as an int and padding, which on
 /// little-endian machines lies where glibc's size_t does.
@@ -77,6 +77,9 @@ internal static unsafe partial class LinuxUdp
 
     [LibraryImport("libc", EntryPoint = "sendmmsg", SetLastError = true)]
     public static partial int SendMMsg(SafeHandle socket, MMsgHdr* messages, uint count, int flags);
+
+    [LibraryImport("libc", EntryPoint = "recvmsg", SetLastError = true)]
+    public static partial nint RecvMsg(SafeHandle socket, MsgHdr* message, int flags);
 
     [LibraryImport("libc", EntryPoint = "recvmmsg", SetLastError = true)]
     public static partial int RecvMMsg(SafeHandle socket, MMsgHdr* messages, uint count, int flags, nint timeout);

@@ -86,6 +86,9 @@ public sealed class SfuLoadPeerTests
         using var senderScope = sender;
         using var receiverScope = receiver;
         Assert.True(receiver.StampsArrivals, "the kernel stamps arrivals on Linux");
+        // The kernel turns stamping on a moment after a socket first asks (deferred work); until then a datagram is
+        // stamped when read. The bench's peers ask long before they measure; this one waits that moment out.
+        await Task.Delay(100);
         const int Count = 20;
         for (var i = 0; i < Count; i++) sender.SendNext(PublisherSsrc, 96, 1000, i, frameEvery: 5, timestampStep: 3000);
 
@@ -98,8 +101,9 @@ public sealed class SfuLoadPeerTests
         await received.WaitAsync(Patience);
 
         Assert.Equal(Count, stats.Latency.Count);
-        Assert.True(stats.ReadLatency.PercentileMs(0) >= waited.TotalMilliseconds, $"read {stats.ReadLatency.PercentileMs(0)} ms after the send");
-        Assert.True(stats.Latency.MaxMs < waited.TotalMilliseconds / 2, $"arrived {stats.Latency.MaxMs} ms after the send");
+        // Task.Delay may return a few ms early: the read is asserted well after the sends, the arrival well before.
+        Assert.True(stats.ReadLatency.PercentileMs(0) >= 100, $"read {stats.ReadLatency.PercentileMs(0)} ms after the send");
+        Assert.True(stats.Latency.MaxMs < 50, $"arrived {stats.Latency.MaxMs} ms after the send");
         Assert.True(stats.Corrupted == 0 && stats.Reordered == 0 && stats.Duplicated == 0, stats.FirstProblem);
     }
 }

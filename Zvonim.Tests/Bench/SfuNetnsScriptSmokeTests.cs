@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json;
+using Zvonim.Bench.Cli;
 
 namespace Zvonim.Tests.Bench;
 
@@ -44,9 +45,20 @@ public sealed class SfuNetnsScriptSmokeTests : IDisposable
         using var process = Process.Start(start)!;
         var output = process.StandardOutput.ReadToEndAsync();
         var error = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync().WaitAsync(TimeSpan.FromMinutes(2));
+        try
+        {
+            await process.WaitForExitAsync().WaitAsync(TimeSpan.FromMinutes(2));
+        }
+        catch (TimeoutException)
+        {
+            process.Kill(entireProcessTree: true); // SIGKILL: its trap does not run, so the table is put back here
+            await File.WriteAllTextAsync(FlowTable, flowsBefore);
+            throw;
+        }
 
-        Assert.True(process.ExitCode == 0, $"sfu-netns.sh exited with {process.ExitCode}:\n{await output}\n{await error}");
+        // 3: an integrity failure, which loss alone makes (loopback UDP may drop on a busy machine); what may not
+        // happen is checked below.
+        Assert.True(process.ExitCode is 0 or BenchCli.IntegrityFailed, $"sfu-netns.sh exited with {process.ExitCode}:\n{await output}\n{await error}");
         using var document = JsonDocument.Parse(await File.ReadAllTextAsync(json));
         var runs = document.RootElement.GetProperty("runs").EnumerateArray().ToList();
         var metrics = runs.Single(r => r.GetProperty("target").GetString() == "zvonim").GetProperty("metrics");
