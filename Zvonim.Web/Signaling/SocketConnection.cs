@@ -62,6 +62,10 @@ public sealed class SocketConnection : IPeerConnection
         _bytesLowWater = sendQueueBytes / 16;
         _time = time ?? TimeProvider.System;
         _abort = new CancellationTokenSource(Timeout.InfiniteTimeSpan, _time); // its CancelAfter runs on the same clock
+        // Aborting is what a cancelled send would do (ManagedWebSocket aborts on cancellation), registered once here
+        // rather than once per send: see PumpAsync. The bridge also aborts the HTTP connection then, which completes a
+        // write that TCP holds back.
+        _abort.Token.UnsafeRegister(static state => ((WebSocket)state!).Abort(), socket);
         StallTimeout = stallTimeout ?? TimeSpan.FromSeconds(10);
     }
 
@@ -203,7 +207,10 @@ public sealed class SocketConnection : IPeerConnection
                     break;
                 }
                 if (sent == InlineSends) await Task.Yield(); // a long backlog is drained off the caller's thread
-                await _socket.SendAsync(item.Frame, WebSocketMessageType.Text, endOfMessage: true, _abort.Token).ConfigureAwait(false);
+                // No token: ManagedWebSocket sends with a cancellable one on its slow path (a cancellation registration
+                // and an async state machine per frame: 1 µs a frame in the setup profile); the abort above ends a
+                // send that never completes instead.
+                await _socket.SendAsync(item.Frame, WebSocketMessageType.Text, endOfMessage: true, CancellationToken.None).ConfigureAwait(false);
                 Volatile.Write(ref _lastProgress, _time.GetTimestamp());
                 bool relieved = false, idle = false, finished = false;
                 lock (_gate)
