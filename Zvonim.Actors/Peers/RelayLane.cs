@@ -115,13 +115,6 @@ public sealed class RelayLane(bool shortWay = true)
         return true;
     }
 
-    private static readonly KeyValuePair<string, object?> ByLane = new("path", "lane");
-    private static readonly KeyValuePair<string, object?> ByActors = new("path", "actors");
-
     /// <summary>Counts a relayed frame by the way it went: operators see how much of the traffic takes the short way.</summary>
-    internal static void Count(ClientSignal signal, bool byLane = true)
-    {
-        Telemetry.ZvonimMetrics.RelayedFrames.Add(1, byLane ? ByLane : ByActors);
-        Telemetry.ZvonimMetrics.RelayedBytes.Add(signal.Frame.Length);
-    }
+    internal static void Count(ClientSignal signal, bool byLane = true) => Telemetry.ZvonimMetrics.Relayed(signal.Frame.Length, byLane);
 }

@@ -21,11 +21,26 @@ public static class ZvonimMetrics
     public static readonly UpDownCounter<long> OpenSockets =
         Meter.CreateUpDownCounter<long>("zvonim.sockets.open", "{socket}", "Signalling WebSockets open on this node, by dialect");
 
-    public static readonly Counter<long> RelayedFrames =
-        Meter.CreateCounter<long>("zvonim.relay.frames", "{frame}", "Signalling frames relayed from one participant to others");
+    private static readonly KeyValuePair<string, object?> ByLane = new("path", "lane");
+    private static readonly KeyValuePair<string, object?> ByActors = new("path", "actors");
+    private static readonly StripedCounter FramesByLane = new();
+    private static readonly StripedCounter FramesByActors = new();
+    private static readonly StripedCounter Bytes = new();
 
-    public static readonly Counter<long> RelayedBytes =
-        Meter.CreateCounter<long>("zvonim.relay.bytes", "By", "Bytes of the relayed frames");
+    // Observable: the relay path only adds to a total per core, and the exporter reads the totals when scraped.
+    public static readonly ObservableCounter<long> RelayedFrames = Meter.CreateObservableCounter("zvonim.relay.frames",
+        () => new[] { new Measurement<long>(FramesByLane.Sum(), ByLane), new Measurement<long>(FramesByActors.Sum(), ByActors) },
+        "{frame}", "Signalling frames relayed from one participant to others, by path (lane: the read loop's short way; actors)");
+
+    public static readonly ObservableCounter<long> RelayedBytes =
+        Meter.CreateObservableCounter("zvonim.relay.bytes", Bytes.Sum, "By", "Bytes of the relayed frames");
+
+    /// <summary>Counts one relayed frame of <paramref name="bytes"/> by the way it went.</summary>
+    public static void Relayed(int bytes, bool byLane)
+    {
+        (byLane ? FramesByLane : FramesByActors).Add(1);
+        Bytes.Add(bytes);
+    }
 
     public static readonly Counter<long> Refusals =
         Meter.CreateCounter<long>("zvonim.refusals", "{refusal}", "Requests and sockets a call refused, by reason");
