@@ -5,13 +5,14 @@
 # bucketed by perf-buckets.py. JIT frames resolve through the perf map the spawned server writes.
 #
 #   Zvonim.Bench/scripts/profile-relay.sh zvonim|bare|peerjs [calls]      (results in $OUT, default /tmp/relay-profile)
+#   SERVER_DLL=/other/build/Zvonim.Web.dll Zvonim.Bench/scripts/profile-relay.sh zvonim   (another build of Zvonim)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 T=$1 CALLS=${2:-1000} WAIT=${WAIT:-30} OUT=${OUT:-/tmp/relay-profile}
 mkdir -p "$OUT"; L=$OUT/run-$T.txt
 . Zvonim.Bench/scripts/spawned-bench.sh
 start_bench "$L" "relay-closed $T\]" relay --target "$T" --spawn --pin --mode closed --calls "$CALLS" \
-  --duration $((WAIT + 30)) --warmup 5 --json "$OUT/run-$T.json"
+  --duration $((WAIT + 30)) --warmup 5 --json "$OUT/run-$T.json" ${SERVER_DLL:+--server-dll "$SERVER_DLL"}
 sleep "$WAIT"
 received() { grep "relay-closed $T\]" "$L" | tail -1 | awk '{gsub(",", "", $10); print $10}'; }
 R0=$(received)

@@ -5,12 +5,13 @@
 # by self time and by managed layer (perf-buckets.py). JIT frames resolve through the server's perf map.
 #
 #   Zvonim.Bench/scripts/profile-setup.sh [calls]      (results in $OUT, default /tmp/setup-profile)
+#   TARGET=bare Zvonim.Bench/scripts/profile-setup.sh  (the bench's bare relay, spawned the same way, to compare)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 CALLS=${1:-32} WAIT=${WAIT:-40} OUT=${OUT:-/tmp/setup-profile}
 mkdir -p "$OUT"; L=$OUT/run.txt
 . Zvonim.Bench/scripts/spawned-bench.sh
-start_bench "$L" "setups/s" setup --target zvonim --spawn --pin --calls "$CALLS" --duration $((WAIT + 30)) --warmup 5 \
+start_bench "$L" "setups/s" setup --target "${TARGET:-zvonim}" --spawn --pin --calls "$CALLS" --duration $((WAIT + 30)) --warmup 5 \
   --json "$OUT/run.json"
 sleep "$WAIT"
 done_count() { grep "setups/s" "$L" | tail -1 | grep -o "done [0-9,]*" | tr -d ',' | awk '{print $2}'; }
