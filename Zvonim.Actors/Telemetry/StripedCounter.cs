@@ -17,17 +17,17 @@ public sealed class StripedCounter
         var cells = 1;
         while (cells < Environment.ProcessorCount && cells < 64) cells <<= 1;
         _mask = cells - 1;
-        _cells = new long[cells * Stride];
+        _cells = new long[(cells + 1) * Stride]; // the first line is left alone: the array's length lives beside it
     }
 
     public void Add(long value) =>
         // Interlocked all the same: two threads may share a processor id (one preempted mid-add, or the id is stale).
-        Interlocked.Add(ref _cells[(Thread.GetCurrentProcessorId() & _mask) * Stride], value);
+        Interlocked.Add(ref _cells[((Thread.GetCurrentProcessorId() & _mask) + 1) * Stride], value);
 
     public long Sum()
     {
         long sum = 0;
-        for (var i = 0; i < _cells.Length; i += Stride) sum += Volatile.Read(ref _cells[i]);
+        for (var i = Stride; i < _cells.Length; i += Stride) sum += Volatile.Read(ref _cells[i]);
         return sum;
     }
 }

@@ -164,6 +164,9 @@ public sealed class LimitsTests
             await Task.Delay(25);
         }
         Assert.True(Dropped(), "the stalled client was never dropped");
+        // The server let go of B's connection as well (its stuck send ended, its handler returned): what TCP still
+        // held for B arrives, then the connection ends, rather than staying open with a send that never completes.
+        Assert.True(await EndsAfterDrainingAsync(stalled, TimeSpan.FromSeconds(30)), "the stalled client's connection was never closed");
         var dropped = a.Received.Skip(before).TakeWhile(m => !(m.Type == "state" && (int?)m.Json["participants"]?["connected"] == 1));
         Assert.DoesNotContain(dropped, m => m.Type == "error"); // until B was dropped, nothing of A's was refused
 
@@ -177,6 +180,29 @@ public sealed class LimitsTests
         await a.SendTextAsync(offer);
         await b.CollectUntilAsync(m => m.Raw == offer, what: "the offer sent after the flood");
         await AssertRelayAsync(b, a);
+    }
+
+    /// <summary>Reads whatever arrives until the connection ends (a close, or an error once the server has dropped it);
+    /// false if it is still open after <paramref name="patience"/>.</summary>
+    private static async Task<bool> EndsAfterDrainingAsync(ClientWebSocket socket, TimeSpan patience)
+    {
+        var buffer = new byte[1 << 16];
+        using var deadline = new CancellationTokenSource(patience);
+        try
+        {
+            while ((await socket.ReceiveAsync(buffer, deadline.Token)).MessageType != WebSocketMessageType.Close)
+            {
+            }
+            return true;
+        }
+        catch (WebSocketException)
+        {
+            return true;
+        }
+        catch (OperationCanceledException) when (deadline.IsCancellationRequested)
+        {
+            return false;
+        }
     }
 
     private static async Task<string?> ReceiveTextAsync(ClientWebSocket socket, byte[] buffer, CancellationToken cancellationToken)

@@ -208,9 +208,11 @@ public sealed class SocketConnection : IPeerConnection
                 }
                 if (sent == InlineSends) await Task.Yield(); // a long backlog is drained off the caller's thread
                 // No token: ManagedWebSocket sends with a cancellable one on its slow path (a cancellation registration
-                // and an async state machine per frame: 1 µs a frame in the setup profile); the abort above ends a
-                // send that never completes instead.
+                // and an async state machine per frame: 1 µs a frame in the setup profile). The abort registered in
+                // the constructor ends a send that never completes instead; Kestrel then reports that send as done,
+                // so the abort is looked at here rather than left to an exception.
                 await _socket.SendAsync(item.Frame, WebSocketMessageType.Text, endOfMessage: true, CancellationToken.None).ConfigureAwait(false);
+                if (_abort.IsCancellationRequested) break;
                 Volatile.Write(ref _lastProgress, _time.GetTimestamp());
                 bool relieved = false, idle = false, finished = false;
                 lock (_gate)

@@ -79,7 +79,8 @@ public sealed class WebSocketBridge(ActorSystem system, IRequiredActor<CallManag
         });
         var connection = new SocketConnection(socket, dialect, settings.SendQueueLimit, time, settings.EffectiveStallTimeout, settings.SendQueueBytesLimit, _sendQueues);
         // A socket dropped without ceremony drops its TCP connection too: that completes a send stuck on a client that
-        // reads nothing, which SocketConnection no longer cancels by token.
+        // reads nothing, which SocketConnection no longer cancels by token. ASP.NET Core's upgrade stream does the same
+        // when an aborted WebSocket disposes it; said here so that it does not rest on that detail.
         using var abortTransport = connection.Aborted.UnsafeRegister(static state => ((HttpContext)state!).Abort(), context);
         // Only our own counter goes into the name: ids come from the client and may hold anything.
         var name = "peer-" + Interlocked.Increment(ref _connections).ToString(System.Globalization.CultureInfo.InvariantCulture);
