@@ -62,7 +62,7 @@ public sealed partial class CallActor : UntypedActor
             else EndCall("its lifetime is over"); // woken after its end of life: it ends now, before any command, and is retained
         }
         UpdateIdleTimer();
-        Telemetry.ZvonimMetrics.LiveCalls.Add(1, new KeyValuePair<string, object?>("kind", policy.Kind));
+        Telemetry.ZvonimMetrics.CallsLive(policy.Kind, 1);
     }
 
     private string CallId => _room.CallId;
@@ -132,7 +132,7 @@ public sealed partial class CallActor : UntypedActor
 
     protected override void PostStop()
     {
-        Telemetry.ZvonimMetrics.LiveCalls.Add(-1, new KeyValuePair<string, object?>("kind", _room.Policy.Kind));
+        Telemetry.ZvonimMetrics.CallsLive(_room.Policy.Kind, -1);
         foreach (var deadline in _deadlines.Values) deadline.Cancel();
         CancelRing();
     }

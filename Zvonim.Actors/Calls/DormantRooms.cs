@@ -28,7 +28,7 @@ public sealed class DormantRooms
         var room = new DormantRoom(policy, now, now + policy.Lifetime!.Value);
         _rooms.Add(callId, room);
         _byExpiry.Enqueue(callId, room.ExpiresAt);
-        Telemetry.ZvonimMetrics.DormantRooms.Add(1);
+        Telemetry.ZvonimMetrics.RoomsDormant(1);
         return room;
     }
 
@@ -38,7 +38,7 @@ public sealed class DormantRooms
     public bool TryWake(string callId, out DormantRoom room)
     {
         if (!_rooms.Remove(callId, out room!)) return false;
-        Telemetry.ZvonimMetrics.DormantRooms.Add(-1);
+        Telemetry.ZvonimMetrics.RoomsDormant(-1);
         return true;
     }
 
@@ -65,7 +65,7 @@ public sealed class DormantRooms
             var callId = _byExpiry.Dequeue();
             if (_rooms.Remove(callId, out var room)) expired.Add((callId, room));
         }
-        Telemetry.ZvonimMetrics.DormantRooms.Add(-expired.Count);
+        Telemetry.ZvonimMetrics.RoomsDormant(-expired.Count);
         return expired;
     }
 }

@@ -12,14 +12,25 @@ public static class ZvonimMetrics
 
     public static readonly Meter Meter = new(MeterName);
 
-    public static readonly UpDownCounter<long> LiveCalls =
-        Meter.CreateUpDownCounter<long>("zvonim.calls.live", "{call}", "Calls and rooms running on this node, by kind (call, link-room, group-room)");
+    // What is open now is observed when scraped (TaggedTotals says why not an UpDownCounter).
+    private static readonly TaggedTotals LiveCallTotals = new("kind");
+    private static readonly StripedCounter DormantRoomTotal = new();
+    private static readonly TaggedTotals OpenSocketTotals = new("dialect");
 
-    public static readonly UpDownCounter<long> DormantRooms =
-        Meter.CreateUpDownCounter<long>("zvonim.rooms.dormant", "{room}", "Room links made and not used yet, kept as records");
+    public static readonly ObservableUpDownCounter<long> LiveCalls = Meter.CreateObservableUpDownCounter("zvonim.calls.live",
+        LiveCallTotals.Measure, "{call}", "Calls and rooms running on this node, by kind (call, link-room, group-room)");
 
-    public static readonly UpDownCounter<long> OpenSockets =
-        Meter.CreateUpDownCounter<long>("zvonim.sockets.open", "{socket}", "Signalling WebSockets open on this node, by dialect");
+    public static readonly ObservableUpDownCounter<long> DormantRooms = Meter.CreateObservableUpDownCounter("zvonim.rooms.dormant",
+        DormantRoomTotal.Sum, "{room}", "Room links made and not used yet, kept as records");
+
+    public static readonly ObservableUpDownCounter<long> OpenSockets = Meter.CreateObservableUpDownCounter("zvonim.sockets.open",
+        OpenSocketTotals.Measure, "{socket}", "Signalling WebSockets open on this node, by dialect");
+
+    public static void CallsLive(string kind, int delta) => LiveCallTotals.Add(kind, delta);
+
+    public static void RoomsDormant(int delta) => DormantRoomTotal.Add(delta);
+
+    public static void SocketsOpen(string dialect, int delta) => OpenSocketTotals.Add(dialect, delta);
 
     private static readonly KeyValuePair<string, object?> ByLane = new("path", "lane");
     private static readonly KeyValuePair<string, object?> ByActors = new("path", "actors");

@@ -87,8 +87,7 @@ public sealed class WebSocketBridge(ActorSystem system, IRequiredActor<CallManag
         var peer = system.ActorOf(owner.Props(connection), name);
         connection.CongestionChanged = congested => peer.Tell(new SocketCongestion(congested), ActorRefs.NoSender);
         var why = "closed";
-        var dialectTag = new KeyValuePair<string, object?>("dialect", owner.Dialect);
-        ZvonimMetrics.OpenSockets.Add(1, dialectTag);
+        ZvonimMetrics.SocketsOpen(owner.Dialect, 1);
         try
         {
             var reader = new SocketReader(socket, connection, dialect, peer, owner.PeerId, settings, options.Value.Limits, time, owner.Lane);
@@ -103,7 +102,7 @@ public sealed class WebSocketBridge(ActorSystem system, IRequiredActor<CallManag
         }
         finally
         {
-            ZvonimMetrics.OpenSockets.Add(-1, dialectTag);
+            ZvonimMetrics.SocketsOpen(owner.Dialect, -1);
             peer.Tell(new SocketClosed(why), ActorRefs.NoSender);
             connection.Complete();
             await connection.Completion;
