@@ -152,7 +152,7 @@ public sealed class SqlCallStore : UntypedActor
         return command;
     }
 
-    private static void Execute(DbConnection connection, string sql)
+    internal static void Execute(DbConnection connection, string sql)
     {
         using var command = connection.CreateCommand();
         command.CommandText = sql;

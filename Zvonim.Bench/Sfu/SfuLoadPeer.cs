@@ -35,7 +35,6 @@ public sealed class SfuLoadPeer : IDisposable
     private const ushort TransportCcId = 5;
 
     private readonly Socket _socket;
-    private readonly bool _stampsArrivals;
     private readonly byte[] _packet = new byte[1600];
     private Thread? _receiver;
     private DtlsTransport? _dtls;
@@ -52,7 +51,7 @@ public sealed class SfuLoadPeer : IDisposable
             SendBufferSize = SocketBuffer,
         };
         _socket.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        _stampsArrivals = ArrivalClock.TryEnable(_socket);
+        StampsArrivals = ArrivalClock.TryEnable(_socket);
         LocalEndPoint = (IPEndPoint)_socket.LocalEndPoint!;
         Ufrag = RandomNumberGenerator.GetString(IceCredentials.Alphabet, IceCredentials.UfragLength);
     }
@@ -80,7 +79,7 @@ public sealed class SfuLoadPeer : IDisposable
     public long SendErrors { get; private set; }
 
     /// <summary>Whether the kernel stamps this peer's arrivals; without, a packet's arrival is when it was read.</summary>
-    public bool StampsArrivals => _stampsArrivals;
+    public bool StampsArrivals { get; }
 
     /// <summary>The PLIs and FIRs heard from the forwarder, once a receive thread runs (<see cref="StartReceiving"/>
     /// or <see cref="StartDraining"/>).</summary>
@@ -222,7 +221,7 @@ public sealed class SfuLoadPeer : IDisposable
     public void StartReceiving(uint ssrc, byte payloadType, ReceiveStats stats)
     {
         if (_receiver is not null) throw new InvalidOperationException($"{Label}: a receive thread already reads the socket");
-        if (_stampsArrivals) _socket.ReceiveTimeout = 250; // a blocking recvmsg, woken now and then to see _stopping
+        if (StampsArrivals) _socket.ReceiveTimeout = 250; // a blocking recvmsg, woken now and then to see _stopping
         _receiver = new Thread(() => ReceiveLoop(ssrc, payloadType, stats)) { IsBackground = true, Name = "sfu-sub" };
         _receiver.Start();
     }
@@ -272,7 +271,7 @@ public sealed class SfuLoadPeer : IDisposable
             long arrival = 0;
             try
             {
-                length = _stampsArrivals ? ArrivalClock.Receive(_socket, buffer, out arrival) : _socket.Receive(buffer);
+                length = StampsArrivals ? ArrivalClock.Receive(_socket, buffer, out arrival) : _socket.Receive(buffer);
             }
             catch (SocketException)
             {

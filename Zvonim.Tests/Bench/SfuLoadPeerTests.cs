@@ -86,8 +86,10 @@ public sealed class SfuLoadPeerTests
         using var senderScope = sender;
         using var receiverScope = receiver;
         Assert.True(receiver.StampsArrivals, "the kernel stamps arrivals on Linux");
-        // The kernel turns stamping on a moment after a socket first asks (deferred work); until then a datagram is
-        // stamped when read. The bench's peers ask long before they measure; this one waits that moment out.
+        // Both waits are real time, not the fake clock: the kernel stamps arrivals with the real-time clock, and what is
+        // asserted is the gap it sees. First, the kernel turns stamping on a moment after a socket first asks (deferred
+        // work, with nothing to await); until then a datagram is stamped when read. The bench's peers ask long before
+        // they measure; this one waits that moment out.
         await Task.Delay(100);
         const int Count = 20;
         for (var i = 0; i < Count; i++) sender.SendNext(PublisherSsrc, 96, 1000, i, frameEvery: 5, timestampStep: 3000);

@@ -43,7 +43,7 @@ public sealed class SqlCallStoreTests(ITestOutputHelper output) : VirtualTimeTes
         store.Tell(new SaveCall(Record("a", 1)));
         Assert.NotNull((await store.Ask<CallLoaded>(new LoadCall("a"), TimeSpan.FromSeconds(5))).Record); // the store has its connection
 
-        Execute(open, "DROP TABLE zvonim_calls"); // the database loses its table under the store
+        using (var connection = open()) SqlCallStore.Execute(connection, "DROP TABLE zvonim_calls"); // the database loses its table under the store
         store.Tell(new SaveCall(Record("b", 2)));
         Assert.Null((await store.Ask<CallLoaded>(new LoadCall("b"), TimeSpan.FromSeconds(5))).Record); // the write (and the read) failed
 
@@ -51,14 +51,6 @@ public sealed class SqlCallStoreTests(ITestOutputHelper output) : VirtualTimeTes
         store.Tell(new SaveCall(Record("c", 1)));
         await store.GracefulStop(TimeSpan.FromSeconds(5));
         Assert.Equal(["b", "c"], SqlCallStore.Open(open).Select(r => r.CallId).Order());
-    }
-
-    private static void Execute(Func<System.Data.Common.DbConnection> open, string sql)
-    {
-        using var connection = open();
-        using var command = connection.CreateCommand();
-        command.CommandText = sql;
-        command.ExecuteNonQuery();
     }
 
     private async Task LatestRecordsSurviveAsync(Func<System.Data.Common.DbConnection> open)
