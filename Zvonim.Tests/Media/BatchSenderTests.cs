@@ -170,9 +170,6 @@ public sealed class BatchSenderTests
             batch.Flush();
         }
 
-        Round();
-        var before = GC.GetAllocatedBytesForCurrentThread();
-        for (var i = 0; i < 100; i++) Round();
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        Assert.Equal(0, SteadyState.AllocatedBytes(Round, rounds: 100));
     }
 }

@@ -198,11 +198,17 @@ public sealed class ServerProcess : IAsyncDisposable
         socket.Bind(new IPEndPoint(IPAddress.Loopback, port));
     });
 
+    // Every port handed out, TCP or UDP, never handed out again in this run: two tests that drew the same free port
+    // would otherwise both start a server on it, and the second would fail to bind.
+    private static readonly HashSet<int> HandedOut = [];
+
     private static int FindFree(Action<int> bind)
     {
         for (var attempt = 0; ; attempt++)
         {
             var port = Random.Shared.Next(FirstPort, EndPort);
+            lock (HandedOut)
+                if (!HandedOut.Add(port)) continue;
             try
             {
                 bind(port);
