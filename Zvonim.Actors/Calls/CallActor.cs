@@ -10,7 +10,8 @@ namespace Zvonim.Actors.Calls;
 /// <summary>
 /// One call. Drives <see cref="RoomState"/> (the rules), tracks which participant's socket is which
 /// <see cref="PeerActor"/>, and tells the sockets about every change. Ends itself after <see cref="RoomPolicy.IdleTtl"/>
-/// without a connected socket (receive timeout), and stops <see cref="RoomPolicy.EndedRetention"/> after it ended.
+/// without a connected socket (receive timeout), and stops <see cref="RoomPolicy.EndedRetention"/> after it ended (earlier
+/// when its node holds as many ended calls as it may: <see cref="EndedCalls"/>).
 /// A directed call (seed 002) adds ringing, in <c>CallActor.Directed.cs</c>.
 /// </summary>
 public sealed partial class CallActor : UntypedActor
@@ -119,7 +120,7 @@ public sealed partial class CallActor : UntypedActor
             case LineClaimed or LineBusy or Rang or RingTimedOut:
                 OnRinging(message);
                 break;
-            case Retire:
+            case Retire or RetireEarly:
                 _log.Info("Call {call_id} retired", CallId);
                 _store?.Tell(new Cluster.ForgetCall(CallId), ActorRefs.NoSender);
                 Context.Parent.Tell(new Passivate(CallId), Self);
@@ -132,7 +133,7 @@ public sealed partial class CallActor : UntypedActor
 
     protected override void PostStop()
     {
-        Telemetry.ZvonimMetrics.CallsLive(_room.Policy.Kind, -1);
+        if (!_retireScheduled) Telemetry.ZvonimMetrics.CallsLive(_room.Policy.Kind, -1);
         foreach (var deadline in _deadlines.Values) deadline.Cancel();
         CancelRing();
     }
@@ -340,6 +341,8 @@ public sealed partial class CallActor : UntypedActor
         // A fixed date, not a receive timeout: people knocking on an ended call must not keep it around.
         _retireScheduled = true;
         Context.System.Scheduler.ScheduleTellOnceCancelable(_room.Policy.EndedRetention, Self, new Retire(), Self);
+        Telemetry.ZvonimMetrics.CallsLive(_room.Policy.Kind, -1); // no longer running, only answering about itself
+        Context.Parent.Tell(new CallHeldAfterEnd(CallId), Self);
     }
 
     private void ArmDeadline(string peerId, TimeSpan after)

@@ -10,6 +10,17 @@ namespace Zvonim.Actors.Calls;
 /// to its parent, always on the same node.</summary>
 public sealed record Passivate(string CallId) : INoSerializationVerificationNeeded;
 
+/// <summary>A call tells its parent that it has ended: it is kept from now on only to answer about itself, until its
+/// retention is over, and no longer counts as a call the node carries.</summary>
+public sealed record CallHeldAfterEnd(string CallId) : INoSerializationVerificationNeeded;
+
+/// <summary>From a manager to an ended call it holds: retire now, not at the end of the retention, because the node
+/// holds as many ended calls as it may (<see cref="EndedCalls"/>).</summary>
+public sealed record RetireEarly : INoSerializationVerificationNeeded
+{
+    public static readonly RetireEarly Instance = new();
+}
+
 /// <summary>How many calls the node carries now (asked on the node itself).</summary>
 public sealed record GetCallCount : INotInfluenceReceiveTimeout, INoSerializationVerificationNeeded;
 
@@ -25,7 +36,8 @@ public sealed class CallManager : ReceiveActor
     public const string Name = "calls";
 
     /// <param name="callProps">Builds a call's actor from its id, rules and (for a woken room) creation time.</param>
-    /// <param name="maxCalls">Calls (of every kind, dormant rooms included) the node carries at most; creating more is refused.</param>
+    /// <param name="maxCalls">Calls (of every kind, dormant rooms included, ended ones not) the node carries at most;
+    /// creating more is refused. The node also holds at most as many ended calls (the oldest retire early).</param>
     public static Props Props(Func<string, RoomPolicy, DateTimeOffset?, Props>? callProps = null, int maxCalls = int.MaxValue) =>
         ActorFactory.Props(() => new CallManager(callProps ?? CallActor.Props, maxCalls, null, []));
 
@@ -37,6 +49,8 @@ public sealed class CallManager : ReceiveActor
 
     private readonly Dictionary<string, (IActorRef Call, string Kind)> _calls = new(StringComparer.Ordinal);
     private readonly DormantRooms _dormant = new();
+    private readonly EndedCalls _ended = new();
+    private readonly int _maxCalls;
     private readonly Func<string, RoomPolicy, DateTimeOffset?, Props> _callProps;
     private readonly ICanTell? _store;
     private readonly TimeProvider _time = Context.System.Clock();
@@ -49,11 +63,12 @@ public sealed class CallManager : ReceiveActor
         IReadOnlyList<CallRecord> restored)
     {
         _callProps = callProps;
+        _maxCalls = maxCalls;
         _store = store;
         if (store is not null) Restore(store, restored);
         Receive<CreateCall>(create =>
         {
-            if (_calls.Count + _dormant.Count >= maxCalls)
+            if (Carried >= maxCalls)
             {
                 Sender.Tell(CallRefused.AtCapacity(maxCalls), Self);
                 return;
@@ -85,15 +100,38 @@ public sealed class CallManager : ReceiveActor
         });
         Receive<Passivate>(passivate =>
         {
+            _ended.Remove(passivate.CallId);
             if (_calls.Remove(passivate.CallId, out var entry)) entry.Call.Tell(PoisonPill.Instance, Self);
         });
-        Receive<GetCallCount>(_ => Sender.Tell(new CallCount(_calls.Count + _dormant.Count), Self));
+        Receive<CallHeldAfterEnd>(OnEnded);
+        Receive<GetCallCount>(_ => Sender.Tell(new CallCount(Carried), Self));
         Receive<Terminated>(terminated =>
         {
             var callId = terminated.ActorRef.Path.Name;
-            if (_calls.TryGetValue(callId, out var entry) && Equals(entry.Call, terminated.ActorRef)) _calls.Remove(callId);
+            if (_calls.TryGetValue(callId, out var entry) && Equals(entry.Call, terminated.ActorRef))
+            {
+                _calls.Remove(callId);
+                _ended.Remove(callId);
+            }
             _log.Debug("Call {call_id} is gone", callId);
         });
+    }
+
+    /// <summary>Calls and rooms the node carries: running, or dormant; not the ended ones it still answers about.</summary>
+    private int Carried => _calls.Count - _ended.Count + _dormant.Count;
+
+    private void OnEnded(CallHeldAfterEnd ended)
+    {
+        if (!_calls.TryGetValue(ended.CallId, out var entry) || !Equals(entry.Call, Sender)) return;
+        _ended.Add(ended.CallId);
+        // A node that ends calls faster than their retention lets them go would otherwise hold them all: the oldest
+        // retires now. Stopped behind whatever was routed to it, as Passivate does.
+        while (_ended.TryTakeOldest(_maxCalls, out var oldest))
+        {
+            if (!_calls.Remove(oldest, out var retired)) continue;
+            retired.Call.Tell(RetireEarly.Instance, Self);
+            retired.Call.Tell(PoisonPill.Instance, Self);
+        }
     }
 
     private void Route(ICallCommand command)

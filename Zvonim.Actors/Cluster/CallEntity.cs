@@ -79,6 +79,11 @@ public sealed class CallEntity : UntypedActor, IWithUnboundedStash
                 }
                 Stash.UnstashAll();
                 break;
+            case CallHeldAfterEnd:
+                // Ended: held only to answer about itself, it no longer counts against the node's limit.
+                if (_counted) _node.Remove();
+                _counted = false;
+                break;
             case Calls.Passivate:
                 // The call retires: stopped through its shard, which holds what arrives meanwhile for a new incarnation
                 // (that finds no record and answers "not found"), so no command in flight is lost.

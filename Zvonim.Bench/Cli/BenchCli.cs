@@ -154,7 +154,9 @@ public static class BenchCli
         job.AcceptOnlyFromAmong("dry", "short", "medium");
         var filter = new Option<string[]>("--filter") { Description = "BenchmarkDotNet glob filters on benchmark names, e.g. *Relay*." };
         var microJson = new Option<string?>("--json") { Description = "Also write the results as JSON to this file." };
+        var allocations = new Option<bool>("--allocations") { Description = "--quick: also print what the measured setups allocated, by type (the runtime's samples, one per ~100 KB)." };
         micro.Add(quick);
+        micro.Add(allocations);
         micro.Add(messages);
         micro.Add(setups);
         micro.Add(job);
@@ -169,7 +171,7 @@ public static class BenchCli
                 var count = Math.Max(10, parse.GetValue(messages));
                 report.Runs.AddRange(await QuickMicro.RunAsync(count, error).ConfigureAwait(false));
                 var setupCount = parse.GetValue(setups) is >= 0 and var n ? n : Math.Max(100, count / 100);
-                if (setupCount > 0) report.Runs.Add(await SetupPath.RunAsync(setupCount, workers: 32, error).ConfigureAwait(false));
+                if (setupCount > 0) report.Runs.Add(await SetupPath.RunAsync(setupCount, workers: 32, error, parse.GetValue(allocations)).ConfigureAwait(false));
             }
             else
                 report.Runs.AddRange(RunBenchmarkDotNet(parse.GetValue(job)!, parse.GetValue(filter) ?? []));

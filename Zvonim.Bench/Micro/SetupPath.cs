@@ -20,7 +20,8 @@ public static class SetupPath
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(10);
 
-    public static async Task<RunResult> RunAsync(int setups, int workers, TextWriter? progress)
+    /// <param name="byType">Also write what the measured setups allocated by type to <paramref name="progress"/>.</param>
+    public static async Task<RunResult> RunAsync(int setups, int workers, TextWriter? progress, bool byType = false)
     {
         var system = BenchActors.Create("setup");
         try
@@ -30,6 +31,7 @@ public static class SetupPath
             var ids = 0;
             await RunWorkersAsync(system, calls, frame, Math.Min(setups, 2000), workers, () => Interlocked.Increment(ref ids)).ConfigureAwait(false); // warm up
             GC.Collect();
+            using var sampler = byType ? new AllocationSampler() : null;
             var cpu = Process.GetCurrentProcess().TotalProcessorTime;
             var allocated = GC.GetTotalAllocatedBytes(precise: true);
             var clock = Stopwatch.StartNew();
@@ -43,6 +45,11 @@ public static class SetupPath
                 .Add("bytes_per_setup", bytes / (double)setups, "B");
             result.Integrity.Sent = result.Integrity.Received = setups * 10L;
             progress?.WriteLine($"[micro] in-process setup: {result.Metrics["cpu_us_per_setup"]:N1} µs CPU, {result.Metrics["bytes_per_setup"]:N0} B per setup");
+            if (sampler is not null)
+            {
+                foreach (var (type, sampled) in sampler.Bytes.OrderByDescending(t => t.Value).Take(40))
+                    progress?.WriteLine($"[micro]   {sampled / (double)setups,8:N0} B per setup  {type}");
+            }
             return result;
         }
         finally

@@ -44,6 +44,43 @@ public sealed class RetentionTests(ITestOutputHelper output) : CallSimulationBas
         GC.KeepAlive(peer); // a ref to the stopped actor is still held, as the call holds one
     }
 
+    [Fact]
+    public void Ended_calls_do_not_count_toward_the_nodes_limit_and_past_as_many_ended_the_oldest_retires_and_is_forgotten()
+    {
+        var store = CreateTestProbe("store");
+        var calls = Sys.ActorOf(CallManager.Props(store, [], maxCalls: 2));
+        CallCreated Start()
+        {
+            Client.Send(calls, new CreateCall(TwoParty, new JoinAs(null)));
+            return Client.ExpectMsg<CallCreated>();
+        }
+        void End(CallCreated call)
+        {
+            Client.Send(calls, new LeaveCall(call.CallId, call.PeerId!));
+            Assert.Equal(CallStatus.Ended, Client.ExpectMsg<CallLeft>().Snapshot.Status);
+        }
+        CallStatus? StatusOf(CallCreated call)
+        {
+            Client.Send(calls, new GetCall(call.CallId));
+            return Client.ExpectMsg<ICallReply>() is CallInfo info ? info.Snapshot.Status : null;
+        }
+
+        var (first, second) = (Start(), Start());
+        End(first);
+        End(second);
+        var (third, fourth) = (Start(), Start()); // the two ended ones leave room for two running ones
+        Client.Send(calls, new CreateCall(TwoParty, new JoinAs(null)));
+        Assert.Equal(Refusal.AtCapacity, Client.ExpectMsg<CallRefused>().Reason);
+        Assert.Equal(CallStatus.Ended, StatusOf(first));
+        Assert.Equal(CallStatus.Waiting, StatusOf(fourth));
+
+        End(third); // a third ended call, one more than the node holds: the oldest makes way
+        Assert.Null(StatusOf(first));
+        Assert.Equal(CallStatus.Ended, StatusOf(second));
+        Assert.Equal(CallStatus.Ended, StatusOf(third));
+        store.FishForMessage<Zvonim.Actors.Cluster.ForgetCall>(f => f.CallId == first.CallId, TimeSpan.FromSeconds(3));
+    }
+
     [MethodImpl(MethodImplOptions.NoInlining)]
     private (IActorRef Peer, TestProbe Events, WeakReference Connection) ConnectHeavy(string callId, string peerId)
     {

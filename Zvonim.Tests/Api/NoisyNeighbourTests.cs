@@ -114,6 +114,28 @@ public sealed class NoisyNeighbourTests
         Assert.False(string.IsNullOrEmpty(peerB));
     }
 
+    [Fact]
+    public async Task Ended_calls_do_not_use_up_the_nodes_call_limit_and_the_oldest_make_way_past_it()
+    {
+        await using var server = Server(("Zvonim:Limits:MaxCalls", "2"));
+        using var http = server.Client();
+        var ended = new List<string>();
+        for (var i = 0; i < 3; i++) // more calls made and ended than the node may carry at once
+        {
+            var call = await CreateAsync(http);
+            using (var left = await LeaveAsync(http, call.CallId, call.PeerId)) Assert.Equal(HttpStatusCode.OK, left.StatusCode);
+            ended.Add(call.CallId);
+        }
+        Assert.Equal("ended", (string?)(await StatusAsync(http, ended[2]))["status"]);
+        Assert.Equal("ended", (string?)(await StatusAsync(http, ended[1]))["status"]);
+        using (var oldest = await http.GetAsync($"/apiv2/calls/{ended[0]}")) // held as many ended calls as live ones: it went first
+            Assert.Equal(HttpStatusCode.NotFound, oldest.StatusCode);
+
+        await CreateAsync(http);
+        await CreateAsync(http);
+        await AssertErrorAsync(await http.PostAsync("/apiv2/calls", null), HttpStatusCode.ServiceUnavailable, "server_busy");
+    }
+
     [Theory]
     [InlineData("application/json; charset=bogus")]
     [InlineData("application/json; charset=iso-8859-1")]

@@ -32,4 +32,19 @@ public sealed class NodeCallsTests(ITestOutputHelper output) : VirtualTimeTestKi
         Assert.Equal(1, NodeCalls.Get(node).Count);
         await node.Terminate();
     }
+
+    [Fact]
+    public async Task An_ended_call_kept_to_answer_about_itself_leaves_its_place_to_a_new_call()
+    {
+        using var node = ActorSystem.Create("node", ConfigurationFactory.ParseString("zvonim.max-calls = 1").WithFallback(Sys.Settings.Config));
+        var first = node.ActorOf(CallEntity.Props("call-1"));
+        var created = Assert.IsType<CallCreated>(await first.Ask<ICallReply>(Start("call-1"), Patience));
+        Assert.IsType<CallLeft>(await first.Ask<ICallReply>(new LeaveCall("call-1", created.PeerId!), Patience));
+        await AwaitConditionAsync(() => Task.FromResult(NodeCalls.Get(node).Count == 0), Patience); // its entity hears of the end after the reply
+
+        var second = node.ActorOf(CallEntity.Props("call-2"));
+        Assert.IsType<CallCreated>(await second.Ask<ICallReply>(Start("call-2"), Patience));
+        Assert.Equal(CallStatus.Ended, Assert.IsType<CallInfo>(await first.Ask<ICallReply>(new GetCall("call-1"), Patience)).Snapshot.Status);
+        await node.Terminate();
+    }
 }

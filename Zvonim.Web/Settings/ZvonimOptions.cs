@@ -118,7 +118,9 @@ public sealed class LimitOptions
     /// more is congested (its senders pause reading) until it drains. Nothing is dropped.</summary>
     public long MaxSendQueueBytes { get; set; } = 512L * 1024 * 1024;
 
-    /// <summary>Live calls and rooms on this node (all kinds); past it, creating one answers 503. About 5 KB each.</summary>
+    /// <summary>Live calls and rooms on this node (all kinds); past it, creating one answers 503. About 5 KB each. Ended
+    /// calls, kept for <c>Calls:EndedRetention</c> to answer "ended", do not count; the node holds at most this many of
+    /// them as well, and the oldest go first.</summary>
     public int MaxCalls { get; set; } = 100_000;
 
     /// <summary>Invalid messages a socket may send in a minute (each answered with an error frame); one more closes it

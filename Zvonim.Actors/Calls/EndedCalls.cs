@@ -1,0 +1,38 @@
+namespace Zvonim.Actors.Calls;
+
+/// <summary>
+/// The ended calls a node still holds, oldest first. An ended call keeps its actor for its retention only to answer
+/// about itself ("ended" rather than "not found"); it is no longer a call the node carries, so it does not count
+/// against the node's limit of calls. What does bound them is this list: past a limit, the oldest retire early.
+/// </summary>
+public sealed class EndedCalls
+{
+    private readonly LinkedList<string> _oldestFirst = new();
+    private readonly Dictionary<string, LinkedListNode<string>> _nodes = new(StringComparer.Ordinal);
+
+    public int Count => _nodes.Count;
+
+    public void Add(string callId)
+    {
+        if (!_nodes.ContainsKey(callId)) _nodes[callId] = _oldestFirst.AddLast(callId);
+    }
+
+    /// <summary>The call is gone (retired, stopped): no longer held.</summary>
+    public void Remove(string callId)
+    {
+        if (_nodes.Remove(callId, out var node)) _oldestFirst.Remove(node);
+    }
+
+    /// <summary>Takes the oldest ended call off the list while more than <paramref name="limit"/> are held.</summary>
+    public bool TryTakeOldest(int limit, out string callId)
+    {
+        if (_nodes.Count <= limit || _oldestFirst.First is not { } oldest)
+        {
+            callId = "";
+            return false;
+        }
+        callId = oldest.Value;
+        Remove(callId);
+        return true;
+    }
+}
