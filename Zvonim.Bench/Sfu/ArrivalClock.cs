@@ -64,7 +64,7 @@ internal static unsafe class ArrivalClock
                 var error = Marshal.GetLastPInvokeError();
                 if (error == EINTR) continue;
                 if (error == EAGAIN) return -1;
-                throw new SocketException(error);
+                throw Error(error);
             }
         }
     }

@@ -89,7 +89,7 @@ internal sealed unsafe class BatchReceiver
                     // how to wait on it, this call does not.
                     if (error == EAGAIN) return 0;
                     if (error == ENOSYS) break;
-                    throw new SocketException(error);
+                    throw Error(error);
                 }
             }
         }

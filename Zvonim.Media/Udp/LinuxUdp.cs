@@ -17,6 +17,21 @@ internal static unsafe partial class LinuxUdp
     public const int EAGAIN = 11;
     public const int ENOSYS = 38;
 
+    /// <summary>A failed call's errno as the <see cref="SocketException"/> .NET's own socket calls throw: the
+    /// exception's constructor takes a <see cref="SocketError"/>, not an errno, so the errors a UDP receive reports are
+    /// named here (an ICMP error for an earlier send, mostly); any other is a plain socket error carrying the errno.</summary>
+    public static SocketException Error(int errno) => new((int)(errno switch
+    {
+        111 => SocketError.ConnectionRefused, // ECONNREFUSED: ICMP port unreachable
+        113 => SocketError.HostUnreachable, // EHOSTUNREACH
+        101 => SocketError.NetworkUnreachable, // ENETUNREACH
+        90 => SocketError.MessageSize, // EMSGSIZE
+        105 => SocketError.NoBufferSpaceAvailable, // ENOBUFS
+        12 => SocketError.NoBufferSpaceAvailable, // ENOMEM
+        9 => SocketError.OperationAborted, // EBADF: closed under the call
+        _ => SocketError.SocketError,
+    }), $"{Marshal.GetPInvokeErrorMessage(errno)} (errno {errno})");
+
     /// <summary>recvmmsg: block for the first datagram only, then take what is already queued.</summary>
     public const int MSG_WAITFORONE = 0x10000;
 

@@ -75,6 +75,23 @@ public sealed class BatchReceiverTests
         Assert.Equal(Datagram(1, 20), receiver.Slot(0, out var length)[..length].ToArray());
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void An_icmp_error_for_an_earlier_send_is_reported_as_net_reports_it(bool useRecvMMsg)
+    {
+        using var server = Bound(IPAddress.Loopback);
+        using var closed = Bound(IPAddress.Loopback);
+        var nobody = closed.LocalEndPoint!;
+        closed.Close(); // a port nobody listens on: the kernel answers port unreachable
+        server.Connect(nobody); // only a connected UDP socket hears ICMP errors
+        server.Send(Datagram(1, 10));
+
+        var receiver = new BatchReceiver(server, capacity: 4, slotSize: 1520, useRecvMMsg);
+        var error = Assert.Throws<SocketException>(() => receiver.Receive());
+        Assert.Equal(SocketError.ConnectionRefused, error.SocketErrorCode);
+    }
+
     [Fact]
     public void Receiving_allocates_nothing()
     {
