@@ -36,6 +36,34 @@ public static class PeerFootprint
         }
     }
 
+    /// <summary>The managed memory an ended call keeps while it is retained to answer about itself (its CallActor,
+    /// the manager's entries for it), over many calls each created, joined and left.</summary>
+    public static async Task<double> BytesPerEndedCallAsync(int calls)
+    {
+        var system = BenchActors.Create("ended");
+        try
+        {
+            var manager = system.ActorOf(CallManager.Props(), CallManager.Name);
+            var timeout = TimeSpan.FromSeconds(30);
+            await EndAsync(manager, timeout).ConfigureAwait(false);
+            var before = Settle();
+            for (var i = 0; i < calls; i++) await EndAsync(manager, timeout).ConfigureAwait(false);
+            var after = Settle();
+            return (after - before) / (double)calls;
+        }
+        finally
+        {
+            await system.Terminate().ConfigureAwait(false);
+        }
+    }
+
+    private static async Task EndAsync(IActorRef manager, TimeSpan timeout)
+    {
+        var created = (CallCreated)await manager.Ask<ICallReply>(new CreateCall(new CallOptions().ToPolicy(), new JoinAs(null)), timeout).ConfigureAwait(false);
+        await manager.Ask<ICallReply>(new JoinCall(created.CallId, Kind: CallOptions.Kind), timeout).ConfigureAwait(false);
+        await manager.Ask<ICallReply>(new LeaveCall(created.CallId, created.PeerId!, CallOptions.Kind), timeout).ConfigureAwait(false);
+    }
+
     private static long Settle()
     {
         for (var i = 0; i < 3; i++)
