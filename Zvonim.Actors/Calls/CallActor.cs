@@ -34,6 +34,14 @@ public sealed partial class CallActor : UntypedActor
 
     private sealed record Retire : INoSerializationVerificationNeeded;
 
+    /// <summary>Akka's cell keeps the sender of the last message it handled. An ended call's last message mostly came
+    /// from a socket's PeerActor, stopped since, whose cell would then be kept for the whole retention: a message from
+    /// nobody takes its place.</summary>
+    private sealed record LetGoOfLastSender : INotInfluenceReceiveTimeout, INoSerializationVerificationNeeded
+    {
+        public static readonly LetGoOfLastSender Instance = new();
+    }
+
     /// <param name="createdAt">When the room was made, for a room woken from <see cref="DormantRooms"/>; now if null.</param>
     public static Props Props(string callId, RoomPolicy policy, DateTimeOffset? createdAt = null) =>
         ActorFactory.Props(() => new CallActor(callId, policy, createdAt));
@@ -119,6 +127,8 @@ public sealed partial class CallActor : UntypedActor
                 break;
             case LineClaimed or LineBusy or Rang or RingTimedOut:
                 OnRinging(message);
+                break;
+            case LetGoOfLastSender:
                 break;
             case Retire or RetireEarly:
                 _log.Info("Call {call_id} retired", CallId);
@@ -343,6 +353,7 @@ public sealed partial class CallActor : UntypedActor
         Context.System.Scheduler.ScheduleTellOnceCancelable(_room.Policy.EndedRetention, Self, new Retire(), Self);
         Telemetry.ZvonimMetrics.CallsLive(_room.Policy.Kind, -1); // no longer running, only answering about itself
         Context.Parent.Tell(new CallHeldAfterEnd(CallId), Self);
+        Self.Tell(LetGoOfLastSender.Instance, ActorRefs.NoSender);
     }
 
     private void ArmDeadline(string peerId, TimeSpan after)

@@ -81,6 +81,38 @@ public sealed class RetentionTests(ITestOutputHelper output) : CallSimulationBas
         store.FishForMessage<Zvonim.Actors.Cluster.ForgetCall>(f => f.CallId == first.CallId, TimeSpan.FromSeconds(3));
     }
 
+    [Fact]
+    public void An_ended_call_kept_for_status_does_not_keep_the_stopped_socket_actor_that_ended_it()
+    {
+        var call = Create();
+        var socketActor = LeaveAndStop(call);
+        AwaitCollected(socketActor); // nobody has asked the call anything since
+        Assert.Equal(CallStatus.Ended, Status(call.CallId).Status);
+    }
+
+    /// <summary>A socket that leaves (its PeerActor is the sender of the leave that ends the call) and stops; the
+    /// stopped actor's cell, weakly.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private WeakReference LeaveAndStop(CallCreated call)
+    {
+        var events = CreateTestProbe();
+        var peer = Sys.ActorOf(PeerActor.Props(new AttachPeer(call.CallId, call.PeerId!), Calls, new ProbeConnection(events), pendingLimit: 16));
+        events.ExpectMsg<WelcomeEvent>(TimeSpan.FromSeconds(3));
+        var watcher = CreateTestProbe();
+        watcher.Watch(peer);
+        peer.Tell(new ClientLeave(), ActorRefs.NoSender);
+        watcher.ExpectTerminated(peer, TimeSpan.FromSeconds(3));
+        var cell = new WeakReference(((ActorRefWithCell)peer).Underlying);
+        // The probes keep what they received last, and the socket's events came from its actor: let go of those.
+        foreach (var probe in new[] { events, watcher })
+        {
+            probe.ReceiveWhile<object>(TimeSpan.FromMilliseconds(100), m => m);
+            probe.Ref.Tell("nothing", ActorRefs.NoSender);
+            probe.ExpectMsg("nothing");
+        }
+        return cell;
+    }
+
     [MethodImpl(MethodImplOptions.NoInlining)]
     private (IActorRef Peer, TestProbe Events, WeakReference Connection) ConnectHeavy(string callId, string peerId)
     {
@@ -95,6 +127,6 @@ public sealed class RetentionTests(ITestOutputHelper output) : CallSimulationBas
     {
         GC.Collect();
         GC.WaitForPendingFinalizers();
-        Assert.False(weak.IsAlive, "the closed socket's connection is still reachable");
+        Assert.False(weak.IsAlive, "what the closed socket held is still reachable");
     }, TimeSpan.FromSeconds(3), TimeSpan.FromMilliseconds(20));
 }
