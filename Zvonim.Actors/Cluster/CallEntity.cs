@@ -22,6 +22,7 @@ public sealed class CallEntity : UntypedActor, IWithUnboundedStash
     private bool _absent; // looked for, not found: everything is "not found" until the entity is gone
     private readonly NodeCalls _node = NodeCalls.Get(Context.System);
     private bool _counted;
+    private bool _heldEnded; // among the node's ended calls (NodeCalls)
 
     public CallEntity(string callId) => _callId = callId;
 
@@ -79,10 +80,17 @@ public sealed class CallEntity : UntypedActor, IWithUnboundedStash
                 }
                 Stash.UnstashAll();
                 break;
-            case CallHeldAfterEnd:
-                // Ended: held only to answer about itself, it no longer counts against the node's limit.
-                if (_counted) _node.Remove();
+            case CallHeldAfterEnd when _counted:
+                // Ended: held only to answer about itself, it no longer counts against the node's limit, and the oldest
+                // ended calls past it retire now (each through its own entity, as a retention's end does).
                 _counted = false;
+                _heldEnded = true;
+                foreach (var retiring in _node.Ended(_callId, Self)) retiring.Tell(RetireEarly.Instance);
+                break;
+            case CallHeldAfterEnd:
+                break;
+            case RetireEarly:
+                _call?.Tell(RetireEarly.Instance);
                 break;
             case Calls.Passivate:
                 // The call retires: stopped through its shard, which holds what arrives meanwhile for a new incarnation
@@ -107,6 +115,7 @@ public sealed class CallEntity : UntypedActor, IWithUnboundedStash
     protected override void PostStop()
     {
         if (_counted) _node.Remove();
+        if (_heldEnded) _node.Gone(_callId);
     }
 
     /// <summary>As on a single node: a call that throws keeps its state and skips the message.</summary>

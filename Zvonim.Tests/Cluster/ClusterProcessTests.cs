@@ -69,10 +69,12 @@ public class ThreeNodes : IAsyncLifetime
                 await FormedAsync();
                 return;
             }
-            catch (Xunit.Sdk.XunitException) when (attempt < 3 && _nodes.Any(CouldNotBind))
+            catch (Exception) when (attempt < 3)
             {
                 // A port that was free when picked was taken before the node bound it, by a process outside this
-                // test run: the same cluster on fresh ports.
+                // test run: the same cluster on fresh ports. (A node that exited has its last lines read first.)
+                foreach (var node in _nodes.Where(n => n.HasExited)) await node.WaitForExitAsync(TimeSpan.FromSeconds(5));
+                if (!_nodes.Any(CouldNotBind)) throw;
                 foreach (var node in _nodes) await node.DisposeAsync();
                 _nodes.Clear();
                 _settings.Clear();

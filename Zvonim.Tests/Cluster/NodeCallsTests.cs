@@ -47,4 +47,28 @@ public sealed class NodeCallsTests(ITestOutputHelper output) : VirtualTimeTestKi
         Assert.Equal(CallStatus.Ended, Assert.IsType<CallInfo>(await first.Ask<ICallReply>(new GetCall("call-1"), Patience)).Snapshot.Status);
         await node.Terminate();
     }
+
+    /// <summary>Stands where the cluster's call store would, passing on what the calls tell it.</summary>
+    private sealed class StoreProbe(IActorRef probe) : UntypedActor
+    {
+        protected override void OnReceive(object message) => probe.Forward(message);
+    }
+
+    [Fact]
+    public async Task A_node_holds_no_more_ended_calls_than_its_limit_the_oldest_retires_and_its_record_is_forgotten()
+    {
+        using var node = ActorSystem.Create("node", ConfigurationFactory.ParseString("zvonim.max-calls = 1").WithFallback(Sys.Settings.Config));
+        var store = CreateTestProbe(node);
+        node.ActorOf(Props.Create(() => new StoreProbe(store.Ref)), CallStore.Name);
+        foreach (var callId in new[] { "call-1", "call-2" })
+        {
+            var entity = node.ActorOf(CallEntity.Props(callId));
+            var created = Assert.IsType<CallCreated>(await entity.Ask<ICallReply>(Start(callId), Patience));
+            Assert.IsType<CallLeft>(await entity.Ask<ICallReply>(new LeaveCall(callId, created.PeerId!), Patience));
+            await AwaitConditionAsync(() => Task.FromResult(NodeCalls.Get(node).Count == 0), Patience);
+        }
+        // Two ended calls on a node that holds one: the first goes, and takes its record with it.
+        store.FishForMessage<ForgetCall>(f => f.CallId == "call-1", Patience);
+        await node.Terminate();
+    }
 }
