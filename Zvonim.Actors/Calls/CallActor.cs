@@ -11,7 +11,7 @@ namespace Zvonim.Actors.Calls;
 /// One call. Drives <see cref="RoomState"/> (the rules), tracks which participant's socket is which
 /// <see cref="PeerActor"/>, and tells the sockets about every change. Ends itself after <see cref="RoomPolicy.IdleTtl"/>
 /// without a connected socket (receive timeout), and stops <see cref="RoomPolicy.EndedRetention"/> after it ended (earlier
-/// when its node holds as many ended calls as it may: <see cref="EndedCalls"/>).
+/// when its node holds as many ended calls as it may: <see cref="EndedCalls{TEntry}"/>).
 /// A directed call (seed 002) adds ringing, in <c>CallActor.Directed.cs</c>.
 /// </summary>
 public sealed partial class CallActor : UntypedActor
@@ -84,7 +84,7 @@ public sealed partial class CallActor : UntypedActor
             // Everyone's socket is gone with the node that ran the call: each has its grace (a first connect, its first-connect time) to come back.
             if (!_room.IsEnded) ArmDeadline(p.PeerId, p.ConnectedAt is null ? _room.Policy.FirstConnectTimeout : _room.Policy.ReconnectGrace);
         }
-        if (_room.IsEnded) ScheduleRetire();
+        if (_room.IsEnded) HoldAfterEnd();
         _log.Info("Call {call_id} restored with {Count} participants", CallId, restored.Participants.Count);
         if (_room.Policy.IsDirected) RestoreDirected();
     }
@@ -331,7 +331,7 @@ public sealed partial class CallActor : UntypedActor
     {
         _room.End(reason);
         CancelRing();
-        ScheduleRetire();
+        HoldAfterEnd();
         Save();
         _log.Info("Call {call_id} ended: {Why}", CallId, why);
         var ended = new CallEnded(_room.Snapshot());
@@ -345,7 +345,9 @@ public sealed partial class CallActor : UntypedActor
         if (_room.Policy.IsDirected) TellBoth(new CallOver(CallId, _room.EndReason ?? EndReason.Failed));
     }
 
-    private void ScheduleRetire()
+    /// <summary>From its end to its retirement the call only answers about itself: it is no longer live, and its
+    /// manager counts it among the ended ones it holds.</summary>
+    private void HoldAfterEnd()
     {
         if (_retireScheduled) return;
         // A fixed date, not a receive timeout: people knocking on an ended call must not keep it around.

@@ -15,7 +15,7 @@ public sealed record Passivate(string CallId) : INoSerializationVerificationNeed
 public sealed record CallHeldAfterEnd(string CallId) : INoSerializationVerificationNeeded;
 
 /// <summary>From a manager to an ended call it holds: retire now, not at the end of the retention, because the node
-/// holds as many ended calls as it may (<see cref="EndedCalls"/>).</summary>
+/// holds as many ended calls as it may (<see cref="EndedCalls{TEntry}"/>).</summary>
 public sealed record RetireEarly : INoSerializationVerificationNeeded
 {
     public static readonly RetireEarly Instance = new();
@@ -49,7 +49,7 @@ public sealed class CallManager : ReceiveActor
 
     private readonly Dictionary<string, (IActorRef Call, string Kind)> _calls = new(StringComparer.Ordinal);
     private readonly DormantRooms _dormant = new();
-    private readonly EndedCalls _ended = new();
+    private readonly EndedCalls<IActorRef> _ended = new();
     private readonly int _maxCalls;
     private readonly Func<string, RoomPolicy, DateTimeOffset?, Props> _callProps;
     private readonly ICanTell? _store;
@@ -68,9 +68,9 @@ public sealed class CallManager : ReceiveActor
         if (store is not null) Restore(store, restored);
         Receive<CreateCall>(create =>
         {
-            if (Carried >= maxCalls)
+            if (Carried >= _maxCalls)
             {
-                Sender.Tell(CallRefused.AtCapacity(maxCalls), Self);
+                Sender.Tell(CallRefused.AtCapacity(_maxCalls), Self);
                 return;
             }
             var callId = Ids.New();
@@ -123,14 +123,14 @@ public sealed class CallManager : ReceiveActor
     private void OnEnded(CallHeldAfterEnd ended)
     {
         if (!_calls.TryGetValue(ended.CallId, out var entry) || !Equals(entry.Call, Sender)) return;
-        _ended.Add(ended.CallId);
+        _ended.Add(ended.CallId, entry.Call);
         // A node that ends calls faster than their retention lets them go would otherwise hold them all: the oldest
         // retires now. Stopped behind whatever was routed to it, as Passivate does.
-        while (_ended.TryTakeOldest(_maxCalls, out var oldest))
+        while (_ended.TryTakeOldest(_maxCalls, out var oldest, out var call))
         {
-            if (!_calls.Remove(oldest, out var retired)) continue;
-            retired.Call.Tell(RetireEarly.Instance, Self);
-            retired.Call.Tell(PoisonPill.Instance, Self);
+            _calls.Remove(oldest);
+            call.Tell(RetireEarly.Instance, Self);
+            call.Tell(PoisonPill.Instance, Self);
         }
     }
 

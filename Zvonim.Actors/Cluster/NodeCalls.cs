@@ -11,8 +11,7 @@ namespace Zvonim.Actors.Cluster;
 public sealed class NodeCalls : IExtension
 {
     private int _count;
-    private readonly Calls.EndedCalls _ended = new(); // guarded by itself, with _endedEntities
-    private readonly Dictionary<string, IActorRef> _endedEntities = new(StringComparer.Ordinal);
+    private readonly Calls.EndedCalls<IActorRef> _ended = new(); // their entities; guarded by itself
 
     public NodeCalls(ExtendedActorSystem system) =>
         Max = system.Settings.Config.GetInt("zvonim.max-calls", int.MaxValue);
@@ -41,13 +40,9 @@ public sealed class NodeCalls : IExtension
         Remove();
         lock (_ended)
         {
-            _ended.Add(callId);
-            _endedEntities[callId] = entity;
+            _ended.Add(callId, entity);
             List<IActorRef>? retire = null;
-            while (_ended.TryTakeOldest(Max, out var oldest))
-            {
-                if (_endedEntities.Remove(oldest, out var retiring)) (retire ??= []).Add(retiring);
-            }
+            while (_ended.TryTakeOldest(Max, out _, out var retiring)) (retire ??= []).Add(retiring);
             return retire ?? [];
         }
     }
@@ -55,11 +50,7 @@ public sealed class NodeCalls : IExtension
     /// <summary>An ended call's entity is gone.</summary>
     public void Gone(string callId)
     {
-        lock (_ended)
-        {
-            _ended.Remove(callId);
-            _endedEntities.Remove(callId);
-        }
+        lock (_ended) _ended.Remove(callId);
     }
 }
 
