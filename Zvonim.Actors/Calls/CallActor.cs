@@ -23,6 +23,7 @@ public sealed partial class CallActor : UntypedActor
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly PeerCredentials? _credentials; // rooms whose peer ids are public
     private bool _retireScheduled;
+    private ICancelable? _retire;
     private readonly ICanTell? _store; // where the call's record is kept (the node's database, or the cluster's store)
 
     // Timers a call sets itself: they never leave its node.
@@ -52,7 +53,7 @@ public sealed partial class CallActor : UntypedActor
 
     /// <summary>A call in a cluster: its record is kept in <paramref name="store"/> after every change, and a call whose
     /// node died comes back from <paramref name="restored"/> with everyone disconnected, within their grace.</summary>
-    public static Props Props(string callId, RoomPolicy policy, ICanTell store, CallRecord? restored) =>
+    public static Props Props(string callId, RoomPolicy policy, ICanTell? store, CallRecord? restored) =>
         ActorFactory.Props(() => new CallActor(callId, policy, restored?.CreatedAt, store, restored));
 
     public CallActor(string callId, RoomPolicy policy, DateTimeOffset? createdAt = null, ICanTell? store = null, CallRecord? restored = null)
@@ -64,7 +65,7 @@ public sealed partial class CallActor : UntypedActor
         if (policy.PublicPeerIds) _credentials = new PeerCredentials();
         if (restored is not null) Restore(restored);
 
-        if (_room.ExpiresAt is { } expiresAt)
+        if (_room.ExpiresAt is { } expiresAt && !_room.IsEnded)
         {
             var left = expiresAt - now;
             if (left > TimeSpan.Zero) Context.System.Scheduler.ScheduleTellOnceCancelable(left, Self, new LifetimeOver(), Self);
@@ -84,13 +85,24 @@ public sealed partial class CallActor : UntypedActor
             // Everyone's socket is gone with the node that ran the call: each has its grace (a first connect, its first-connect time) to come back.
             if (!_room.IsEnded) ArmDeadline(p.PeerId, p.ConnectedAt is null ? _room.Policy.FirstConnectTimeout : _room.Policy.ReconnectGrace);
         }
-        if (_room.IsEnded) HoldAfterEnd();
-        _log.Info("Call {call_id} restored with {Count} participants", CallId, restored.Participants.Count);
+        if (_room.IsEnded)
+        {
+            HoldAfterEnd(restored);
+            _log.Debug("Ended call {call_id} brought back from its record to answer", CallId);
+        }
+        else _log.Info("Call {call_id} restored with {Count} participants", CallId, restored.Participants.Count);
         if (_room.Policy.IsDirected) RestoreDirected();
     }
 
     /// <summary>With a store: the record follows every change of who is in the call and whether it ended.</summary>
-    private void Save() => _store?.Tell(new Cluster.SaveCall(_room.ToRecord(id => _credentials?.Export(id) ?? (null, null))), ActorRefs.NoSender);
+    private void Save() => Save(_store is null ? null : Record());
+
+    private void Save(CallRecord? record)
+    {
+        if (record is not null) _store?.Tell(new Cluster.SaveCall(record), ActorRefs.NoSender);
+    }
+
+    private CallRecord Record() => _room.ToRecord(id => _credentials?.Export(id) ?? (null, null));
 
     /// <summary>Matched with a switch rather than a ReceiveActor's handler table, which is built per instance (about
     /// 7 KB and 70 µs per actor with 15 handlers, measured): a node makes a CallActor per call.</summary>
@@ -145,6 +157,7 @@ public sealed partial class CallActor : UntypedActor
     {
         if (!_retireScheduled) Telemetry.ZvonimMetrics.CallsLive(_room.Policy.Kind, -1);
         foreach (var deadline in _deadlines.Values) deadline.Cancel();
+        _retire?.Cancel();
         CancelRing();
     }
 
@@ -331,8 +344,9 @@ public sealed partial class CallActor : UntypedActor
     {
         _room.End(reason);
         CancelRing();
-        HoldAfterEnd();
-        Save();
+        var record = Record();
+        Save(record);
+        HoldAfterEnd(record);
         _log.Info("Call {call_id} ended: {Why}", CallId, why);
         var ended = new CallEnded(_room.Snapshot());
         foreach (var socket in _sockets.Values)
@@ -346,15 +360,16 @@ public sealed partial class CallActor : UntypedActor
     }
 
     /// <summary>From its end to its retirement the call only answers about itself: it is no longer live, and its
-    /// manager counts it among the ended ones it holds.</summary>
-    private void HoldAfterEnd()
+    /// parent counts it among the ended calls it holds. A single node's manager keeps <paramref name="record"/> instead
+    /// and stops this actor; a cluster's entity keeps the actor until <see cref="Retire"/>.</summary>
+    private void HoldAfterEnd(CallRecord record)
     {
         if (_retireScheduled) return;
         // A fixed date, not a receive timeout: people knocking on an ended call must not keep it around.
         _retireScheduled = true;
-        Context.System.Scheduler.ScheduleTellOnceCancelable(_room.Policy.EndedRetention, Self, new Retire(), Self);
+        _retire = Context.System.Scheduler.ScheduleTellOnceCancelable(_room.Policy.EndedRetention, Self, new Retire(), Self);
         Telemetry.ZvonimMetrics.CallsLive(_room.Policy.Kind, -1); // no longer running, only answering about itself
-        Context.Parent.Tell(new CallHeldAfterEnd(CallId), Self);
+        Context.Parent.Tell(new CallHeldAfterEnd(CallId, record, _time.GetUtcNow() + _room.Policy.EndedRetention), Self);
         Self.Tell(LetGoOfLastSender.Instance, ActorRefs.NoSender);
     }
 

@@ -10,12 +10,13 @@ namespace Zvonim.Actors.Calls;
 /// to its parent, always on the same node.</summary>
 public sealed record Passivate(string CallId) : INoSerializationVerificationNeeded;
 
-/// <summary>A call tells its parent that it has ended: it is kept from now on only to answer about itself, until its
-/// retention is over, and no longer counts as a call the node carries.</summary>
-public sealed record CallHeldAfterEnd(string CallId) : INoSerializationVerificationNeeded;
+/// <summary>A call tells its parent that it has ended: it is kept from now on only to answer about itself, until
+/// <paramref name="RetireAt"/>, and no longer counts as a call the node carries. <paramref name="Record"/> is all it
+/// needs to answer (<see cref="RetainedCalls"/>).</summary>
+public sealed record CallHeldAfterEnd(string CallId, CallRecord Record, DateTimeOffset RetireAt) : INoSerializationVerificationNeeded;
 
-/// <summary>From a manager to an ended call it holds: retire now, not at the end of the retention, because the node
-/// holds as many ended calls as it may (<see cref="EndedCalls{TEntry}"/>).</summary>
+/// <summary>From a cluster node to an ended call it holds: retire now, not at the end of the retention, because the
+/// node holds as many ended calls as it may (<see cref="EndedCalls{TEntry}"/>).</summary>
 public sealed record RetireEarly : INoSerializationVerificationNeeded
 {
     public static readonly RetireEarly Instance = new();
@@ -30,6 +31,7 @@ public sealed record CallCount(int Calls) : INoSerializationVerificationNeeded;
 /// One per node: creates a <see cref="CallActor"/> child per call (named by the call id), routes every
 /// <see cref="ICallCommand"/> to it, and answers "not found" for calls it does not have. A room created with nobody in it
 /// (a link room) starts dormant, as a record in <see cref="DormantRooms"/>, and gets its actor on its first command.
+/// An ended call is kept the same way, as its record in <see cref="RetainedCalls"/>, until its retention is over.
 /// </summary>
 public sealed class CallManager : ReceiveActor
 {
@@ -47,17 +49,23 @@ public sealed class CallManager : ReceiveActor
     public static Props Props(ICanTell store, IReadOnlyList<CallRecord> restored, int maxCalls = int.MaxValue) =>
         ActorFactory.Props(() => new CallManager((id, policy, createdAt) => CallActor.Props(id, policy, createdAt, store), maxCalls, store, restored));
 
-    private readonly Dictionary<string, (IActorRef Call, string Kind)> _calls = new(StringComparer.Ordinal);
+    // Revived: an ended call's actor brought back from its record to answer one command, not a call the node carries.
+    private readonly Dictionary<string, (IActorRef Call, string Kind, bool Revived)> _calls = new(StringComparer.Ordinal);
     private readonly DormantRooms _dormant = new();
-    private readonly EndedCalls<IActorRef> _ended = new();
+    private readonly RetainedCalls _ended = new();
+    private int _revived;
+    private long _incarnations; // names revived actors apart from a predecessor that may not have stopped yet
     private readonly int _maxCalls;
     private readonly Func<string, RoomPolicy, DateTimeOffset?, Props> _callProps;
     private readonly ICanTell? _store;
     private readonly TimeProvider _time = Context.System.Clock();
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private ICancelable? _wake; // for the earliest dormant room's end of life
+    private (ICancelable Timer, DateTimeOffset At)? _retirement; // for the earliest retained call's end of retention
 
     private sealed record WakeExpired : INoSerializationVerificationNeeded;
+
+    private sealed record RetirementDue : INoSerializationVerificationNeeded;
 
     public CallManager(Func<string, RoomPolicy, DateTimeOffset?, Props> callProps, int maxCalls, ICanTell? store,
         IReadOnlyList<CallRecord> restored)
@@ -89,6 +97,8 @@ public sealed class CallManager : ReceiveActor
         {
             if (_dormant.TryGet(get.CallId, out var room) && Matches(get, room.Policy.Kind))
                 Sender.Tell(new CallInfo(SnapshotOf(get.CallId, room)), Self); // looking at a room does not wake it
+            else if (!_calls.ContainsKey(get.CallId) && _ended.TryGet(get.CallId, out var record) && Matches(get, record.Policy.Kind))
+                Sender.Tell(new CallInfo(RoomState.FromRecord(record).Snapshot()), Self); // nor does looking at an ended call
             else Route(get);
         });
         Receive<ICallCommand>(Route);
@@ -98,40 +108,56 @@ public sealed class CallManager : ReceiveActor
             foreach (var (callId, room) in _dormant.TakeExpired(_time.GetUtcNow())) Start(callId, room.Policy, room.CreatedAt);
             ScheduleWake();
         });
-        Receive<Passivate>(passivate =>
-        {
-            _ended.Remove(passivate.CallId);
-            if (_calls.Remove(passivate.CallId, out var entry)) entry.Call.Tell(PoisonPill.Instance, Self);
-        });
+        Receive<Passivate>(passivate => StopRouting(passivate.CallId, Sender));
         Receive<CallHeldAfterEnd>(OnEnded);
+        Receive<RetirementDue>(_ =>
+        {
+            _retirement = null;
+            foreach (var callId in _ended.TakeRetired(_time.GetUtcNow())) Forget(callId);
+            ScheduleRetirement();
+        });
         Receive<GetCallCount>(_ => Sender.Tell(new CallCount(Carried), Self));
         Receive<Terminated>(terminated =>
         {
-            var callId = terminated.ActorRef.Path.Name;
-            if (_calls.TryGetValue(callId, out var entry) && Equals(entry.Call, terminated.ActorRef))
-            {
-                _calls.Remove(callId);
-                _ended.Remove(callId);
-            }
+            var name = terminated.ActorRef.Path.Name;
+            var callId = name.IndexOf('~') is var mark and >= 0 ? name[..mark] : name;
+            StopRouting(callId, terminated.ActorRef, stop: false);
             _log.Debug("Call {call_id} is gone", callId);
         });
     }
 
     /// <summary>Calls and rooms the node carries: running, or dormant; not the ended ones it still answers about.</summary>
-    private int Carried => _calls.Count - _ended.Count + _dormant.Count;
+    private int Carried => _calls.Count - _revived + _dormant.Count;
 
+    /// <summary>The call ended: from now on its record answers, and its actor stops behind whatever was already routed
+    /// to it (as a passivated call's does). A revived call was held already, under its first retirement date.</summary>
     private void OnEnded(CallHeldAfterEnd ended)
     {
         if (!_calls.TryGetValue(ended.CallId, out var entry) || !Equals(entry.Call, Sender)) return;
-        _ended.Add(ended.CallId, entry.Call);
-        // A node that ends calls faster than their retention lets them go would otherwise hold them all: the oldest
-        // retires now. Stopped behind whatever was routed to it, as Passivate does.
-        while (_ended.TryTakeOldest(_maxCalls, out var oldest, out var call))
+        if (!entry.Revived)
         {
-            _calls.Remove(oldest);
-            call.Tell(RetireEarly.Instance, Self);
-            call.Tell(PoisonPill.Instance, Self);
+            _ended.Add(ended.Record, ended.RetireAt);
+            ScheduleRetirement();
         }
+        StopRouting(ended.CallId, Sender);
+        // A node that ends calls faster than their retention lets them go would otherwise hold them all: the oldest
+        // retires now.
+        while (_ended.TryTakeOldest(_maxCalls, out var oldest)) Forget(oldest);
+    }
+
+    private void StopRouting(string callId, IActorRef call, bool stop = true)
+    {
+        if (!_calls.TryGetValue(callId, out var entry) || !Equals(entry.Call, call)) return;
+        _calls.Remove(callId);
+        if (entry.Revived) _revived--;
+        if (stop) call.Tell(PoisonPill.Instance, Self);
+    }
+
+    /// <summary>A retained call's retention is over: it is "not found" from now on, here and in the store.</summary>
+    private void Forget(string callId)
+    {
+        _log.Info("Call {call_id} retired", callId);
+        _store?.Tell(new Cluster.ForgetCall(callId), ActorRefs.NoSender);
     }
 
     private void Route(ICallCommand command)
@@ -140,8 +166,24 @@ public sealed class CallManager : ReceiveActor
             entry.Call.Forward(command);
         else if (_dormant.TryGet(command.CallId, out var room) && Matches(command, room.Policy.Kind) && _dormant.TryWake(command.CallId, out _))
             Start(command.CallId, room.Policy, room.CreatedAt).Forward(command);
+        else if (!_calls.ContainsKey(command.CallId) && _ended.TryGet(command.CallId, out var record) && Matches(command, record.Policy.Kind))
+            Revive(record).Forward(command);
         else
             Sender.Tell(CallRefused.NotFound(command.CallId), Self);
+    }
+
+    /// <summary>Brings an ended call's actor back from its record to answer a command as the call itself would (a join
+    /// refused as ended, a leave, a socket). It tells this manager at once that it has ended, and is stopped behind the
+    /// command.</summary>
+    private IActorRef Revive(CallRecord record)
+    {
+        // Its predecessor may still be stopping under the call's id.
+        var name = $"{record.CallId}~{++_incarnations}";
+        var call = Context.ActorOf(CallActor.Props(record.CallId, record.Policy, _store, record), name);
+        _calls[record.CallId] = (call, record.Policy.Kind, true);
+        _revived++;
+        Context.Watch(call);
+        return call;
     }
 
     /// <summary>The calls a restarted node had: ended ones are forgotten, unused room links go back to sleep, the rest
@@ -164,7 +206,7 @@ public sealed class CallManager : ReceiveActor
                 continue;
             }
             var call = Context.ActorOf(CallActor.Props(record.CallId, record.Policy, store, record), record.CallId);
-            _calls[record.CallId] = (call, record.Policy.Kind);
+            _calls[record.CallId] = (call, record.Policy.Kind, false);
             Context.Watch(call);
         }
         ScheduleWake();
@@ -178,7 +220,7 @@ public sealed class CallManager : ReceiveActor
     private IActorRef Start(string callId, RoomPolicy policy, DateTimeOffset? createdAt)
     {
         var call = Context.ActorOf(_callProps(callId, policy, createdAt), callId);
-        _calls[callId] = (call, policy.Kind);
+        _calls[callId] = (call, policy.Kind, false);
         Context.Watch(call);
         return call;
     }
@@ -191,7 +233,20 @@ public sealed class CallManager : ReceiveActor
         _wake = Context.System.Scheduler.ScheduleTellOnceCancelable(delay > TimeSpan.Zero ? delay : TimeSpan.Zero, Self, new WakeExpired(), Self);
     }
 
-    protected override void PostStop() => _wake?.Cancel();
+    /// <summary>One timer for all retained calls, set for the earliest retirement.</summary>
+    private void ScheduleRetirement()
+    {
+        if (_ended.NextRetirement is not { } at || _retirement is { } set && set.At <= at) return;
+        _retirement?.Timer.Cancel(); // a call with a shorter retention (a directed call's) ended after a longer one
+        var delay = at - _time.GetUtcNow();
+        _retirement = (Context.System.Scheduler.ScheduleTellOnceCancelable(delay > TimeSpan.Zero ? delay : TimeSpan.Zero, Self, new RetirementDue(), Self), at);
+    }
+
+    protected override void PostStop()
+    {
+        _wake?.Cancel();
+        _retirement?.Timer.Cancel();
+    }
 
     /// <summary>A call that throws keeps its state and skips the message: ending people's call for a bug in one
     /// message would be worse, and <see cref="RoomState"/> checks before it changes anything.</summary>

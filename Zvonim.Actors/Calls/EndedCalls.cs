@@ -18,6 +18,13 @@ public sealed class EndedCalls<TEntry>
         if (!_nodes.ContainsKey(callId)) _nodes[callId] = _oldestFirst.AddLast((callId, entry));
     }
 
+    public bool TryGet(string callId, out TEntry entry)
+    {
+        var held = _nodes.TryGetValue(callId, out var node);
+        entry = held ? node!.Value.Entry : default!;
+        return held;
+    }
+
     /// <summary>The call is gone (retired, stopped): no longer held.</summary>
     public void Remove(string callId)
     {

@@ -5,6 +5,8 @@
 # does falls on every build alike. Prints each build's server CPU per setup (ms) per window and the median.
 #
 #   Zvonim.Bench/scripts/setup-rotation.sh kernel=/path/a/Zvonim.Web.dll akka=Zvonim.Web/bin/Release/net10.0/Zvonim.Web.dll
+#
+# ENV_<name>="K=V K2=V2" gives one build its own environment (a runtime knob against the same build, say).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 B="dotnet Zvonim.Bench/bin/Release/net10.0/Zvonim.Bench.dll"
@@ -17,10 +19,15 @@ trap 'for n in "${names[@]}"; do kill "${PID[$n]}" 2>/dev/null || true; done' EX
 for n in "${names[@]}"; do
   PORT[$n]=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
   # shellcheck disable=SC2086
-  env Serilog__MinimumLevel__Default=Warning $lifted dotnet "${DLL[$n]}" --urls "http://127.0.0.1:${PORT[$n]}" > "/tmp/setup-rotation-$n.log" 2>&1 &
+  own="ENV_$n"
+  # shellcheck disable=SC2086
+  env Serilog__MinimumLevel__Default=Warning $lifted ${!own:-} dotnet "${DLL[$n]}" --urls "http://127.0.0.1:${PORT[$n]}" > "/tmp/setup-rotation-$n.log" 2>&1 &
   PID[$n]=$!
 done
-sleep 3
+# Several servers starting at once on two cores take a while: wait until each answers.
+for n in "${names[@]}"; do
+  for _ in $(seq 1 60); do curl -fs "http://127.0.0.1:${PORT[$n]}/healthz" > /dev/null && break; sleep 0.5; done
+done
 window() { $B setup --url "http://127.0.0.1:${PORT[$1]}" --server-pid "${PID[$1]}" --calls "$CALLS" --duration "$2" --warmup 0 -q; }
 # A setup that fails while a cold server warms up (two of them and the generator share the cores) is not measured;
 # its line is kept in the log.

@@ -292,15 +292,7 @@ public sealed class CallActorTests(ITestOutputHelper output) : CallSimulationBas
         Assert.Equal(CloseReason.ServerStopping, socket.Expect<ProbeConnection.Closed>().Reason);
     }
 
-    private void AwaitStatus(string callId, CallStatus expected) =>
-        AwaitAssert(() => Assert.Equal(expected, Status(callId).Status), TimeSpan.FromSeconds(3));
-
     private void AwaitCount(string callId, int expected) =>
         AwaitAssert(() => Assert.Equal(expected, Status(callId).Count), TimeSpan.FromSeconds(3));
 
-    private void AwaitGone(string callId) => AwaitAssert(() =>
-    {
-        Client.Send(Calls, new GetCall(callId));
-        Assert.Equal(Refusal.NotFound, Client.ExpectMsg<CallRefused>().Reason);
-    }, TimeSpan.FromSeconds(3));
 }

@@ -53,6 +53,15 @@ public abstract class CallSimulationBase : VirtualTimeTestKit
         return Client.ExpectMsg<CallInfo>().Snapshot;
     }
 
+    protected void AwaitStatus(string callId, CallStatus expected) =>
+        AwaitAssert(() => Assert.Equal(expected, Status(callId).Status), TimeSpan.FromSeconds(3));
+
+    protected void AwaitGone(string callId) => AwaitAssert(() =>
+    {
+        Client.Send(Calls, new GetCall(callId));
+        Assert.Equal(Refusal.NotFound, Client.ExpectMsg<CallRefused>().Reason);
+    }, TimeSpan.FromSeconds(3));
+
     /// <summary>Opens a "socket" for the peer and waits until the call admitted it (its first state push).</summary>
     protected Socket Connect(string callId, string peerId, bool expectAdmission = true, PendingBudget? budget = null, RelayLane? lane = null)
     {

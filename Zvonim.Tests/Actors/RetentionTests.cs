@@ -90,6 +90,54 @@ public sealed class RetentionTests(ITestOutputHelper output) : CallSimulationBas
         Assert.Equal(CallStatus.Ended, Status(call.CallId).Status);
     }
 
+    [Fact]
+    public async Task An_ended_call_is_held_as_its_record_its_actor_stops_and_it_still_answers_as_the_call_would()
+    {
+        var call = Create();
+        var joined = Join(call.CallId);
+        var actor = await Sys.ActorSelection(Calls.Path / call.CallId).ResolveOne(TimeSpan.FromSeconds(3));
+        var watcher = CreateTestProbe();
+        watcher.Watch(actor);
+
+        Client.Send(Calls, new LeaveCall(call.CallId, call.PeerId!));
+        Assert.Equal(CallStatus.Ended, Client.ExpectMsg<CallLeft>().Snapshot.Status);
+        watcher.ExpectTerminated(actor, TimeSpan.FromSeconds(3)); // nothing of the call runs any more
+
+        var status = Status(call.CallId);
+        Assert.Equal(CallStatus.Ended, status.Status);
+        Assert.Contains(status.Participants, p => p.PeerId == joined.PeerId);
+        var knockedAfter = TimeSpan.FromMinutes(2);
+        Time.Advance(knockedAfter);
+        Client.Send(Calls, new JoinCall(call.CallId));
+        Assert.Equal(Refusal.Ended, Client.ExpectMsg<CallRefused>().Reason); // the call's own answer, from its record
+        var socket = Connect(call.CallId, joined.PeerId, expectAdmission: false);
+        Assert.Equal(Refusal.Ended, socket.Expect<ProbeConnection.Closed>().Refusal);
+        Assert.Equal(CallStatus.Ended, Status(call.CallId).Status); // answering did not end or renew anything
+
+        Time.Advance(TwoParty.EndedRetention - knockedAfter - TimeSpan.FromSeconds(1));
+        Assert.Equal(CallStatus.Ended, Status(call.CallId).Status);
+        Time.Advance(TimeSpan.FromSeconds(1)); // knocking did not put off its retirement
+        AwaitGone(call.CallId);
+    }
+
+    [Fact]
+    public void A_call_with_a_shorter_retention_that_ended_later_retires_on_its_own_date()
+    {
+        var brief = TwoParty with { EndedRetention = TimeSpan.FromMinutes(1) };
+        var (longer, shorter) = (Create(), Create(brief));
+        foreach (var call in new[] { longer, shorter })
+        {
+            Client.Send(Calls, new LeaveCall(call.CallId, call.PeerId!));
+            Client.ExpectMsg<CallLeft>();
+        }
+
+        Time.Advance(brief.EndedRetention);
+        AwaitGone(shorter.CallId);
+        Assert.Equal(CallStatus.Ended, Status(longer.CallId).Status);
+        Time.Advance(TwoParty.EndedRetention - brief.EndedRetention);
+        AwaitGone(longer.CallId);
+    }
+
     /// <summary>A socket that leaves (its PeerActor is the sender of the leave that ends the call) and stops; the
     /// stopped actor's cell, weakly.</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
