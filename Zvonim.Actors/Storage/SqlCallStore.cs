@@ -10,9 +10,11 @@ namespace Zvonim.Actors.Storage;
 /// <summary>
 /// Every call's <see cref="CallRecord"/> in a SQL table (one row per call, the record as JSON), so that calls and room
 /// links outlive a restart. The same protocol as the cluster's <see cref="CallStore"/>: calls tell it
-/// <see cref="SaveCall"/> and <see cref="ForgetCall"/> and never wait for it. Changes are gathered while the actor is
-/// busy and written together in one transaction (the latest record of a call wins), so a burst of setups costs a few
-/// commits, not one per change. It blocks on the database, so it runs on a thread of its own (see hocon).
+/// <see cref="SaveCall"/> and <see cref="ForgetCall"/> and never wait for it. Changes are gathered for a short while
+/// (<c>Store:WriteDelay</c>) and written together in one transaction, the latest record of a call winning: a setup's
+/// half-dozen changes become one or two rows, and a busy node commits tens of times a second, not once per change.
+/// A node that stops writes what it gathered; a crash may lose that much. It blocks on the database, so it runs on a
+/// thread of its own (see hocon).
 /// Plain ADO.NET with SQL that SQLite and PostgreSQL both speak (upsert by ON CONFLICT).
 /// </summary>
 public sealed class SqlCallStore : UntypedActor
@@ -20,20 +22,28 @@ public sealed class SqlCallStore : UntypedActor
     public const string Dispatcher = "zvonim.store-dispatcher";
 
     private readonly Func<DbConnection> _open;
+    private readonly TimeSpan _writeDelay;
     private Dictionary<string, CallRecord?> _pending = new(StringComparer.Ordinal); // null: forget it
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private DbConnection? _connection;
     private bool _flushQueued;
+    private ICancelable? _flush;
 
     private sealed class Flush : INoSerializationVerificationNeeded
     {
         public static readonly Flush Instance = new();
     }
 
-    public static Props Props(Func<DbConnection> open) =>
-        ActorFactory.Props(() => new SqlCallStore(open)).WithDispatcher(Dispatcher);
+    /// <param name="writeDelay">How long changes are gathered before they are written; zero writes as soon as the
+    /// changes already queued are in.</param>
+    public static Props Props(Func<DbConnection> open, TimeSpan writeDelay = default) =>
+        ActorFactory.Props(() => new SqlCallStore(open, writeDelay)).WithDispatcher(Dispatcher);
 
-    public SqlCallStore(Func<DbConnection> open) => _open = open;
+    public SqlCallStore(Func<DbConnection> open, TimeSpan writeDelay = default)
+    {
+        _open = open;
+        _writeDelay = writeDelay;
+    }
 
     /// <summary>Creates the table if it is not there.</summary>
     public static void EnsureSchema(Func<DbConnection> open)
@@ -87,7 +97,8 @@ public sealed class SqlCallStore : UntypedActor
         _pending[callId] = record;
         if (_flushQueued) return;
         _flushQueued = true;
-        Self.Tell(Flush.Instance, Self); // behind whatever is queued now: they are written together
+        if (_writeDelay > TimeSpan.Zero) _flush = Context.System.Scheduler.ScheduleTellOnceCancelable(_writeDelay, Self, Flush.Instance, Self);
+        else Self.Tell(Flush.Instance, Self); // behind whatever is queued now: they are written together
     }
 
     private void Write()
@@ -162,6 +173,7 @@ public sealed class SqlCallStore : UntypedActor
     /// <summary>Whatever is still pending is written before the node goes.</summary>
     protected override void PostStop()
     {
+        _flush?.Cancel();
         Write();
         _connection?.Dispose();
     }

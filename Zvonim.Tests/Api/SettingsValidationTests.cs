@@ -32,6 +32,7 @@ public sealed class SettingsValidationTests(ITestOutputHelper output)
         { "Zvonim__Turn__TurnUrls__0", "turn:turn.example.org:3478", "Zvonim:Turn" },
         { "Zvonim__Turn__StunUrls__0", "http://stun.example.org", "Zvonim:Turn:StunUrls" },
         { "Zvonim__Turn__CredentialTtl", "00:00:10", "Zvonim:Turn:CredentialTtl" },
+        { "Zvonim__Store__WriteDelay", "00:00:05", "Zvonim:Store:WriteDelay" },
     };
 
     [Theory]

@@ -53,6 +53,24 @@ public sealed class SqlCallStoreTests(ITestOutputHelper output) : VirtualTimeTes
         Assert.Equal(["b", "c"], SqlCallStore.Open(open).Select(r => r.CallId).Order());
     }
 
+    [Fact]
+    public async Task Changes_are_gathered_for_the_write_delay_and_then_written_without_anyone_asking()
+    {
+        var open = Database();
+        SqlCallStore.Open(open);
+        var store = Sys.ActorOf(SqlCallStore.Props(open, writeDelay: TimeSpan.FromMilliseconds(20)));
+        store.Tell(new SaveCall(Record("a", 1)));
+        store.Tell(new SaveCall(Record("a", 2)));
+        store.Tell(new SaveCall(Record("b", 1)));
+        await store.Ask<ActorIdentity>(new Identify(null), TimeSpan.FromSeconds(5)); // the store has taken the changes in
+        Time.Advance(TimeSpan.FromMilliseconds(19));
+        Assert.Empty(SqlCallStore.Open(open));
+
+        Time.Advance(TimeSpan.FromMilliseconds(1));
+        AwaitAssert(() => Assert.Equal([("a", 2), ("b", 1)],
+            SqlCallStore.Open(open).Select(r => (r.CallId, r.Participants.Count)).Order()), TimeSpan.FromSeconds(3));
+    }
+
     private async Task LatestRecordsSurviveAsync(Func<System.Data.Common.DbConnection> open)
     {
         Assert.Empty(SqlCallStore.Open(open)); // a new database gets its table

@@ -67,7 +67,7 @@ public static class ActorHosting
                     return;
                 }
                 var restored = SqlCallStore.Open(open);
-                var store = system.ActorOf(SqlCallStore.Props(open), CallStore.Name);
+                var store = system.ActorOf(SqlCallStore.Props(open, options.Store.WriteDelay), CallStore.Name);
                 registry.Register<CallManager>(system.ActorOf(CallManager.Props(store, restored, options.Limits.MaxCalls), CallManager.Name));
             });
         }
@@ -99,7 +99,7 @@ public static class ActorHosting
                 if (CallDatabase.Postgres(options.Store) is { } database)
                 {
                     SqlCallStore.EnsureSchema(database);
-                    system.ActorOf(SqlCallStore.Props(database), CallStore.Name);
+                    system.ActorOf(SqlCallStore.Props(database, options.Store.WriteDelay), CallStore.Name);
                 }
                 else system.ActorOf(CallStore.Props(), CallStore.Name);
                 registry.Register<CallManager>(system.ActorOf(ShardedCalls.Props(registry.Get<CallEntity>()), CallManager.Name));

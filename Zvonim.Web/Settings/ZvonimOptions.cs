@@ -74,6 +74,10 @@ public sealed class StoreOptions
     /// gives the same one, and a call whose node died, or a whole cluster restarted, finds its record there. Never
     /// logged.</summary>
     public string? ConnectionString { get; set; }
+
+    /// <summary>How long changes of calls are gathered before they are written in one transaction. A crash of the
+    /// process may lose this much (a stop writes them); zero writes each burst at once.</summary>
+    public TimeSpan WriteDelay { get; set; } = TimeSpan.FromMilliseconds(20);
 }
 
 /// <summary>

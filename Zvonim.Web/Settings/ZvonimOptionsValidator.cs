@@ -39,6 +39,8 @@ public sealed class ZvonimOptionsValidator : IValidateOptions<ZvonimOptions>
         {
             if (!System.Net.IPAddress.TryParse(address, out _)) failures.Add($"Zvonim:Sfu:Addresses must be IP addresses, comma-separated (got '{address}').");
         }
+        if (options.Store.WriteDelay < TimeSpan.Zero || options.Store.WriteDelay > TimeSpan.FromSeconds(1))
+            failures.Add($"Zvonim:Store:WriteDelay must be between 0 and 1 second (got {options.Store.WriteDelay}).");
         var links = options.LinkRooms;
         Positive(links.Ttl, "LinkRooms:Ttl");
         Positive(links.ReconnectGrace, "LinkRooms:ReconnectGrace");
