@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Authentication.JwtBearer;
+using Microsoft.AspNetCore.Authorization;
 using Microsoft.Extensions.Options;
 using Zvonim.Web.Errors;
 using Zvonim.Web.Hosting;
@@ -25,8 +26,13 @@ public static class AccountHosting
         services.AddSingleton<Chats.CallEvictions>();
         services.AddSingleton<ChatCalls.MediaForwarder>();
         services.AddSingleton<LoginThrottle>();
-        services.AddAuthorization();
-        services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer();
+        // Tokens are read only where an endpoint requires them (its policy names the scheme). With a default scheme,
+        // every request would run the JWT handler, the call and room routes that need no account included: 1.9 % of a
+        // setup's server CPU, measured. ASP.NET Core makes a lone scheme the default unless told not to.
+        AppContext.SetSwitch("Microsoft.AspNetCore.Authentication.SuppressAutoDefaultScheme", true);
+        services.AddAuthorization(authorization => authorization.DefaultPolicy =
+            new AuthorizationPolicyBuilder(JwtBearerDefaults.AuthenticationScheme).RequireAuthenticatedUser().Build());
+        services.AddAuthentication().AddJwtBearer();
         services.AddOptions<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme).Configure<Tokens, TimeProvider>((jwt, tokens, time) =>
         {
             jwt.TokenValidationParameters = tokens.Validation;
