@@ -60,7 +60,7 @@ public static class QuickMicro
             .Add("bytes_per_peer", footprint, "B").Add("peers", 2 * peers, "peers"));
         progress?.WriteLine($"[micro] idle peer footprint: {footprint:N0} B per peer over {2 * peers} peers");
         var ended = await PeerFootprint.BytesPerEndedCallAsync(peers).ConfigureAwait(false);
-        results.Add(new RunResult("micro: ended call kept for its retention (CallActor + the manager's entries)", "in-process")
+        results.Add(new RunResult("micro: ended call kept for its retention (its record in the manager)", "in-process")
             .Add("bytes_per_ended_call", ended, "B").Add("calls", peers, "calls"));
         progress?.WriteLine($"[micro] ended call footprint: {ended:N0} B per call over {peers} calls");
         return results;
