@@ -95,7 +95,13 @@ public sealed partial class CallActor : UntypedActor
     }
 
     /// <summary>With a store: the record follows every change of who is in the call and whether it ended.</summary>
-    private void Save() => Save(_store is null ? null : Record());
+    private void Save()
+    {
+        // Once ended, its holder keeps the record (a single node's manager, which may have stopped routing to this
+        // actor already) and writes it.
+        if (_retireScheduled) Context.Parent.Tell(new EndedCallChanged(CallId, Record()), Self);
+        else Save(_store is null ? null : Record());
+    }
 
     private void Save(CallRecord? record)
     {

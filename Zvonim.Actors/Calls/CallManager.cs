@@ -15,6 +15,10 @@ public sealed record Passivate(string CallId) : INoSerializationVerificationNeed
 /// needs to answer (<see cref="RetainedCalls"/>).</summary>
 public sealed record CallHeldAfterEnd(string CallId, CallRecord Record, DateTimeOffset RetireAt) : INoSerializationVerificationNeeded;
 
+/// <summary>An ended call changed (someone left it): whoever holds it keeps <paramref name="Record"/> and writes it to
+/// the store, so that nothing an ended call says to the store can come after its holder forgot it.</summary>
+public sealed record EndedCallChanged(string CallId, CallRecord Record) : INoSerializationVerificationNeeded;
+
 /// <summary>From a cluster node to an ended call it holds: retire now, not at the end of the retention, because the
 /// node holds as many ended calls as it may (<see cref="EndedCalls{TEntry}"/>).</summary>
 public sealed record RetireEarly : INoSerializationVerificationNeeded
@@ -110,6 +114,10 @@ public sealed class CallManager : ReceiveActor
         });
         Receive<Passivate>(passivate => StopRouting(passivate.CallId, Sender));
         Receive<CallHeldAfterEnd>(OnEnded);
+        Receive<EndedCallChanged>(changed =>
+        {
+            if (_ended.Replace(changed.Record)) _store?.Tell(new Cluster.SaveCall(changed.Record), ActorRefs.NoSender);
+        });
         Receive<RetirementDue>(_ =>
         {
             _retirement = null;

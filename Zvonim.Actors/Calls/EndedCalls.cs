@@ -25,6 +25,11 @@ public sealed class EndedCalls<TEntry>
         return held;
     }
 
+    public void Update(string callId, TEntry entry)
+    {
+        if (_nodes.TryGetValue(callId, out var node)) node.Value = (callId, entry);
+    }
+
     /// <summary>The call is gone (retired, stopped): no longer held.</summary>
     public void Remove(string callId)
     {

@@ -24,6 +24,15 @@ public sealed class RetainedCalls
         _byRetirement.Enqueue(record.CallId, retireAt);
     }
 
+    /// <summary>An ended call changed (someone left it): its new record, under its first retirement date. False when
+    /// it is no longer held.</summary>
+    public bool Replace(CallRecord record)
+    {
+        if (!_oldestFirst.TryGet(record.CallId, out var retained)) return false;
+        _oldestFirst.Update(record.CallId, retained with { Record = record });
+        return true;
+    }
+
     public bool TryGet(string callId, out CallRecord record)
     {
         var held = _oldestFirst.TryGet(callId, out var retained);

@@ -89,6 +89,9 @@ public sealed class CallEntity : UntypedActor, IWithUnboundedStash
                 break;
             case CallHeldAfterEnd:
                 break;
+            case EndedCallChanged changed:
+                _store.Tell(new SaveCall(changed.Record), ActorRefs.NoSender);
+                break;
             case RetireEarly:
                 _call?.Tell(RetireEarly.Instance);
                 break;

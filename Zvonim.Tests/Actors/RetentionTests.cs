@@ -27,18 +27,52 @@ public sealed class RetentionTests(ITestOutputHelper output) : CallSimulationBas
         public void PauseReading(bool paused) => inner.PauseReading(paused);
     }
 
+    /// <summary>Stands for a cluster's call entity, which keeps an ended call's actor for its retention (a single node
+    /// keeps only its record): one call, every command forwarded to it.</summary>
+    private sealed class KeepsEndedCall : UntypedActor
+    {
+        private IActorRef? _call;
+
+        protected override void OnReceive(object message)
+        {
+            switch (message)
+            {
+                case CreateCall create when _call is null:
+                    _call = Context.ActorOf(CallActor.Props(Zvonim.Actors.Ids.New(), create.Policy), "call");
+                    _call.Forward(create);
+                    break;
+                case ICallCommand command when _call is not null:
+                    _call.Forward(command);
+                    break;
+            }
+        }
+    }
+
+    private (IActorRef Keeper, CallCreated Call) CreateKept()
+    {
+        var keeper = Sys.ActorOf(Props.Create<KeepsEndedCall>());
+        Client.Send(keeper, new CreateCall(TwoParty, new JoinAs(null)));
+        return (keeper, Client.ExpectMsg<CallCreated>());
+    }
+
+    private CallStatus StatusOf(IActorRef calls, string callId)
+    {
+        Client.Send(calls, new GetCall(callId));
+        return Client.ExpectMsg<CallInfo>().Snapshot.Status;
+    }
+
     [Fact]
     public void An_ended_call_kept_for_status_does_not_keep_its_closed_sockets_alive()
     {
-        var call = Create();
-        var (peer, events, connection) = ConnectHeavy(call.CallId, call.PeerId!);
+        var (keeper, call) = CreateKept();
+        var (peer, events, connection) = ConnectHeavy(keeper, call.CallId, call.PeerId!);
         events.ExpectMsg<WelcomeEvent>(TimeSpan.FromSeconds(3));
         var watcher = CreateTestProbe();
         watcher.Watch(peer);
 
         peer.Tell(new ClientLeave(), ActorRefs.NoSender); // the call's last sender is this PeerActor
         watcher.ExpectTerminated(peer, TimeSpan.FromSeconds(3));
-        Assert.Equal(CallStatus.Ended, Status(call.CallId).Status); // still answering, inside its retention
+        Assert.Equal(CallStatus.Ended, StatusOf(keeper, call.CallId)); // still answering, inside its retention
 
         AwaitCollected(connection);
         GC.KeepAlive(peer); // a ref to the stopped actor is still held, as the call holds one
@@ -84,10 +118,25 @@ public sealed class RetentionTests(ITestOutputHelper output) : CallSimulationBas
     [Fact]
     public void An_ended_call_kept_for_status_does_not_keep_the_stopped_socket_actor_that_ended_it()
     {
-        var call = Create();
-        var socketActor = LeaveAndStop(call);
+        var (keeper, call) = CreateKept();
+        var socketActor = LeaveAndStop(keeper, call);
         AwaitCollected(socketActor); // nobody has asked the call anything since
-        Assert.Equal(CallStatus.Ended, Status(call.CallId).Status);
+        Assert.Equal(CallStatus.Ended, StatusOf(keeper, call.CallId));
+    }
+
+    [Fact]
+    public void Someone_who_leaves_an_ended_call_is_gone_from_its_record_and_cannot_leave_twice()
+    {
+        var call = Create();
+        var joined = Join(call.CallId);
+        Client.Send(Calls, new LeaveCall(call.CallId, call.PeerId!));
+        Assert.Equal(CallStatus.Ended, Client.ExpectMsg<CallLeft>().Snapshot.Status);
+
+        Client.Send(Calls, new LeaveCall(call.CallId, joined.PeerId));
+        Assert.DoesNotContain(Client.ExpectMsg<CallLeft>().Snapshot.Participants, p => p.PeerId == joined.PeerId);
+        AwaitAssert(() => Assert.DoesNotContain(Status(call.CallId).Participants, p => p.PeerId == joined.PeerId), TimeSpan.FromSeconds(3));
+        Client.Send(Calls, new LeaveCall(call.CallId, joined.PeerId));
+        Assert.Equal(Refusal.NotAParticipant, Client.ExpectMsg<CallRefused>().Reason);
     }
 
     [Fact]
@@ -141,10 +190,10 @@ public sealed class RetentionTests(ITestOutputHelper output) : CallSimulationBas
     /// <summary>A socket that leaves (its PeerActor is the sender of the leave that ends the call) and stops; the
     /// stopped actor's cell, weakly.</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private WeakReference LeaveAndStop(CallCreated call)
+    private WeakReference LeaveAndStop(IActorRef calls, CallCreated call)
     {
         var events = CreateTestProbe();
-        var peer = Sys.ActorOf(PeerActor.Props(new AttachPeer(call.CallId, call.PeerId!), Calls, new ProbeConnection(events), pendingLimit: 16));
+        var peer = Sys.ActorOf(PeerActor.Props(new AttachPeer(call.CallId, call.PeerId!), calls, new ProbeConnection(events), pendingLimit: 16));
         events.ExpectMsg<WelcomeEvent>(TimeSpan.FromSeconds(3));
         var watcher = CreateTestProbe();
         watcher.Watch(peer);
@@ -162,11 +211,11 @@ public sealed class RetentionTests(ITestOutputHelper output) : CallSimulationBas
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private (IActorRef Peer, TestProbe Events, WeakReference Connection) ConnectHeavy(string callId, string peerId)
+    private (IActorRef Peer, TestProbe Events, WeakReference Connection) ConnectHeavy(IActorRef calls, string callId, string peerId)
     {
         var events = CreateTestProbe();
         var connection = new HeavyConnection(new ProbeConnection(events));
-        var peer = Sys.ActorOf(PeerActor.Props(new AttachPeer(callId, peerId), Calls, connection, pendingLimit: 16));
+        var peer = Sys.ActorOf(PeerActor.Props(new AttachPeer(callId, peerId), calls, connection, pendingLimit: 16));
         return (peer, events, new WeakReference(connection));
     }
 

@@ -69,6 +69,10 @@ public sealed class SqlCallStoreTests(ITestOutputHelper output) : VirtualTimeTes
         Time.Advance(TimeSpan.FromMilliseconds(1));
         AwaitAssert(() => Assert.Equal([("a", 2), ("b", 1)],
             SqlCallStore.Open(open).Select(r => (r.CallId, r.Participants.Count)).Order()), TimeSpan.FromSeconds(3));
+
+        store.Tell(new SaveCall(Record("c", 1)));
+        await store.GracefulStop(TimeSpan.FromSeconds(5)); // a node that stops inside the delay writes what it gathered
+        Assert.Equal(["a", "b", "c"], SqlCallStore.Open(open).Select(r => r.CallId).Order());
     }
 
     private async Task LatestRecordsSurviveAsync(Func<System.Data.Common.DbConnection> open)

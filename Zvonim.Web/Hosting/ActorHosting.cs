@@ -99,7 +99,8 @@ public static class ActorHosting
                 if (CallDatabase.Postgres(options.Store) is { } database)
                 {
                     SqlCallStore.EnsureSchema(database);
-                    system.ActorOf(SqlCallStore.Props(database, options.Store.WriteDelay), CallStore.Name);
+                    // Written at once: a call's shard that moves to another node reads its record straight from the database.
+                    system.ActorOf(SqlCallStore.Props(database), CallStore.Name);
                 }
                 else system.ActorOf(CallStore.Props(), CallStore.Name);
                 registry.Register<CallManager>(system.ActorOf(ShardedCalls.Props(registry.Get<CallEntity>()), CallManager.Name));

@@ -75,8 +75,9 @@ public sealed class StoreOptions
     /// logged.</summary>
     public string? ConnectionString { get; set; }
 
-    /// <summary>How long changes of calls are gathered before they are written in one transaction. A crash of the
-    /// process may lose this much (a stop writes them); zero writes each burst at once.</summary>
+    /// <summary>Single node: how long changes of calls are gathered before they are written in one transaction. A crash
+    /// of the process may lose this much (a stop writes them); zero writes each burst at once. A cluster writes at once,
+    /// as a call whose shard moves to another node reads its record from the database.</summary>
     public TimeSpan WriteDelay { get; set; } = TimeSpan.FromMilliseconds(20);
 }
 
