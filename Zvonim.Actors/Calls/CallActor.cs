@@ -100,13 +100,10 @@ public sealed partial class CallActor : UntypedActor
         // Once ended, its holder keeps the record (a single node's manager, which may have stopped routing to this
         // actor already) and writes it.
         if (_retireScheduled) Context.Parent.Tell(new EndedCallChanged(CallId, Record()), Self);
-        else Save(_store is null ? null : Record());
+        else if (_store is not null) Save(Record());
     }
 
-    private void Save(CallRecord? record)
-    {
-        if (record is not null) _store?.Tell(new Cluster.SaveCall(record), ActorRefs.NoSender);
-    }
+    private void Save(CallRecord record) => _store?.Tell(new Cluster.SaveCall(record), ActorRefs.NoSender);
 
     private CallRecord Record() => _room.ToRecord(id => _credentials?.Export(id) ?? (null, null));
 

@@ -64,12 +64,12 @@ public sealed class CallManager : ReceiveActor
     private readonly ICanTell? _store;
     private readonly TimeProvider _time = Context.System.Clock();
     private readonly ILoggingAdapter _log = Context.GetLogger();
-    private ICancelable? _wake; // for the earliest dormant room's end of life
-    private (ICancelable Timer, DateTimeOffset At)? _retirement; // for the earliest retained call's end of retention
+    private readonly EarliestTimer _wake; // for the earliest dormant room's end of life
+    private readonly EarliestTimer _retirement; // for the earliest retained call's end of retention
 
-    private sealed record WakeExpired : INoSerializationVerificationNeeded;
+    private sealed record WakeExpired(DateTimeOffset At) : INoSerializationVerificationNeeded;
 
-    private sealed record RetirementDue : INoSerializationVerificationNeeded;
+    private sealed record RetirementDue(DateTimeOffset At) : INoSerializationVerificationNeeded;
 
     public CallManager(Func<string, RoomPolicy, DateTimeOffset?, Props> callProps, int maxCalls, ICanTell? store,
         IReadOnlyList<CallRecord> restored)
@@ -77,6 +77,8 @@ public sealed class CallManager : ReceiveActor
         _callProps = callProps;
         _maxCalls = maxCalls;
         _store = store;
+        _wake = new EarliestTimer(Self, at => new WakeExpired(at), _time, Context.System.Scheduler);
+        _retirement = new EarliestTimer(Self, at => new RetirementDue(at), _time, Context.System.Scheduler);
         if (store is not null) Restore(store, restored);
         Receive<CreateCall>(create =>
         {
@@ -92,7 +94,7 @@ public sealed class CallManager : ReceiveActor
                 _store?.Tell(new Cluster.SaveCall(new CallRecord(callId, create.Policy, room.CreatedAt, false, [])), ActorRefs.NoSender);
                 _log.Info("Room {call_id} created", callId);
                 Sender.Tell(new CallCreated(callId, null, SnapshotOf(callId, room)), Self);
-                ScheduleWake();
+                _wake.Ensure(_dormant.NextExpiry);
                 return;
             }
             Start(callId, create.Policy, null).Forward(create);
@@ -106,11 +108,11 @@ public sealed class CallManager : ReceiveActor
             else Route(get);
         });
         Receive<ICallCommand>(Route);
-        Receive<WakeExpired>(_ =>
+        Receive<WakeExpired>(due =>
         {
-            _wake = null;
+            _wake.Fired(due.At);
             foreach (var (callId, room) in _dormant.TakeExpired(_time.GetUtcNow())) Start(callId, room.Policy, room.CreatedAt);
-            ScheduleWake();
+            _wake.Ensure(_dormant.NextExpiry);
         });
         Receive<Passivate>(passivate => StopRouting(passivate.CallId, Sender));
         Receive<CallHeldAfterEnd>(OnEnded);
@@ -118,11 +120,11 @@ public sealed class CallManager : ReceiveActor
         {
             if (_ended.Replace(changed.Record)) _store?.Tell(new Cluster.SaveCall(changed.Record), ActorRefs.NoSender);
         });
-        Receive<RetirementDue>(_ =>
+        Receive<RetirementDue>(due =>
         {
-            _retirement = null;
+            _retirement.Fired(due.At);
             foreach (var callId in _ended.TakeRetired(_time.GetUtcNow())) Forget(callId);
-            ScheduleRetirement();
+            _retirement.Ensure(_ended.NextRetirement);
         });
         Receive<GetCallCount>(_ => Sender.Tell(new CallCount(Carried), Self));
         Receive<Terminated>(terminated =>
@@ -145,7 +147,7 @@ public sealed class CallManager : ReceiveActor
         if (!entry.Revived)
         {
             _ended.Add(ended.Record, ended.RetireAt);
-            ScheduleRetirement();
+            _retirement.Ensure(_ended.NextRetirement);
         }
         StopRouting(ended.CallId, Sender);
         // A node that ends calls faster than their retention lets them go would otherwise hold them all: the oldest
@@ -185,13 +187,10 @@ public sealed class CallManager : ReceiveActor
     /// command.</summary>
     private IActorRef Revive(CallRecord record)
     {
-        // Its predecessor may still be stopping under the call's id.
-        var name = $"{record.CallId}~{++_incarnations}";
-        var call = Context.ActorOf(CallActor.Props(record.CallId, record.Policy, _store, record), name);
-        _calls[record.CallId] = (call, record.Policy.Kind, true);
         _revived++;
-        Context.Watch(call);
-        return call;
+        // Its predecessor may still be stopping under the call's id.
+        return Start(record.CallId, record.Policy.Kind, CallActor.Props(record.CallId, record.Policy, _store, record),
+            $"{record.CallId}~{++_incarnations}", revived: true);
     }
 
     /// <summary>The calls a restarted node had: ended ones are forgotten, unused room links go back to sleep, the rest
@@ -213,11 +212,9 @@ public sealed class CallManager : ReceiveActor
                 _dormant.Add(record.CallId, record.Policy, record.CreatedAt);
                 continue;
             }
-            var call = Context.ActorOf(CallActor.Props(record.CallId, record.Policy, store, record), record.CallId);
-            _calls[record.CallId] = (call, record.Policy.Kind, false);
-            Context.Watch(call);
+            Start(record.CallId, record.Policy.Kind, CallActor.Props(record.CallId, record.Policy, store, record));
         }
-        ScheduleWake();
+        _wake.Ensure(_dormant.NextExpiry);
         if (restored.Count > 0) _log.Info("{Count} calls and rooms restored from the store ({Dormant} unused room links)", restored.Count, _dormant.Count);
     }
 
@@ -225,35 +222,21 @@ public sealed class CallManager : ReceiveActor
 
     private static CallSnapshot SnapshotOf(string callId, DormantRoom room) => new RoomState(callId, room.Policy, room.CreatedAt).Snapshot();
 
-    private IActorRef Start(string callId, RoomPolicy policy, DateTimeOffset? createdAt)
+    private IActorRef Start(string callId, RoomPolicy policy, DateTimeOffset? createdAt) =>
+        Start(callId, policy.Kind, _callProps(callId, policy, createdAt));
+
+    private IActorRef Start(string callId, string kind, Props props, string? name = null, bool revived = false)
     {
-        var call = Context.ActorOf(_callProps(callId, policy, createdAt), callId);
-        _calls[callId] = (call, policy.Kind, false);
+        var call = Context.ActorOf(props, name ?? callId);
+        _calls[callId] = (call, kind, revived);
         Context.Watch(call);
         return call;
     }
 
-    /// <summary>One timer for all dormant rooms, set for the earliest one's end of life.</summary>
-    private void ScheduleWake()
-    {
-        if (_wake is not null || _dormant.NextExpiry is not { } at) return;
-        var delay = at - _time.GetUtcNow();
-        _wake = Context.System.Scheduler.ScheduleTellOnceCancelable(delay > TimeSpan.Zero ? delay : TimeSpan.Zero, Self, new WakeExpired(), Self);
-    }
-
-    /// <summary>One timer for all retained calls, set for the earliest retirement.</summary>
-    private void ScheduleRetirement()
-    {
-        if (_ended.NextRetirement is not { } at || _retirement is { } set && set.At <= at) return;
-        _retirement?.Timer.Cancel(); // a call with a shorter retention (a directed call's) ended after a longer one
-        var delay = at - _time.GetUtcNow();
-        _retirement = (Context.System.Scheduler.ScheduleTellOnceCancelable(delay > TimeSpan.Zero ? delay : TimeSpan.Zero, Self, new RetirementDue(), Self), at);
-    }
-
     protected override void PostStop()
     {
-        _wake?.Cancel();
-        _retirement?.Timer.Cancel();
+        _wake.Cancel();
+        _retirement.Cancel();
     }
 
     /// <summary>A call that throws keeps its state and skips the message: ending people's call for a bug in one

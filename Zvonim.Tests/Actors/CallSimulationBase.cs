@@ -47,9 +47,10 @@ public abstract class CallSimulationBase : VirtualTimeTestKit
         return reply;
     }
 
-    protected CallSnapshot Status(string callId)
+    /// <param name="calls">Where calls are asked: the node's manager unless given.</param>
+    protected CallSnapshot Status(string callId, IActorRef? calls = null)
     {
-        Client.Send(Calls, new GetCall(callId));
+        Client.Send(calls ?? Calls, new GetCall(callId));
         return Client.ExpectMsg<CallInfo>().Snapshot;
     }
 

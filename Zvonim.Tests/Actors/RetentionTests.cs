@@ -55,12 +55,6 @@ public sealed class RetentionTests(ITestOutputHelper output) : CallSimulationBas
         return (keeper, Client.ExpectMsg<CallCreated>());
     }
 
-    private CallStatus StatusOf(IActorRef calls, string callId)
-    {
-        Client.Send(calls, new GetCall(callId));
-        return Client.ExpectMsg<CallInfo>().Snapshot.Status;
-    }
-
     [Fact]
     public void An_ended_call_kept_for_status_does_not_keep_its_closed_sockets_alive()
     {
@@ -72,7 +66,7 @@ public sealed class RetentionTests(ITestOutputHelper output) : CallSimulationBas
 
         peer.Tell(new ClientLeave(), ActorRefs.NoSender); // the call's last sender is this PeerActor
         watcher.ExpectTerminated(peer, TimeSpan.FromSeconds(3));
-        Assert.Equal(CallStatus.Ended, StatusOf(keeper, call.CallId)); // still answering, inside its retention
+        Assert.Equal(CallStatus.Ended, Status(call.CallId, keeper).Status); // still answering, inside its retention
 
         AwaitCollected(connection);
         GC.KeepAlive(peer); // a ref to the stopped actor is still held, as the call holds one
@@ -121,7 +115,7 @@ public sealed class RetentionTests(ITestOutputHelper output) : CallSimulationBas
         var (keeper, call) = CreateKept();
         var socketActor = LeaveAndStop(keeper, call);
         AwaitCollected(socketActor); // nobody has asked the call anything since
-        Assert.Equal(CallStatus.Ended, StatusOf(keeper, call.CallId));
+        Assert.Equal(CallStatus.Ended, Status(call.CallId, keeper).Status);
     }
 
     [Fact]
