@@ -13,6 +13,9 @@ public sealed class EndedCalls<TEntry>
 
     public int Count => _nodes.Count;
 
+    /// <summary>Every call held, oldest first.</summary>
+    public IEnumerable<(string CallId, TEntry Entry)> Entries => _oldestFirst;
+
     public void Add(string callId, TEntry entry)
     {
         if (!_nodes.ContainsKey(callId)) _nodes[callId] = _oldestFirst.AddLast((callId, entry));

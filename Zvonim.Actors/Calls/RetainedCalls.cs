@@ -11,6 +11,10 @@ public sealed class RetainedCalls
 {
     private readonly EndedCalls<Retained> _oldestFirst = new();
     private readonly PriorityQueue<string, DateTimeOffset> _byRetirement = new();
+    private int _stale; // queued ids of calls that retired early: dropped at the head, or all at once by Rebuild
+
+    /// <summary>Stale queue entries tolerated before a rebuild, at the least (a rebuild is linear in the calls held).</summary>
+    private const int RebuildFloor = 1024;
 
     private sealed record Retained(CallRecord Record, DateTimeOffset RetireAt);
 
@@ -49,6 +53,7 @@ public sealed class RetainedCalls
             {
                 if (_oldestFirst.TryGet(callId, out var retained) && retained.RetireAt == at) return at;
                 _byRetirement.Dequeue(); // retired early
+                _stale--;
             }
             return null;
         }
@@ -68,5 +73,22 @@ public sealed class RetainedCalls
     }
 
     /// <summary>Takes the oldest call out while more than <paramref name="limit"/> are held.</summary>
-    public bool TryTakeOldest(int limit, out string callId) => _oldestFirst.TryTakeOldest(limit, out callId, out _);
+    public bool TryTakeOldest(int limit, out string callId)
+    {
+        if (!_oldestFirst.TryTakeOldest(limit, out callId, out _)) return false;
+        // Its queue entry would stay until its date: a node that retires early at a steady rate would keep a second
+        // entry per call for the whole retention. Once they outnumber the calls held, the queue is built again.
+        if (++_stale > Math.Max(RebuildFloor, _oldestFirst.Count)) Rebuild();
+        return true;
+    }
+
+    /// <summary>Entries in the retirement queue, stale ones included (bounded by <see cref="TryTakeOldest"/>).</summary>
+    internal int Queued => _byRetirement.Count;
+
+    private void Rebuild()
+    {
+        _byRetirement.Clear();
+        _byRetirement.EnqueueRange(_oldestFirst.Entries.Select(e => (e.CallId, e.Entry.RetireAt)));
+        _stale = 0;
+    }
 }
