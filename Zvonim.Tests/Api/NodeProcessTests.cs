@@ -70,6 +70,36 @@ public sealed class NodeProcessTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task A_request_line_names_the_route_and_carries_no_path_even_with_every_property_printed()
+    {
+        var port = ServerProcess.FreePort();
+        var settings = Settings();
+        settings["Serilog__WriteTo__0__Args__outputTemplate"] = "[{Level:u3}] {Message:lj} {Properties:j}{NewLine}{Exception}";
+        await using var server = new ServerProcess(settings, "--urls", $"http://127.0.0.1:{port}");
+        await server.WaitUntilListeningAsync(port, TimeSpan.FromSeconds(30));
+        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromSeconds(10) };
+
+        var call = await CreateAsync(http);
+        // A client mistake is logged at information: a socket route asked without the upgrade.
+        using (var refused = await http.GetAsync($"/apiv2/ws?call_id={call.CallId}&peer_id={call.PeerId}"))
+            Assert.Equal(System.Net.HttpStatusCode.BadRequest, refused.StatusCode);
+        using (var missing = await http.GetAsync($"/apiv2/calls/{call.CallId}x"))
+            Assert.Equal(System.Net.HttpStatusCode.NotFound, missing.StatusCode);
+        await server.WaitForOutputAsync("answered 404", TimeSpan.FromSeconds(10));
+
+        var requestLines = server.Stdout.Split('\n').Where(l => l.Contains("HTTP GET", StringComparison.Ordinal)).ToList();
+        Assert.Contains(requestLines, l => l.Contains("/apiv2/ws answered 400", StringComparison.Ordinal));
+        Assert.Contains(requestLines, l => l.Contains("/apiv2/calls/{callId} answered 404", StringComparison.Ordinal));
+        // Neither the call nor the peer it was asked with, and no request path or id from ASP.NET Core's own scope.
+        Assert.All(requestLines, line =>
+        {
+            Assert.DoesNotContain(call.CallId, line);
+            Assert.DoesNotContain(call.PeerId, line);
+            Assert.DoesNotContain("RequestPath", line);
+        });
+    }
+
+    [Fact]
     public async Task A_whole_call_logs_its_ids_on_every_line_and_a_normal_hang_up_logs_no_dead_letters()
     {
         var (server, http, port) = await StartAsync();

@@ -21,8 +21,16 @@ public static class RequestLogging
         var allowance = new AddressBuckets(ClientErrorLinesPerMinute, app.ApplicationServices.GetRequiredService<TimeProvider>());
         return app.UseSerilogRequestLogging(options =>
         {
-            // The route template, not the path: ids in paths are the keys to calls.
+            // The route template, not the path: ids in paths are the keys to calls. Serilog would attach the path as
+            // RequestPath all the same (shown by any template that prints the event's properties): it gets the
+            // properties the message names and nothing more.
             options.MessageTemplate = "HTTP {RequestMethod} {Route} answered {StatusCode} {ErrorCode} in {Elapsed:0.0} ms";
+            options.GetMessageTemplateProperties = static (context, _, elapsed, status) =>
+            [
+                new LogEventProperty("RequestMethod", new ScalarValue(context.Request.Method)),
+                new LogEventProperty("StatusCode", new ScalarValue(status)),
+                new LogEventProperty("Elapsed", new ScalarValue(elapsed)),
+            ];
             options.EnrichDiagnosticContext = (diagnostics, context) =>
             {
                 diagnostics.Set("Route", (context.GetEndpoint() as RouteEndpoint)?.RoutePattern.RawText ?? context.Request.Path.Value);

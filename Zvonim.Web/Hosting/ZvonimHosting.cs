@@ -21,10 +21,13 @@ public static class ZvonimHosting
     {
         // Serilog.AspNetCore: the host's logger, also assigned to Serilog's static Log.Logger, which is where
         // Akka.Logger.Serilog writes Akka's own log.
-        // ASP.NET Core's own "Request starting" line carries the query string, where a browser's socket sends its access
-        // token: it stays off whatever the configuration says. Zvonim's request log (route templates only) replaces it.
+        // ASP.NET Core's hosting diagnostics stay off whatever the configuration says. Its "Request starting" line carries
+        // the query string, where a browser's socket sends its access token; and while its category is on at any level,
+        // every request opens a log scope (its path and id) and starts an Activity, which nothing here reads. Zvonim's
+        // request log (route templates only) replaces it; a failed start still ends the process with its exception on
+        // stderr.
         builder.Services.AddSerilog((_, logger) => logger.ReadFrom.Configuration(builder.Configuration)
-            .MinimumLevel.Override("Microsoft.AspNetCore.Hosting.Diagnostics", Serilog.Events.LogEventLevel.Warning));
+            .MinimumLevel.Override("Microsoft.AspNetCore.Hosting.Diagnostics", Serilog.Events.LevelAlias.Off));
 
         builder.Services.AddOptions<ZvonimOptions>()
             .Bind(builder.Configuration.GetSection(ZvonimOptions.Section))
