@@ -23,10 +23,10 @@ public sealed class NodeProcessTests(ITestOutputHelper output)
         ["Zvonim__Turn__TurnUrls__0"] = "turn:127.0.0.1:3478",
     };
 
-    private static async Task<(ServerProcess Server, HttpClient Http, int Port)> StartAsync()
+    private static async Task<(ServerProcess Server, HttpClient Http, int Port)> StartAsync(Dictionary<string, string>? settings = null)
     {
         var port = ServerProcess.FreePort();
-        var server = new ServerProcess(Settings(), "--urls", $"http://127.0.0.1:{port}");
+        var server = new ServerProcess(settings ?? Settings(), "--urls", $"http://127.0.0.1:{port}");
         await server.WaitUntilListeningAsync(port, TimeSpan.FromSeconds(30));
         return (server, new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromSeconds(10) }, port);
     }
@@ -36,14 +36,13 @@ public sealed class NodeProcessTests(ITestOutputHelper output)
     [Fact]
     public async Task Access_tokens_and_passwords_never_reach_the_log_even_at_its_most_verbose()
     {
-        var port = ServerProcess.FreePort();
         var settings = Settings();
         settings["Serilog__MinimumLevel__Default"] = "Verbose";
         settings["Serilog__MinimumLevel__Override__Microsoft.AspNetCore"] = "Verbose";
         settings["Serilog__MinimumLevel__Override__Microsoft"] = "Verbose";
-        await using var server = new ServerProcess(settings, "--urls", $"http://127.0.0.1:{port}");
-        await server.WaitUntilListeningAsync(port, TimeSpan.FromSeconds(30));
-        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromSeconds(10) };
+        var (server, http, port) = await StartAsync(settings);
+        await using var _ = server;
+        using var __ = http;
         Uri Ws(string path) => new($"ws://127.0.0.1:{port}{path}");
 
         var anna = await Contracts.SignedInUser.RegisterAsync(http, Ws, "anna");
@@ -72,12 +71,11 @@ public sealed class NodeProcessTests(ITestOutputHelper output)
     [Fact]
     public async Task A_request_line_names_the_route_and_carries_no_path_even_with_every_property_printed()
     {
-        var port = ServerProcess.FreePort();
         var settings = Settings();
         settings["Serilog__WriteTo__0__Args__outputTemplate"] = "[{Level:u3}] {Message:lj} {Properties:j}{NewLine}{Exception}";
-        await using var server = new ServerProcess(settings, "--urls", $"http://127.0.0.1:{port}");
-        await server.WaitUntilListeningAsync(port, TimeSpan.FromSeconds(30));
-        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromSeconds(10) };
+        var (server, http, _) = await StartAsync(settings);
+        await using var _ = server;
+        using var __ = http;
 
         var call = await CreateAsync(http);
         // A client mistake is logged at information: a socket route asked without the upgrade.
