@@ -1,6 +1,7 @@
 using Akka.Actor;
 using Akka.Event;
 using Zvonim.Actors.Peers;
+using Zvonim.Actors.Rooms;
 
 namespace Zvonim.Actors.Media;
 
@@ -9,6 +10,8 @@ namespace Zvonim.Actors.Media;
 /// session id, then passes what the client says to its session and renders what the session says. Until the room
 /// has answered the join, the client's frames wait, so a reloaded page's offer (sent right after its join) reaches the
 /// session it continues. The session watches this actor: when the socket closes, it waits for the next one.
+/// A socket may wait long between its upgrade and its join, so the right to join is asked again then
+/// (<c>mayJoin</c>): someone removed from a group meanwhile has no session to evict yet, and is refused here instead.
 /// </summary>
 public sealed class MediaSocketActor : UntypedActor, IWithUnboundedStash
 {
@@ -17,21 +20,29 @@ public sealed class MediaSocketActor : UntypedActor, IWithUnboundedStash
     private readonly IActorRef _rooms;
     private readonly IPeerConnection _connection;
     private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly Func<CancellationToken, Task<bool>>? _mayJoin;
     private string? _sessionId;
     private IActorRef? _session;
+
+    private sealed record JoinAllowed(bool Allowed, string? CheckFailed = null) : INoSerializationVerificationNeeded;
 
     public IStash Stash { get; set; } = null!;
 
     /// <param name="rooms">Where rooms are reached: the node's <see cref="MediaRooms"/>, or the shard region.</param>
-    public static Props Props(string roomKey, string userId, IActorRef rooms, IPeerConnection connection) =>
-        ActorFactory.PropsOnce(() => new MediaSocketActor(roomKey, userId, rooms, connection));
+    /// <param name="mayJoin">Whether the user may still join, asked at the join (null: the right cannot change, as in
+    /// a private chat).</param>
+    public static Props Props(string roomKey, string userId, IActorRef rooms, IPeerConnection connection,
+        Func<CancellationToken, Task<bool>>? mayJoin = null) =>
+        ActorFactory.PropsOnce(() => new MediaSocketActor(roomKey, userId, rooms, connection, mayJoin));
 
-    public MediaSocketActor(string roomKey, string userId, IActorRef rooms, IPeerConnection connection)
+    public MediaSocketActor(string roomKey, string userId, IActorRef rooms, IPeerConnection connection,
+        Func<CancellationToken, Task<bool>>? mayJoin = null)
     {
         _roomKey = roomKey;
         _userId = userId;
         _rooms = rooms;
         _connection = connection;
+        _mayJoin = mayJoin;
     }
 
     protected override void OnReceive(object message)
@@ -47,6 +58,16 @@ public sealed class MediaSocketActor : UntypedActor, IWithUnboundedStash
                 break;
             case ISessionMessage:
                 _session.Tell(message, Self);
+                break;
+            case JoinAllowed { Allowed: true }:
+                _rooms.Tell(new JoinMediaRoom(_roomKey, _sessionId!, _userId, Self));
+                break;
+            case JoinAllowed { CheckFailed: { } why }:
+                _log.Warning("Could not check whether user {UserId} may join room {call_id}: {Error}", _userId, _roomKey, why);
+                Refuse(Refusal.AtCapacity, "The server could not confirm your place in this call; join again in a moment.");
+                break;
+            case JoinAllowed:
+                Refuse(Refusal.Forbidden, "You are no longer a member of this chat or group.");
                 break;
             case MediaRoomJoined joined:
                 _session = joined.Session;
@@ -82,10 +103,25 @@ public sealed class MediaSocketActor : UntypedActor, IWithUnboundedStash
 
     protected override void PostStop() => _connection.Close(CloseReason.ServerStopping, "The server is shutting down.");
 
+    private void Refuse(Refusal refusal, string message)
+    {
+        _connection.Send(new ErrorEvent(ErrorCodes.For(refusal), message));
+        _connection.Close(CloseReason.Refused, message, refusal);
+        Context.Stop(Self);
+    }
+
     private void Join(string? sessionId)
     {
         if (_sessionId is not null) return; // one session per socket; a repeated join changes nothing
         _sessionId = sessionId is { Length: > 0 } ? sessionId : Ids.New();
-        _rooms.Tell(new JoinMediaRoom(_roomKey, _sessionId, _userId, Self));
+        if (_mayJoin is null)
+        {
+            _rooms.Tell(new JoinMediaRoom(_roomKey, _sessionId, _userId, Self));
+            return;
+        }
+        // The client's frames wait in the stash meanwhile, as they do for the room's answer. A failed check refuses:
+        // letting someone in because the database did not answer would be the hole this check closes.
+        _mayJoin(CancellationToken.None).PipeTo(Self, success: allowed => new JoinAllowed(allowed),
+            failure: ex => new JoinAllowed(false, ex.Message));
     }
 }

@@ -73,4 +73,35 @@ public sealed class ChatCallContractTests
         Assert.False(annaCall.IsClosed);
         Assert.Equal(HttpStatusCode.Forbidden, await WsClient.HandshakeRefusedAsync(server.WebSocketUri($"/api/v1/group/{group}/call?access_token={boris.Token}")));
     }
+
+    [Fact]
+    public async Task A_socket_opened_before_its_user_was_removed_cannot_join_afterwards()
+    {
+        await using var server = Server(("Zvonim:Sfu:Port", "0"));
+        using var http = server.Client();
+        var anna = await SignedInUser.RegisterAsync(server, http, "anna");
+        var boris = await SignedInUser.RegisterAsync(server, http, "boris");
+        var carol = await SignedInUser.RegisterAsync(server, http, "carol");
+        var team = await IdAsync(await anna.SendAsync(HttpMethod.Post, "/api/v1/groups", $$"""{"name":"Team","memberIds":["{{boris.Id}}"]}"""));
+        var club = await IdAsync(await anna.SendAsync(HttpMethod.Post, "/api/v1/groups", $$"""{"name":"Club","memberIds":["{{carol.Id}}"]}"""));
+        // Both open their sockets while members, and wait: no session yet for an eviction to reach.
+        await using var borisCall = await CallSocketAsync(server, boris, $"/api/v1/group/{team}/call");
+        await using var carolCall = await CallSocketAsync(server, carol, $"/api/v1/group/{club}/call");
+
+        using (await anna.SendAsync(HttpMethod.Delete, $"/api/v1/groups/{team}/members/{boris.Id}")) { }
+        using (await anna.SendAsync(HttpMethod.Delete, $"/api/v1/groups/{club}")) { }
+        foreach (var (socket, room) in new[] { (borisCall, team), (carolCall, club) })
+        {
+            await socket.SendTextAsync($$"""{"type":"join","roomId":{{room}},"sessionId":"late"}""");
+            await socket.SendTextAsync($$"""{"type":"offer","payload":{"type":"offer","sdp":"x"},"roomId":{{room}},"sessionId":"late"}""");
+            AssertErrorFrame(await socket.ReceiveAsync("error"), "forbidden"); // not an answer, nor the room's SDP error
+            await socket.AssertClosedAsync(4403);
+        }
+
+        // A member still in the group joins as before: the room answers the offer it cannot take.
+        await using var annaCall = await CallSocketAsync(server, anna, $"/api/v1/group/{team}/call");
+        await annaCall.SendTextAsync($$"""{"type":"join","roomId":{{team}},"sessionId":"a"}""");
+        await annaCall.SendTextAsync($$"""{"type":"offer","payload":{"type":"offer","sdp":"x"},"roomId":{{team}},"sessionId":"a"}""");
+        AssertErrorFrame(await annaCall.ReceiveAsync("error"), "invalid_message");
+    }
 }
