@@ -216,4 +216,30 @@ public sealed class NoisyNeighbourTests
         await slow.AssertClosedAsync(1008);
         await AssertRelayAsync(pair.A, pair.B);
     }
+
+    [Fact]
+    public async Task Room_links_are_counted_per_day_so_one_address_cannot_fill_the_node_with_links_nobody_uses()
+    {
+        var time = Clocks.Fake();
+        await using var server = Server(time, ("Zvonim:Limits:RoomLinksPerDay", "4"), ("Zvonim:Limits:MaxCalls", "8"));
+        using var attacker = server.ClientFrom(Attacker);
+        using var neighbour = server.ClientFrom(Neighbour);
+        for (var i = 0; i < 4; i++)
+        {
+            using var created = await attacker.PostAsync("/api/rooms", null);
+            Assert.Equal(HttpStatusCode.OK, created.StatusCode);
+        }
+
+        // Well within the minute's allowance of creates, but past the day's of links: 4 a day, the next one in 6 h.
+        using var refused = await attacker.PostAsync("/api/rooms", null);
+        await AssertErrorAsync(refused, HttpStatusCode.TooManyRequests, "rate_limited");
+        Assert.Equal("21600", refused.Headers.GetValues("Retry-After").Single());
+        // The node still has room for everyone else's calls and links.
+        await CreateAsync(attacker);
+        using (var link = await neighbour.PostAsync("/api/rooms", null)) Assert.Equal(HttpStatusCode.OK, link.StatusCode);
+
+        time.Advance(TimeSpan.FromHours(6));
+        using var later = await attacker.PostAsync("/api/rooms", null);
+        Assert.Equal(HttpStatusCode.OK, later.StatusCode);
+    }
 }

@@ -5,18 +5,22 @@ namespace Zvonim.Web.Limits;
 
 /// <summary>
 /// A token bucket per key (a client address, a user name) on the host's <see cref="TimeProvider"/>: an address may spend up to
-/// <c>perMinute</c> tokens at once, and they come back evenly over the minute. Written here rather than taken from
+/// <c>capacity</c> tokens at once, and they come back evenly over <c>period</c> (a minute unless said). Written here rather than taken from
 /// System.Threading.RateLimiting because that one reads the wall clock (so refills cannot be tested in virtual time)
 /// and its zero-permit check answered "available" on an empty bucket holding a fraction of a token.
 /// </summary>
-public class TokenBuckets<TKey>(int perMinute, TimeProvider time) where TKey : notnull
+public class TokenBuckets<TKey>(int capacity, TimeSpan period, TimeProvider time) where TKey : notnull
 {
+    public TokenBuckets(int perMinute, TimeProvider time) : this(perMinute, TimeSpan.FromMinutes(1), time)
+    {
+    }
+
     /// <summary>Past this many addresses, full buckets (addresses that went quiet) are forgotten on the next take.</summary>
     private const int SweepAbove = 10_000;
 
     private readonly ConcurrentDictionary<TKey, Bucket> _buckets = new();
     private long _lastSweep;
-    private readonly double _perSecond = perMinute / 60.0;
+    private readonly double _perSecond = capacity / period.TotalSeconds;
 
     private sealed class Bucket(double tokens, long stamp)
     {
@@ -29,7 +33,7 @@ public class TokenBuckets<TKey>(int perMinute, TimeProvider time) where TKey : n
     public bool TryTake(TKey address, out TimeSpan retryAfter, int tokens = 1)
     {
         if (_buckets.Count > SweepAbove) Sweep();
-        var bucket = _buckets.GetOrAdd(address, _ => new Bucket(perMinute, time.GetTimestamp()));
+        var bucket = _buckets.GetOrAdd(address, _ => new Bucket(capacity, time.GetTimestamp()));
         lock (bucket)
         {
             Refill(bucket);
@@ -58,7 +62,7 @@ public class TokenBuckets<TKey>(int perMinute, TimeProvider time) where TKey : n
     private void Refill(Bucket bucket)
     {
         var now = time.GetTimestamp();
-        bucket.Tokens = Math.Min(perMinute, bucket.Tokens + time.GetElapsedTime(bucket.Stamp, now).TotalSeconds * _perSecond);
+        bucket.Tokens = Math.Min(capacity, bucket.Tokens + time.GetElapsedTime(bucket.Stamp, now).TotalSeconds * _perSecond);
         bucket.Stamp = now;
     }
 
@@ -74,11 +78,16 @@ public class TokenBuckets<TKey>(int perMinute, TimeProvider time) where TKey : n
             lock (bucket)
             {
                 Refill(bucket);
-                if (bucket.Tokens >= perMinute) _buckets.TryRemove(KeyValuePair.Create(address, bucket));
+                if (bucket.Tokens >= capacity) _buckets.TryRemove(KeyValuePair.Create(address, bucket));
             }
         }
     }
 }
 
 /// <summary>A bucket per client address.</summary>
-public sealed class AddressBuckets(int perMinute, TimeProvider time) : TokenBuckets<IPAddress>(perMinute, time);
+public sealed class AddressBuckets(int capacity, TimeSpan period, TimeProvider time) : TokenBuckets<IPAddress>(capacity, period, time)
+{
+    public AddressBuckets(int perMinute, TimeProvider time) : this(perMinute, TimeSpan.FromMinutes(1), time)
+    {
+    }
+}

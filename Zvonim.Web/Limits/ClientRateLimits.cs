@@ -13,6 +13,9 @@ public enum LimitKind
     Socket,
     /// <summary>Asking for an id that does not exist: spent only by misses, checked before every lookup.</summary>
     Miss,
+    /// <summary>Creating a room link (seed 004), which lasts for days unused: counted per day as well, so that one
+    /// address cannot fill the node's <c>MaxCalls</c> with links nobody uses.</summary>
+    RoomLink,
 }
 
 /// <summary>
@@ -28,6 +31,7 @@ public sealed class ClientRateLimits(IOptions<ZvonimOptions> options, TimeProvid
         [LimitKind.Join] = new(options.Value.Limits.JoinsPerMinute, time),
         [LimitKind.Socket] = new(options.Value.Limits.SocketsPerMinute, time),
         [LimitKind.Miss] = new(options.Value.Limits.MissesPerMinute, time),
+        [LimitKind.RoomLink] = new(options.Value.Limits.RoomLinksPerDay, TimeSpan.FromDays(1), time),
     };
 
     /// <summary>Takes one token of <paramref name="kind"/> for the request's client, or answers why not.</summary>
@@ -55,6 +59,7 @@ public sealed class ClientRateLimits(IOptions<ZvonimOptions> options, TimeProvid
             LimitKind.Create => $"Too many calls or rooms created from your address; try again in {seconds} s.",
             LimitKind.Join => $"Too many joins from your address; try again in {seconds} s.",
             LimitKind.Socket => $"Too many connections opened from your address; try again in {seconds} s.",
+            LimitKind.RoomLink => $"Too many room links created from your address today; try again in {seconds} s.",
             _ => $"Too many requests for ids that do not exist from your address; try again in {seconds} s.",
         });
     }

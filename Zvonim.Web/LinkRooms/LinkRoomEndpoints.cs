@@ -19,7 +19,7 @@ public static class LinkRoomEndpoints
     public static IEndpointRouteBuilder MapLinkRooms(this IEndpointRouteBuilder app)
     {
         var api = app.MapGroup("/api/rooms").WithTags("Rooms by link (seed 004)");
-        api.MapPost("/", CreateAsync).Limited(LimitKind.Create)
+        api.MapPost("/", CreateAsync).Limited(LimitKind.Create).Limited(LimitKind.RoomLink)
             .Documented<CreatedRoom>("Make a room and its link, valid for a week", 429, 503);
         api.MapGet("/{token}", GetAsync).CountsMisses()
             .Documented<RoomStatus>("A room's state and how many are in it", 404, 429, 503);

@@ -91,7 +91,7 @@ public sealed class LimitOptions
     /// <summary>The per-address limits as configuration keys (with <paramref name="separator"/> ":" or "__" for
     /// environment variables), lifted: for a load generator or a test that plays many clients from one address.</summary>
     public static IEnumerable<KeyValuePair<string, string>> PerAddressLifted(string separator) =>
-        new[] { "CreatesPerMinute", "JoinsPerMinute", "SocketsPerMinute", "MissesPerMinute", "MaxSocketsPerAddress", "MaxConnectionsPerAddress" }
+        new[] { "CreatesPerMinute", "JoinsPerMinute", "SocketsPerMinute", "MissesPerMinute", "RoomLinksPerDay", "MaxSocketsPerAddress", "MaxConnectionsPerAddress" }
             .Select(key => KeyValuePair.Create($"Zvonim{separator}Limits{separator}{key}", "1000000"));
 
     /// <summary>Largest JSON request body; a larger one is answered 413.</summary>
@@ -99,6 +99,11 @@ public sealed class LimitOptions
 
     /// <summary>Calls and rooms one address may create per minute (a burst of this many, then one per 60/N s).</summary>
     public int CreatesPerMinute { get; set; } = 60;
+
+    /// <summary>Room links (seed 004) one address may create per day, on top of <see cref="CreatesPerMinute"/>: a link
+    /// lasts for days unused and counts under <see cref="MaxCalls"/>, so at a minute's allowance one address could hold
+    /// the node's whole limit within days. 500 a day and 7-day links keep one address under 4 000.</summary>
+    public int RoomLinksPerDay { get; set; } = 500;
 
     /// <summary>Joins (apiv2 join, group-room join) one address may make per minute.</summary>
     public int JoinsPerMinute { get; set; } = 120;

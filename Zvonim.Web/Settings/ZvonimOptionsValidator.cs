@@ -103,6 +103,7 @@ public sealed class ZvonimOptionsValidator : IValidateOptions<ZvonimOptions>
         }
         Range(limits.MaxJsonBodyBytes, 1024, 1024 * 1024, "MaxJsonBodyBytes");
         Range(limits.CreatesPerMinute, 1, 1_000_000, "CreatesPerMinute");
+        Range(limits.RoomLinksPerDay, 1, 1_000_000, "RoomLinksPerDay");
         Range(limits.JoinsPerMinute, 1, 1_000_000, "JoinsPerMinute");
         Range(limits.SocketsPerMinute, 1, 1_000_000, "SocketsPerMinute");
         Range(limits.MissesPerMinute, 1, 1_000_000, "MissesPerMinute");
