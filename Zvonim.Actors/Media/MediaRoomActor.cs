@@ -38,8 +38,10 @@ public sealed record AdoptSocket(IActorRef Socket) : INoSerializationVerificatio
 public sealed record SessionEvicted(string Reason) : INoSerializationVerificationNeeded, IDeadLetterSuppression;
 
 /// <summary>What every room of a node shares: its cap, the grace a dropped socket gets, and the node's media engine
-/// (made at the first session that needs it).</summary>
-public sealed record MediaRoomSettings(int Capacity, TimeSpan ReconnectGrace, Func<MediaEngine> Engine);
+/// (made at the first session that needs it). <paramref name="SessionsPerUser"/>: sessions one user may hold in a room
+/// at once (a phone and a laptop); every session makes the forwarder send everyone's media once more, so one account
+/// opening dozens would cost the whole room's CPU.</summary>
+public sealed record MediaRoomSettings(int Capacity, TimeSpan ReconnectGrace, Func<MediaEngine> Engine, int SessionsPerUser = int.MaxValue);
 
 /// <summary>
 /// One seed-001 call room, on the node that holds its media: its sessions (children, each one browser's connection
@@ -113,6 +115,12 @@ public sealed class MediaRoomActor : ReceiveActor
             // Told before the socket hears it joined, so the session knows it before any frame of the socket's.
             previous.Session.Tell(new AdoptSocket(join.Socket));
             join.Socket.Tell(new MediaRoomJoined(_key, join.SessionId, previous.Session));
+            return;
+        }
+        if (_members.Values.Count(m => m.UserId == join.UserId) >= _settings.SessionsPerUser)
+        {
+            Refuse(join.Socket, Refusal.Full, $"You are in this call from {_settings.SessionsPerUser} devices already; leave on one of them first.");
+            StopIfEmpty();
             return;
         }
         if (_members.Count >= _settings.Capacity)

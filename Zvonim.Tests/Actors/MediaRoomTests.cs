@@ -118,4 +118,22 @@ public sealed class MediaRoomTests(ITestOutputHelper output) : VirtualTimeTestKi
         Assert.Equal(late.Ref, rooms.LastSender);
         late.ExpectNoMsg(TimeSpan.FromMilliseconds(100));
     }
+
+    [Fact]
+    public void One_user_holds_at_most_the_sessions_per_user_in_a_room_and_another_user_still_joins()
+    {
+        var rooms = Sys.ActorOf(MediaRooms.Props(Settings(capacity: 10) with { SessionsPerUser = 2 }));
+        var phone = Join(rooms, "anna", "phone");
+        var laptop = Join(rooms, "anna", "laptop");
+        AssertInSession(phone.Socket, phone.Client);
+        AssertInSession(laptop.Socket, laptop.Client);
+
+        var third = Join(rooms, "anna", "tablet");
+        AssertRefused(third.Client, ErrorCodes.Full, Refusal.Full);
+        var boris = Join(rooms, "boris", "b");
+        AssertInSession(boris.Socket, boris.Client);
+        // A reconnect of a session she holds is not a new one.
+        var phoneAgain = Join(rooms, "anna", "phone");
+        AssertInSession(phoneAgain.Socket, phoneAgain.Client);
+    }
 }

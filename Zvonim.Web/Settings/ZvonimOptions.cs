@@ -269,6 +269,9 @@ public sealed class SfuOptions
     /// <summary>People in one call at most (forwarding costs CPU per receiver); 0: no limit, as seed 001 says.</summary>
     public int MaxParticipants { get; set; }
 
+    /// <summary>Sessions one user may hold in one call at once (several devices); one more is refused (call_full).</summary>
+    public int MaxSessionsPerUser { get; set; } = 4;
+
     /// <summary>A session whose socket dropped keeps its media this long: a reconnect with its sessionId continues it.</summary>
     public TimeSpan ReconnectGrace { get; set; } = TimeSpan.FromSeconds(30);
 

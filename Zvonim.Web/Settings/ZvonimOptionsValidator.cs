@@ -35,6 +35,8 @@ public sealed class ZvonimOptionsValidator : IValidateOptions<ZvonimOptions>
         Positive(options.Sfu.ReconnectGrace, "Sfu:ReconnectGrace");
         Positive(options.Sfu.InactivityTimeout, "Sfu:InactivityTimeout");
         if (options.Sfu.MaxParticipants < 0) failures.Add($"Zvonim:Sfu:MaxParticipants must be 0 (no limit) or more (got {options.Sfu.MaxParticipants}).");
+        if (options.Sfu.MaxSessionsPerUser is < 1 or > 1000)
+            failures.Add($"Zvonim:Sfu:MaxSessionsPerUser must be between 1 and 1000 (got {options.Sfu.MaxSessionsPerUser}).");
         foreach (var address in options.Sfu.Addresses.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
         {
             if (!System.Net.IPAddress.TryParse(address, out _)) failures.Add($"Zvonim:Sfu:Addresses must be IP addresses, comma-separated (got '{address}').");
