@@ -40,8 +40,10 @@ public sealed record SessionEvicted(string Reason) : INoSerializationVerificatio
 /// <summary>What every room of a node shares: its cap, the grace a dropped socket gets, and the node's media engine
 /// (made at the first session that needs it). <paramref name="SessionsPerUser"/>: sessions one user may hold in a room
 /// at once (a phone and a laptop); every session makes the forwarder send everyone's media once more, so one account
-/// opening dozens would cost the whole room's CPU.</summary>
-public sealed record MediaRoomSettings(int Capacity, TimeSpan ReconnectGrace, Func<MediaEngine> Engine, int SessionsPerUser = int.MaxValue);
+/// opening dozens would cost the whole room's CPU. <paramref name="InactivityTimeout"/>: a session that has not offered
+/// media by then is closed, as the engine closes media gone silent (null: never).</summary>
+public sealed record MediaRoomSettings(int Capacity, TimeSpan ReconnectGrace, Func<MediaEngine> Engine, int SessionsPerUser = int.MaxValue,
+    TimeSpan? InactivityTimeout = null);
 
 /// <summary>
 /// One seed-001 call room, on the node that holds its media: its sessions (children, each one browser's connection

@@ -22,6 +22,7 @@ public sealed class MediaSessionActor : UntypedActor
     private readonly MediaRoomSettings _settings;
     private IActorRef? _socket;             // null while the socket is away (within the grace)
     private ICancelable? _graceTimer;
+    private ICancelable? _noMediaTimer;
     private string? _remoteUfrag;           // the browser connection the media is for
     private string? _offerSent;             // the server's offer awaiting an answer, to send again after a reconnect
     private readonly ILoggingAdapter _log = Context.GetLogger();
@@ -37,6 +38,8 @@ public sealed class MediaSessionActor : UntypedActor
     private sealed record MediaInactive(Listener From) : INoSerializationVerificationNeeded, IDeadLetterSuppression;
 
     private sealed record GraceOver : INoSerializationVerificationNeeded;
+
+    private sealed record NoMediaYet : INoSerializationVerificationNeeded;
 
     private sealed class Listener(IActorRef self) : IMediaPeerListener
     {
@@ -86,6 +89,14 @@ public sealed class MediaSessionActor : UntypedActor
             case Terminated terminated when Equals(terminated.ActorRef, _socket):
                 Detach();
                 break;
+            case NoMediaYet when _peer is null:
+                // Joined and never offered: it holds a seat and a socket, and the engine's silence check has nothing to watch.
+                _log.Info("Session {peer_id} of room {call_id} never offered media; closing it", _sessionId, _roomKey);
+                Tell(new CloseSocket(CloseReason.CallEnded, "Nothing came from this connection for too long; it is closed."));
+                Context.Stop(Self);
+                break;
+            case NoMediaYet:
+                break;
             case GraceOver when _socket is null:
                 _log.Info("Session {peer_id} of room {call_id} did not come back in time", _sessionId, _roomKey);
                 Context.Stop(Self);
@@ -119,8 +130,15 @@ public sealed class MediaSessionActor : UntypedActor
         }
     }
 
+    protected override void PreStart()
+    {
+        if (_settings.InactivityTimeout is { } timeout)
+            _noMediaTimer = Context.System.Scheduler.ScheduleTellOnceCancelable(timeout, Self, new NoMediaYet(), Self);
+    }
+
     protected override void PostStop()
     {
+        _noMediaTimer?.Cancel();
         _graceTimer?.Cancel();
         _peer?.Dispose();
     }

@@ -26,18 +26,25 @@ public sealed class MediaSocketActor : UntypedActor, IWithUnboundedStash
 
     private sealed record JoinAllowed(bool Allowed, string? CheckFailed = null) : INoSerializationVerificationNeeded;
 
+    private sealed record JoinTimedOut : INoSerializationVerificationNeeded;
+
+    private readonly TimeSpan? _joinTimeout;
+    private ICancelable? _joinTimer;
+
     public IStash Stash { get; set; } = null!;
 
     /// <param name="rooms">Where rooms are reached: the node's <see cref="MediaRooms"/>, or the shard region.</param>
     /// <param name="mayJoin">Whether the user may still join, asked at the join (null: the right cannot change, as in
     /// a private chat).</param>
+    /// <param name="joinTimeout">A socket that has not joined a session by then is closed (null: never).</param>
     public static Props Props(string roomKey, string userId, IActorRef rooms, IPeerConnection connection,
-        Func<CancellationToken, Task<bool>>? mayJoin = null) =>
-        ActorFactory.PropsOnce(() => new MediaSocketActor(roomKey, userId, rooms, connection, mayJoin));
+        Func<CancellationToken, Task<bool>>? mayJoin = null, TimeSpan? joinTimeout = null) =>
+        ActorFactory.PropsOnce(() => new MediaSocketActor(roomKey, userId, rooms, connection, mayJoin, joinTimeout));
 
     public MediaSocketActor(string roomKey, string userId, IActorRef rooms, IPeerConnection connection,
-        Func<CancellationToken, Task<bool>>? mayJoin = null)
+        Func<CancellationToken, Task<bool>>? mayJoin = null, TimeSpan? joinTimeout = null)
     {
+        _joinTimeout = joinTimeout;
         _roomKey = roomKey;
         _userId = userId;
         _rooms = rooms;
@@ -68,6 +75,12 @@ public sealed class MediaSocketActor : UntypedActor, IWithUnboundedStash
                 break;
             case JoinAllowed:
                 Refuse(Refusal.Forbidden, "You are no longer a member of this chat or group.");
+                break;
+            case JoinTimedOut when _session is null:
+                _connection.Close(CloseReason.CallEnded, "Nothing came from this connection for too long; it is closed.");
+                Context.Stop(Self);
+                break;
+            case JoinTimedOut:
                 break;
             case MediaRoomJoined joined:
                 _session = joined.Session;
@@ -101,7 +114,17 @@ public sealed class MediaSocketActor : UntypedActor, IWithUnboundedStash
         }
     }
 
-    protected override void PostStop() => _connection.Close(CloseReason.ServerStopping, "The server is shutting down.");
+    protected override void PreStart()
+    {
+        if (_joinTimeout is { } timeout)
+            _joinTimer = Context.System.Scheduler.ScheduleTellOnceCancelable(timeout, Self, new JoinTimedOut(), Self);
+    }
+
+    protected override void PostStop()
+    {
+        _joinTimer?.Cancel();
+        _connection.Close(CloseReason.ServerStopping, "The server is shutting down.");
+    }
 
     private void Refuse(Refusal refusal, string message)
     {

@@ -136,4 +136,26 @@ public sealed class MediaRoomTests(ITestOutputHelper output) : VirtualTimeTestKi
         var phoneAgain = Join(rooms, "anna", "phone");
         AssertInSession(phoneAgain.Socket, phoneAgain.Client);
     }
+
+    [Fact]
+    public void A_socket_that_never_joins_and_a_session_that_never_offers_are_closed_after_the_inactivity_timeout()
+    {
+        var timeout = TimeSpan.FromSeconds(60);
+        var rooms = Sys.ActorOf(MediaRooms.Props(Settings(capacity: 10) with { InactivityTimeout = timeout }));
+        var idleClient = CreateTestProbe();
+        Sys.ActorOf(MediaSocketActor.Props("group-1", "carol", rooms, new ProbeConnection(idleClient), joinTimeout: timeout));
+        var anna = Join(rooms, "anna", "a");
+        AssertInSession(anna.Socket, anna.Client);
+
+        Time.Advance(timeout - TimeSpan.FromSeconds(1));
+        AssertInSession(anna.Socket, anna.Client); // still there a second before
+        idleClient.ExpectNoMsg(TimeSpan.FromMilliseconds(100));
+
+        Time.Advance(TimeSpan.FromSeconds(2));
+        Assert.Equal(CloseReason.CallEnded, idleClient.ExpectMsg<ProbeConnection.Closed>().Reason);
+        Assert.Equal(CloseReason.CallEnded, anna.Client.FishForMessage<ProbeConnection.Closed>(_ => true).Reason);
+        // Her seat is free again: the room holds nobody who only joined.
+        var boris = Join(rooms, "boris", "b");
+        AssertInSession(boris.Socket, boris.Client);
+    }
 }

@@ -1,11 +1,13 @@
 using Akka.Actor;
 using Akka.Hosting;
+using Microsoft.Extensions.Options;
 using System.Security.Claims;
 using Zvonim.Actors.Media;
 using Zvonim.Web.Accounts;
 using Zvonim.Web.Chats;
 using Zvonim.Web.Errors;
 using Zvonim.Web.Limits;
+using Zvonim.Web.Settings;
 using Zvonim.Web.Signaling;
 
 namespace Zvonim.Web.ChatCalls;
@@ -25,27 +27,27 @@ public static class ChatCallEndpoints
     }
 
     private static async Task<IResult> ChatCallAsync(long id, HttpContext context, ClaimsPrincipal principal, ChatStore chats,
-        WebSocketBridge bridge, IRequiredActor<MediaRooms> rooms, CancellationToken ct)
+        WebSocketBridge bridge, IRequiredActor<MediaRooms> rooms, IOptions<ZvonimOptions> options, CancellationToken ct)
     {
         if (await chats.FindChatAsync(id, ct) is not { } chat) return ApiError.Result(404, "not_found", $"Chat {id} does not exist.");
         var me = AccountEndpoints.UserId(principal);
         if (!chat.Members.Contains(me)) return ApiError.Result(403, "forbidden", "You are not in this chat.");
-        return await RunAsync(context, bridge, rooms.ActorRef, CallRoomKey.Chat(id), id, me, mayJoin: null); // a private chat's members never change
+        return await RunAsync(context, bridge, rooms.ActorRef, CallRoomKey.Chat(id), id, me, options.Value.Sfu, mayJoin: null); // a private chat's members never change
     }
 
     private static async Task<IResult> GroupCallAsync(long id, HttpContext context, ClaimsPrincipal principal, ChatStore chats,
-        WebSocketBridge bridge, IRequiredActor<MediaRooms> rooms, CancellationToken ct)
+        WebSocketBridge bridge, IRequiredActor<MediaRooms> rooms, IOptions<ZvonimOptions> options, CancellationToken ct)
     {
         if (await chats.FindGroupAsync(id, ct) is not { } group) return ApiError.Result(404, "not_found", $"Group {id} does not exist.");
         var me = AccountEndpoints.UserId(principal);
         if (!group.Members.Contains(me)) return ApiError.Result(403, "forbidden", "You are not in this group.");
         // Asked again at the join: the owner may remove this member (or delete the group) while the socket waits.
-        return await RunAsync(context, bridge, rooms.ActorRef, CallRoomKey.Group(id), id, me,
+        return await RunAsync(context, bridge, rooms.ActorRef, CallRoomKey.Group(id), id, me, options.Value.Sfu,
             async token => await chats.FindGroupAsync(id, token) is { } now && now.Members.Contains(me));
     }
 
     private static async Task<IResult> RunAsync(HttpContext context, WebSocketBridge bridge, IActorRef rooms, string roomKey, long id, Guid me,
-        Func<CancellationToken, Task<bool>>? mayJoin) =>
+        SfuOptions sfu, Func<CancellationToken, Task<bool>>? mayJoin) =>
         await bridge.RunMediaAsync(context, new ChatCallDialect(id),
-            connection => MediaSocketActor.Props(roomKey, me.ToString(), rooms, connection, mayJoin), me.ToString(), roomKey) ?? Results.Empty;
+            connection => MediaSocketActor.Props(roomKey, me.ToString(), rooms, connection, mayJoin, sfu.InactivityTimeout), me.ToString(), roomKey) ?? Results.Empty;
 }

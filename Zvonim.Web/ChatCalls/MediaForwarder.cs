@@ -24,7 +24,8 @@ public sealed class MediaForwarder(IOptions<ZvonimOptions> options, TimeProvider
         get
         {
             var max = options.Value.Sfu.MaxParticipants;
-            return new MediaRoomSettings(max == 0 ? int.MaxValue : max, options.Value.Sfu.ReconnectGrace, () => _engine.Value, options.Value.Sfu.MaxSessionsPerUser);
+            return new MediaRoomSettings(max == 0 ? int.MaxValue : max, options.Value.Sfu.ReconnectGrace, () => _engine.Value, options.Value.Sfu.MaxSessionsPerUser,
+                options.Value.Sfu.InactivityTimeout);
         }
     }
 

@@ -275,7 +275,8 @@ public sealed class SfuOptions
     /// <summary>A session whose socket dropped keeps its media this long: a reconnect with its sessionId continues it.</summary>
     public TimeSpan ReconnectGrace { get; set; } = TimeSpan.FromSeconds(30);
 
-    /// <summary>A media connection silent this long (no ICE consent check, no packet) is closed, its socket too.</summary>
+    /// <summary>A media connection silent this long (no ICE consent check, no packet) is closed, its socket too; so is a
+    /// call socket that has not joined by then, or a session that has not offered.</summary>
     public TimeSpan InactivityTimeout { get; set; } = TimeSpan.FromSeconds(60);
 }
 
