@@ -44,11 +44,8 @@ public sealed partial class CallActor : UntypedActor
     }
 
     /// <param name="createdAt">When the room was made, for a room woken from <see cref="DormantRooms"/>; now if null.</param>
-    public static Props Props(string callId, RoomPolicy policy, DateTimeOffset? createdAt = null) =>
-        ActorFactory.Props(() => new CallActor(callId, policy, createdAt));
-
-    /// <summary>A call whose record is kept in <paramref name="store"/> after every change.</summary>
-    public static Props Props(string callId, RoomPolicy policy, DateTimeOffset? createdAt, ICanTell store) =>
+    /// <summary>A call, its record kept in <paramref name="store"/> after every change when there is one.</summary>
+    public static Props Props(string callId, RoomPolicy policy, DateTimeOffset? createdAt = null, ICanTell? store = null) =>
         ActorFactory.Props(() => new CallActor(callId, policy, createdAt, store));
 
     /// <summary>A call in a cluster: its record is kept in <paramref name="store"/> after every change, and a call whose

@@ -41,17 +41,15 @@ public sealed class CallManager : ReceiveActor
 {
     public const string Name = "calls";
 
-    /// <param name="callProps">Builds a call's actor from its id, rules and (for a woken room) creation time.</param>
     /// <param name="maxCalls">Calls (of every kind, dormant rooms included, ended ones not) the node carries at most;
     /// creating more is refused. The node also holds at most as many ended calls (the oldest retire early).</param>
-    public static Props Props(Func<string, RoomPolicy, DateTimeOffset?, Props>? callProps = null, int maxCalls = int.MaxValue) =>
-        ActorFactory.Props(() => new CallManager(callProps ?? CallActor.Props, maxCalls, null, []));
+    public static Props Props(int maxCalls = int.MaxValue) => ActorFactory.Props(() => new CallManager(maxCalls, null, []));
 
     /// <summary>A node whose calls outlive a restart: every call keeps its record in <paramref name="store"/>, and the
     /// node starts with the calls of <paramref name="restored"/> (read from it at start) back, everyone disconnected
     /// within their grace, and the unused room links dormant again.</summary>
     public static Props Props(ICanTell store, IReadOnlyList<CallRecord> restored, int maxCalls = int.MaxValue) =>
-        ActorFactory.Props(() => new CallManager((id, policy, createdAt) => CallActor.Props(id, policy, createdAt, store), maxCalls, store, restored));
+        ActorFactory.Props(() => new CallManager(maxCalls, store, restored));
 
     // Revived: an ended call's actor brought back from its record to answer one command, not a call the node carries.
     private readonly Dictionary<string, (IActorRef Call, string Kind, bool Revived)> _calls = new(StringComparer.Ordinal);
@@ -60,7 +58,6 @@ public sealed class CallManager : ReceiveActor
     private int _revived;
     private long _incarnations; // names revived actors apart from a predecessor that may not have stopped yet
     private readonly int _maxCalls;
-    private readonly Func<string, RoomPolicy, DateTimeOffset?, Props> _callProps;
     private readonly ICanTell? _store;
     private readonly TimeProvider _time = Context.System.Clock();
     private readonly ILoggingAdapter _log = Context.GetLogger();
@@ -71,10 +68,8 @@ public sealed class CallManager : ReceiveActor
 
     private sealed record RetirementDue(DateTimeOffset At) : INoSerializationVerificationNeeded;
 
-    public CallManager(Func<string, RoomPolicy, DateTimeOffset?, Props> callProps, int maxCalls, ICanTell? store,
-        IReadOnlyList<CallRecord> restored)
+    public CallManager(int maxCalls, ICanTell? store, IReadOnlyList<CallRecord> restored)
     {
-        _callProps = callProps;
         _maxCalls = maxCalls;
         _store = store;
         _wake = new EarliestTimer(Self, at => new WakeExpired(at), _time, Context.System.Scheduler);
@@ -223,7 +218,7 @@ public sealed class CallManager : ReceiveActor
     private static CallSnapshot SnapshotOf(string callId, DormantRoom room) => new RoomState(callId, room.Policy, room.CreatedAt).Snapshot();
 
     private IActorRef Start(string callId, RoomPolicy policy, DateTimeOffset? createdAt) =>
-        Start(callId, policy.Kind, _callProps(callId, policy, createdAt));
+        Start(callId, policy.Kind, CallActor.Props(callId, policy, createdAt, _store));
 
     private IActorRef Start(string callId, string kind, Props props, string? name = null, bool revived = false)
     {
