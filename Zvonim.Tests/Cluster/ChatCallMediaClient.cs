@@ -51,14 +51,23 @@ public sealed partial class ChatCallMediaClient : IAsyncDisposable
     {
         var ws = await WsClient.ConnectAsync(socket, user.Name, o => o.SetRequestHeader("Authorization", $"Bearer {user.Token}"));
         await ws.SendTextAsync($$"""{"type":"join","roomId":{{roomId}},"sessionId":"{{sessionId}}"}""");
-        return new ChatCallMediaClient(ws, user.Name, roomId, sessionId);
+        return Over(ws, user.Name, roomId, sessionId);
+    }
+
+    /// <summary>A participant on a socket already open (and joined, or not) under <paramref name="sessionId"/>.</summary>
+    public static ChatCallMediaClient Over(WsClient socket, string label, long roomId, string sessionId) => new(socket, label, roomId, sessionId);
+
+    /// <summary>Offers its track and returns the server's answer, without connecting any media.</summary>
+    public async Task<WsMessage> OfferAsync()
+    {
+        await SendDescriptionAsync("offer", Offer());
+        return await Socket.ReceiveAsync("answer");
     }
 
     /// <summary>Offers its track, takes the server's answer, and connects its media to the forwarder the answer names.</summary>
     public async Task PublishAsync()
     {
-        await SendDescriptionAsync("offer", Offer());
-        var answer = (string)(await Socket.ReceiveAsync("answer"))["payload"]!["sdp"]!;
+        var answer = (string)(await OfferAsync())["payload"]!["sdp"]!;
         var candidate = LoopbackCandidate().Match(answer);
         Assert.True(candidate.Success, $"no loopback candidate in the answer:\n{answer}");
         Forwarder = new IPEndPoint(IPAddress.Loopback, int.Parse(candidate.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture));

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text.Json.Nodes;
+using Zvonim.Tests.Cluster;
 using Zvonim.Tests.Web;
 using static Zvonim.Tests.Web.HttpKit;
 
@@ -48,6 +49,29 @@ public sealed class ChatCallContractTests
         await socket.SendTextAsync($$"""{"type":"ice","payload":{"candidate":"candidate:1 1 udp 1 127.0.0.1 9 typ host","sdpMLineIndex":0,"sdpMid":"0"},"roomId":{{chat}},"sessionId":"s-1"}""");
         await socket.SendTextAsync($$"""{"type":"dance","roomId":{{chat}}}""");
         AssertErrorFrame(await socket.ReceiveAsync("error"), "unknown_type");
+        Assert.False(socket.IsClosed);
+    }
+
+    [Fact]
+    public async Task Text_with_an_unpaired_surrogate_escape_is_ignored_as_invalid_JSON_and_the_socket_goes_on()
+    {
+        await using var server = Server(("Zvonim:Sfu:Port", "0"));
+        using var http = server.Client();
+        var anna = await SignedInUser.RegisterAsync(server, http, "anna");
+        var boris = await SignedInUser.RegisterAsync(server, http, "boris");
+        var chat = await IdAsync(await anna.SendAsync(HttpMethod.Post, "/api/v1/chats", $$"""{"userId":"{{boris.Id}}"}"""));
+        await using var socket = await CallSocketAsync(server, boris, $"/api/v1/chat/{chat}/call");
+
+        // Every string the dialect reads, each holding half of a surrogate pair (the JSON escape, not the character).
+        await socket.SendTextAsync("""{"type":"\udc00"}""");
+        await socket.SendTextAsync("""{"type":"join","sessionId":"\ud800"}""");
+        await socket.SendTextAsync("""{"type":"join","roomId":"\ud800","sessionId":"s-0"}""");
+        await socket.SendTextAsync($$"""{"type":"offer","payload":{"type":"offer","sdp":"v=0\udfff"},"roomId":{{chat}},"sessionId":"s-0"}""");
+        await socket.SendTextAsync($$"""{"type":"join","roomId":{{chat}},"sessionId":"s-1"}""");
+
+        var answer = await ChatCallMediaClient.Over(socket, boris.Name, chat, "s-1").OfferAsync();
+        Assert.Equal("s-1", (string?)answer["sessionId"]);
+        Assert.DoesNotContain(socket.Received, m => m.Type == "error");
         Assert.False(socket.IsClosed);
     }
 

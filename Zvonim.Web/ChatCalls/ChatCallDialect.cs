@@ -29,34 +29,47 @@ public sealed class ChatCallDialect(long roomId) : ISignalingDialect
         }
         using (document)
         {
-            var root = document.RootElement;
-            if (root.ValueKind != JsonValueKind.Object || !root.TryGetProperty("type", out var typeElement) || typeElement.ValueKind != JsonValueKind.String)
-                return default;
-            var type = typeElement.GetString();
-            if (root.TryGetProperty("roomId", out var room) && !(room.ValueKind == JsonValueKind.Number && room.TryGetInt64(out var id) && id == roomId)
-                && !(room.ValueKind == JsonValueKind.String && room.GetString() == roomId.ToString(System.Globalization.CultureInfo.InvariantCulture)))
-                return Inbound.Fail(ErrorCodes.BadMessage, $"'roomId' must be {roomId}, the room of this socket.");
-            var sessionId = root.TryGetProperty("sessionId", out var session) && session.ValueKind == JsonValueKind.String ? session.GetString() : null;
-            if (sessionId is { Length: > MaxSessionIdLength })
-                return Inbound.Fail(ErrorCodes.BadMessage, $"'sessionId' is limited to {MaxSessionIdLength} characters.");
-            switch (type)
+            try
             {
-                case "join":
-                    return new(new SessionJoin(sessionId), null);
-                case "leave":
-                    return new(new SessionLeave(), null);
-                case "offer" or "answer":
-                    if (!root.TryGetProperty("payload", out var payload) || payload.ValueKind != JsonValueKind.Object
-                        || !payload.TryGetProperty("sdp", out var sdp) || sdp.ValueKind != JsonValueKind.String)
-                        return Inbound.Fail(ErrorCodes.BadMessage, $"An '{type}' carries \"payload\": {{\"type\": \"{type}\", \"sdp\": \"...\"}}.");
-                    return new(type == "offer" ? new SessionOffer(sdp.GetString()!) : new SessionAnswer(sdp.GetString()!), null);
-                case "ice":
-                    // The server is ICE-lite: its candidates are in its SDP and the browser's checks find it; the
-                    // browser's own candidates are not needed, so they are accepted and dropped.
-                    return new(null, null);
-                default:
-                    return Inbound.Fail(ErrorCodes.UnknownType, $"Unknown message type '{Zvonim.Actors.Ids.Shorten(type ?? "")}'; expected join, offer, answer, ice or leave.");
+                return Read(document.RootElement);
             }
+            catch (InvalidOperationException)
+            {
+                // JsonDocument accepts an unpaired surrogate escape ("\udc00") and only reading the string throws:
+                // such text is not valid JSON to the seed, so the frame is ignored like any other invalid JSON.
+                return default;
+            }
+        }
+    }
+
+    private Inbound Read(JsonElement root)
+    {
+        if (root.ValueKind != JsonValueKind.Object || !root.TryGetProperty("type", out var typeElement) || typeElement.ValueKind != JsonValueKind.String)
+            return default;
+        var type = typeElement.GetString();
+        if (root.TryGetProperty("roomId", out var room) && !(room.ValueKind == JsonValueKind.Number && room.TryGetInt64(out var id) && id == roomId)
+            && !(room.ValueKind == JsonValueKind.String && room.GetString() == roomId.ToString(System.Globalization.CultureInfo.InvariantCulture)))
+            return Inbound.Fail(ErrorCodes.BadMessage, $"'roomId' must be {roomId}, the room of this socket.");
+        var sessionId = root.TryGetProperty("sessionId", out var session) && session.ValueKind == JsonValueKind.String ? session.GetString() : null;
+        if (sessionId is { Length: > MaxSessionIdLength })
+            return Inbound.Fail(ErrorCodes.BadMessage, $"'sessionId' is limited to {MaxSessionIdLength} characters.");
+        switch (type)
+        {
+            case "join":
+                return new(new SessionJoin(sessionId), null);
+            case "leave":
+                return new(new SessionLeave(), null);
+            case "offer" or "answer":
+                if (!root.TryGetProperty("payload", out var payload) || payload.ValueKind != JsonValueKind.Object
+                    || !payload.TryGetProperty("sdp", out var sdp) || sdp.ValueKind != JsonValueKind.String)
+                    return Inbound.Fail(ErrorCodes.BadMessage, $"An '{type}' carries \"payload\": {{\"type\": \"{type}\", \"sdp\": \"...\"}}.");
+                return new(type == "offer" ? new SessionOffer(sdp.GetString()!) : new SessionAnswer(sdp.GetString()!), null);
+            case "ice":
+                // The server is ICE-lite: its candidates are in its SDP and the browser's checks find it; the
+                // browser's own candidates are not needed, so they are accepted and dropped.
+                return new(null, null);
+            default:
+                return Inbound.Fail(ErrorCodes.UnknownType, $"Unknown message type '{Zvonim.Actors.Ids.Shorten(type ?? "")}'; expected join, offer, answer, ice or leave.");
         }
     }
 
