@@ -72,4 +72,20 @@ public sealed class ClientEndpointsTests : IAsyncLifetime
         using var response = await _http.GetAsync("/api/qr?text=" + Uri.EscapeDataString(text));
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
     }
+
+    [Fact]
+    public async Task The_QR_endpoint_refuses_a_link_whose_UTF8_bytes_do_not_fit_and_still_draws_a_short_one()
+    {
+        // 809 characters, within the length limit, but 2 409 bytes in UTF-8: more than the largest QR code holds.
+        var text = "http://a/" + new string('中', 800);
+        using var response = await _http.GetAsync("/api/qr?text=" + Uri.EscapeDataString(text));
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        var body = (await response.Content.ReadFromJsonAsync<JsonObject>())!;
+        Assert.Equal("invalid_request", (string?)body["error"]);
+        Assert.Contains("bytes", (string?)body["message"], StringComparison.Ordinal);
+
+        using var shorter = await _http.GetAsync("/api/qr?text=" + Uri.EscapeDataString("http://a/" + new string('中', 100)));
+        Assert.Equal(HttpStatusCode.OK, shorter.StatusCode);
+        Assert.Equal("image/svg+xml", shorter.Content.Headers.ContentType?.MediaType);
+    }
 }

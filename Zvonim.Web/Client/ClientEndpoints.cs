@@ -9,6 +9,9 @@ public static class ClientEndpoints
     /// <summary>Longest text the QR endpoint encodes; a call link is far shorter.</summary>
     public const int MaxQrTextLength = 1024;
 
+    /// <summary>Most bytes a QR code holds in byte mode at the error correction used (version 40, level M).</summary>
+    public const int MaxQrBytes = 2331;
+
     // Pages may talk to their own origin only (HTTP and WebSocket), show their own images and local media streams.
     private const string ContentSecurityPolicy =
         "default-src 'self'; connect-src 'self' ws: wss:; img-src 'self' data:; media-src 'self' blob: mediastream:; " +
@@ -73,13 +76,30 @@ public static class ClientEndpoints
         if (!Uri.TryCreate(text, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps))
             return ApiError.Result(400, "invalid_request", "Only absolute http:// or https:// links are encoded.");
 
-        using var generator = new QRCodeGenerator();
-        using var data = generator.CreateQrCode(text, QRCodeGenerator.ECCLevel.M);
-        var svg = new SvgQRCode(data).GetGraphic(8, "#000000", "#ffffff", drawQuietZones: true, SvgQRCode.SizingMode.ViewBoxAttribute);
+        // QRCoder writes text beyond ISO-8859-1 as UTF-8, up to three bytes a character: a link short enough in
+        // characters may still not fit in the largest code.
+        var bytes = text.All(c => c <= '\u00FF') ? text.Length : System.Text.Encoding.UTF8.GetByteCount(text);
+        if (bytes > MaxQrBytes)
+            return TooLongForQr(bytes);
+
+        string svg;
+        try
+        {
+            using var generator = new QRCodeGenerator();
+            using var data = generator.CreateQrCode(text, QRCodeGenerator.ECCLevel.M);
+            svg = new SvgQRCode(data).GetGraphic(8, "#000000", "#ffffff", drawQuietZones: true, SvgQRCode.SizingMode.ViewBoxAttribute);
+        }
+        catch (QRCoder.Exceptions.DataTooLongException)
+        {
+            return TooLongForQr(bytes); // should the count above ever disagree with QRCoder's, still the client's error
+        }
 
         // The link is the key to a call: browsers may keep it, shared caches may not.
         context.Response.Headers.CacheControl = "private, max-age=3600";
         context.Response.Headers.XContentTypeOptions = "nosniff";
         return Results.Text(svg, "image/svg+xml; charset=utf-8");
     }
+
+    private static IResult TooLongForQr(int bytes) => ApiError.Result(400, "invalid_request",
+        $"The link takes {bytes} bytes to encode (UTF-8 for characters outside Latin-1); a QR code holds at most {MaxQrBytes}.");
 }
