@@ -101,6 +101,30 @@ public sealed class NoisyNeighbourTests
     }
 
     [Fact]
+    public async Task A_node_holding_its_most_upgraded_connections_answers_503_server_busy_and_its_sockets_go_on()
+    {
+        // Kestrel's cap on upgraded connections comes from the open-file limit (FileLimit.Caps); two stand for it here.
+        await using var server = new ZvonimServer(kestrel: k => k.Limits.MaxConcurrentUpgradedConnections = 2);
+        using var attacker = server.ClientFrom(Attacker);
+        var call = await CreateAsync(attacker);
+        var peerB = await JoinAsync(attacker, call.CallId);
+        await using var a = await WsClient.ConnectAsync(SocketUri(server, call.CallId, call.PeerId), "A", Attacker);
+        await a.ExpectStateAsync("active", 2, 1);
+        await using var b = await WsClient.ConnectAsync(SocketUri(server, call.CallId, peerB), "B", Neighbour);
+        await a.ExpectStateAsync("active", 2, 2);
+
+        var third = await CreateAsync(attacker);
+        foreach (var from in new[] { Attacker, Neighbour })
+        {
+            using var refused = await WsClient.HandshakeAsync(SocketUri(server, third.CallId, third.PeerId), from);
+            await AssertErrorAsync(refused, HttpStatusCode.ServiceUnavailable, "server_busy");
+        }
+
+        await AssertRelayAsync(a, b);
+        await AssertRelayAsync(b, a);
+    }
+
+    [Fact]
     public async Task A_node_at_its_call_limit_answers_503_and_still_serves_the_calls_it_has()
     {
         await using var server = Server(("Zvonim:Limits:MaxCalls", "3"));

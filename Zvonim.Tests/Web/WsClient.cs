@@ -86,6 +86,21 @@ public sealed class WsClient : IAsyncDisposable
         return client;
     }
 
+    /// <summary>A WebSocket handshake sent as a plain HTTP request, for the body of a refusal (a
+    /// <see cref="ClientWebSocket"/> keeps only its status). The body is read before the answer is returned.</summary>
+    public static async Task<HttpResponseMessage> HandshakeAsync(Uri uri, IPAddress? from = null)
+    {
+        using var http = new HttpClient(SourceAddress.Handler(from ?? IPAddress.Loopback)) { Timeout = DefaultTimeout };
+        using var request = new HttpRequestMessage(HttpMethod.Get, new UriBuilder(uri) { Scheme = Uri.UriSchemeHttp }.Uri);
+        request.Headers.Connection.Add("Upgrade");
+        request.Headers.Upgrade.Add(new System.Net.Http.Headers.ProductHeaderValue("websocket"));
+        request.Headers.Add("Sec-WebSocket-Version", "13");
+        request.Headers.Add("Sec-WebSocket-Key", Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(16)));
+        var response = await http.SendAsync(request);
+        await response.Content.LoadIntoBufferAsync();
+        return response;
+    }
+
     /// <summary>A WebSocket handshake the server answers with a plain HTTP status instead of 101; returns that status.</summary>
     public static async Task<HttpStatusCode> HandshakeRefusedAsync(Uri uri, IPAddress? from = null, Action<ClientWebSocketOptions>? configure = null)
     {

@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Zvonim.Tests.TestKit;
@@ -26,9 +27,13 @@ public sealed class ZvonimServer : WebApplicationFactory<Program>
         ["Zvonim:Store:Path"] = "",
     };
 
-    public ZvonimServer(IDictionary<string, string?>? settings = null, FakeTimeProvider? time = null)
+    private readonly Action<KestrelServerOptions>? _kestrel;
+
+    /// <param name="kestrel">Kestrel's options changed after the app has set them (its caps come from the machine).</param>
+    public ZvonimServer(IDictionary<string, string?>? settings = null, FakeTimeProvider? time = null, Action<KestrelServerOptions>? kestrel = null)
     {
         Time = time;
+        _kestrel = kestrel;
         foreach (var (key, value) in Zvonim.Web.Settings.LimitOptions.PerAddressLifted(":")) _settings[key] = value;
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>()) _settings[key] = value;
         UseKestrel(); // the port comes from Urls (127.0.0.1:0): overriding it here races the app's own start
@@ -53,5 +58,6 @@ public sealed class ZvonimServer : WebApplicationFactory<Program>
         builder.UseEnvironment("Production");
         builder.ConfigureAppConfiguration(config => config.AddInMemoryCollection(_settings));
         if (Time is not null) builder.ConfigureServices(services => services.AddSingleton<TimeProvider>(Time));
+        if (_kestrel is not null) builder.ConfigureServices(services => services.PostConfigure(_kestrel));
     }
 }

@@ -5,6 +5,7 @@ using Akka.Hosting;
 using Microsoft.Extensions.Options;
 using Zvonim.Actors.Calls;
 using Zvonim.Actors.Peers;
+using Zvonim.Actors.Rooms;
 using Zvonim.Actors.Users;
 using Zvonim.Web.Accounts;
 using Zvonim.Web.Errors;
@@ -27,6 +28,26 @@ public sealed class WebSocketBridge(ActorSystem system, IRequiredActor<CallManag
     private readonly TimeSpan? _attachRetry = options.Value.Cluster.Enabled ? TimeSpan.FromSeconds(1) : null;
 
     private long _connections;
+
+    // A node kept full refuses every upgrade: one warning a minute says so, with the count, instead of one a refusal.
+    private readonly Lock _fullLog = new();
+    private long _fullLoggedAt;
+    private bool _fullLogged;
+    private int _refusedSinceLog;
+
+    private void LogFull()
+    {
+        int refused;
+        lock (_fullLog)
+        {
+            _refusedSinceLog++;
+            var now = time.GetTimestamp();
+            if (_fullLogged && time.GetElapsedTime(_fullLoggedAt, now) < TimeSpan.FromMinutes(1)) return;
+            (_fullLogged, _fullLoggedAt, refused, _refusedSinceLog) = (true, now, _refusedSinceLog, 0);
+        }
+        log.LogWarning("Refused {Count} WebSocket upgrades since the last such warning: the node holds as many upgraded connections as its open-file limit allows",
+            refused);
+    }
 
     /// <summary>A socket in one call: its <see cref="PeerActor"/> attaches to the call.</summary>
     public Task<IResult?> RunAsync(HttpContext context, ISignalingDialect dialect, AttachPeer attach)
@@ -70,13 +91,26 @@ public sealed class WebSocketBridge(ActorSystem system, IRequiredActor<CallManag
     private async Task<IResult?> RunAcceptedAsync(HttpContext context, ISignalingDialect dialect, SocketOwner owner)
     {
         var settings = options.Value.Signaling;
-        using var socket = await context.WebSockets.AcceptWebSocketAsync(new WebSocketAcceptContext
+        WebSocket accepted;
+        try
         {
-            KeepAliveInterval = settings.KeepAliveInterval,
-            KeepAliveTimeout = settings.KeepAliveTimeout,
-            // A browser that sent its token as a subprotocol (["access_token", token]) expects one of them chosen back.
-            SubProtocol = context.WebSockets.WebSocketRequestedProtocols.Contains(AccessTokens.SubProtocol) ? AccessTokens.SubProtocol : null,
-        });
+            accepted = await context.WebSockets.AcceptWebSocketAsync(new WebSocketAcceptContext
+            {
+                KeepAliveInterval = settings.KeepAliveInterval,
+                KeepAliveTimeout = settings.KeepAliveTimeout,
+                // A browser that sent its token as a subprotocol (["access_token", token]) expects one of them chosen back.
+                SubProtocol = context.WebSockets.WebSocketRequestedProtocols.Contains(AccessTokens.SubProtocol) ? AccessTokens.SubProtocol : null,
+            });
+        }
+        catch (InvalidOperationException) when (!context.Response.HasStarted)
+        {
+            // Kestrel refuses the upgrade once it holds MaxConcurrentUpgradedConnections (set from the open-file limit):
+            // the node is full, not broken, and the client may try again later or elsewhere.
+            ZvonimMetrics.Refusals.Add(1, new KeyValuePair<string, object?>("reason", Refusal.AtCapacity.ToString()));
+            LogFull();
+            return ApiError.Result(503, "server_busy", "The server holds as many connections as it can; try again later.");
+        }
+        using var socket = accepted;
         var connection = new SocketConnection(socket, dialect, settings.SendQueueLimit, time, settings.EffectiveStallTimeout, settings.SendQueueBytesLimit, _sendQueues);
         // A socket dropped without ceremony drops its TCP connection too: that completes a send stuck on a client that
         // reads nothing, which SocketConnection no longer cancels by token. ASP.NET Core's upgrade stream does the same
