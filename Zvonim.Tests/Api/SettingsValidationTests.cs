@@ -33,6 +33,7 @@ public sealed class SettingsValidationTests(ITestOutputHelper output)
         { "Zvonim__Turn__StunUrls__0", "http://stun.example.org", "Zvonim:Turn:StunUrls" },
         { "Zvonim__Turn__CredentialTtl", "00:00:10", "Zvonim:Turn:CredentialTtl" },
         { "Zvonim__Store__WriteDelay", "00:00:05", "Zvonim:Store:WriteDelay" },
+        { "Zvonim__Accounts__FailedLoginsPerMinutePerUser", "5", "Zvonim:Accounts:FailedLoginsPerMinutePerUser" },
     };
 
     [Theory]

@@ -124,4 +124,60 @@ public sealed class AccountsContractTests
         await AssertErrorAsync(refused, HttpStatusCode.TooManyRequests, "rate_limited");
         Assert.True(int.Parse(refused.Headers.GetValues("Retry-After").Single(), System.Globalization.CultureInfo.InvariantCulture) > 0);
     }
+
+    private static Task<HttpResponseMessage> GuessAsync(HttpClient http, string username) =>
+        http.PostAsync("/api/v1/auth/login", Json($$"""{"username":"{{username}}","password":"guess guess"}"""));
+
+    private static int RetryAfter(HttpResponseMessage response) =>
+        int.Parse(response.Headers.GetValues("Retry-After").Single(), System.Globalization.CultureInfo.InvariantCulture);
+
+    [Fact]
+    public async Task Ten_wrong_passwords_from_one_address_slow_that_address_down_but_do_not_lock_the_owner_out()
+    {
+        var time = Clocks.Fake(DateTimeOffset.UtcNow);
+        await using var server = Server(time);
+        using var guesser = server.ClientFrom(SourceAddress.Attacker);
+        using var alice = server.ClientFrom(SourceAddress.Neighbour);
+        await RegisterAsync(alice, "alice");
+        for (var i = 0; i < 10; i++)
+            await AssertErrorAsync(await GuessAsync(guesser, "alice"), HttpStatusCode.Unauthorized, "invalid_credentials");
+
+        using var refused = await GuessAsync(guesser, "alice");
+        await AssertErrorAsync(refused, HttpStatusCode.TooManyRequests, "rate_limited");
+        Assert.Equal(6, RetryAfter(refused)); // 10 a minute: the next one in 6 s
+        Assert.False(string.IsNullOrEmpty(await LoginAsync(alice, "alice")));
+
+        // A name no account can have is refused as such, before it could key anything.
+        await AssertErrorAsync(await GuessAsync(guesser, new string('a', 4000)), HttpStatusCode.BadRequest, "invalid_username");
+    }
+
+    [Fact]
+    public async Task Wrong_passwords_for_one_name_from_many_addresses_are_slowed_down_together()
+    {
+        var time = Clocks.Fake(DateTimeOffset.UtcNow);
+        await using var server = Server(time, ("Zvonim:Accounts:LoginsPerMinutePerUser", "2"), ("Zvonim:Accounts:FailedLoginsPerMinutePerUser", "5"));
+        using var http = server.Client();
+        await RegisterAsync(http, "anna");
+        await LoginAsync(http, "anna"); // signing in spends none of the name's allowance for failures
+        var addresses = Enumerable.Range(10, 4).Select(i => IPAddress.Parse($"127.0.0.{i}")).ToList();
+        var clients = addresses.Select(server.ClientFrom).ToList();
+        try
+        {
+            foreach (var client in clients.Take(3)) // 2 + 2 + 1: each within its own allowance, 5 for the name
+            {
+                for (var i = 0; i < (client == clients[2] ? 1 : 2); i++)
+                    await AssertErrorAsync(await GuessAsync(client, "anna"), HttpStatusCode.Unauthorized, "invalid_credentials");
+            }
+            using var refused = await GuessAsync(clients[3], "anna");
+            await AssertErrorAsync(refused, HttpStatusCode.TooManyRequests, "rate_limited");
+            Assert.Equal(12, RetryAfter(refused)); // 5 a minute: the next one in 12 s
+
+            time.Advance(TimeSpan.FromSeconds(12));
+            await AssertErrorAsync(await GuessAsync(clients[3], "anna"), HttpStatusCode.Unauthorized, "invalid_credentials");
+        }
+        finally
+        {
+            foreach (var client in clients) client.Dispose();
+        }
+    }
 }

@@ -48,7 +48,7 @@ public static partial class AccountEndpoints
         var (body, error) = await JsonBody.ReadAsync<Credentials>(request, Json);
         if (error is not null) return error;
         if (body?.Username is not { } username || !UserName().IsMatch(username))
-            return ApiError.Result(400, "invalid_username", "The user name must be 3 to 32 letters, digits, '.', '_' or '-'.");
+            return InvalidUsername();
         if (body.Password is not { Length: >= 8 and <= 128 })
             return ApiError.Result(400, "invalid_password", "The password must be 8 to 128 characters long.");
         var user = await users.AddAsync(username, Hasher.HashPassword(null!, body.Password), time.GetUtcNow(), ct);
@@ -63,12 +63,18 @@ public static partial class AccountEndpoints
         if (error is not null) return error;
         if (string.IsNullOrEmpty(body?.Username) || string.IsNullOrEmpty(body.Password))
             return ApiError.Result(400, "invalid_request", "Send {\"username\": \"...\", \"password\": \"...\"}.");
+        // No account has such a name; checked before the name keys the throttle's buckets.
+        if (!UserName().IsMatch(body.Username))
+            return InvalidUsername();
         if (throttle.Refuse(request.HttpContext, body.Username) is { } slowDown) return slowDown;
         var user = await users.FindByNameAsync(body.Username, ct);
         var verdict = user is null ? PasswordVerificationResult.Failed : Hasher.VerifyHashedPassword(user, user.PasswordHash, body.Password);
         // The same answer for an unknown name and a wrong password: nobody learns which names exist.
         if (user is null || verdict == PasswordVerificationResult.Failed)
+        {
+            throttle.Failed(body.Username);
             return ApiError.Result(401, "invalid_credentials", "Wrong user name or password.");
+        }
         if (verdict == PasswordVerificationResult.SuccessRehashNeeded)
             await users.UpdateHashAsync(user.Id, Hasher.HashPassword(user, body.Password), ct);
         return Results.Json(new LoggedIn(tokens.Issue(user)), Json);
@@ -100,6 +106,9 @@ public static partial class AccountEndpoints
 
     public static Guid UserId(ClaimsPrincipal principal) =>
         Guid.TryParse(principal.FindFirstValue(JwtRegisteredClaimNames.Sub) ?? principal.FindFirstValue(ClaimTypes.NameIdentifier), out var id) ? id : Guid.Empty;
+
+    private static IResult InvalidUsername() =>
+        ApiError.Result(400, "invalid_username", "The user name must be 3 to 32 letters, digits, '.', '_' or '-'.");
 
     [GeneratedRegex("^[A-Za-z0-9._-]{3,32}$")]
     private static partial Regex UserName();

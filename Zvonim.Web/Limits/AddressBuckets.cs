@@ -49,13 +49,19 @@ public class TokenBuckets<TKey>(int capacity, TimeSpan period, TimeProvider time
     }
 
     /// <summary>Whether <paramref name="address"/> has a whole token left, spending nothing.</summary>
-    public bool HasToken(TKey address)
+    public bool HasToken(TKey address) => HasToken(address, out _);
+
+    /// <summary>As above, with how long until it has one.</summary>
+    public bool HasToken(TKey address, out TimeSpan retryAfter)
     {
+        retryAfter = TimeSpan.Zero;
         if (!_buckets.TryGetValue(address, out var bucket)) return true;
         lock (bucket)
         {
             Refill(bucket);
-            return bucket.Tokens >= 1;
+            if (bucket.Tokens >= 1) return true;
+            retryAfter = TimeSpan.FromSeconds((1 - bucket.Tokens) / _perSecond);
+            return false;
         }
     }
 

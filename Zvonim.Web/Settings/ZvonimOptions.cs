@@ -47,7 +47,14 @@ public sealed class AccountOptions
 
     public int LoginsPerMinutePerAddress { get; set; } = 30;
 
+    /// <summary>Sign-in attempts one address may make for one user name.</summary>
     public int LoginsPerMinutePerUser { get; set; } = 10;
+
+    /// <summary>Failed sign-ins for one user name from all addresses together; unset, six times
+    /// <see cref="LoginsPerMinutePerUser"/>. At least that much, so that one address cannot spend it alone.</summary>
+    public int? FailedLoginsPerMinutePerUser { get; set; }
+
+    public int EffectiveFailedLoginsPerMinutePerUser => FailedLoginsPerMinutePerUser ?? 6 * LoginsPerMinutePerUser;
 }
 
 /// <summary>The STUN responder Zvonim runs itself, so that calls across NATs work with nothing else installed.</summary>
