@@ -53,6 +53,20 @@ public sealed class ChatCallContractTests
     }
 
     [Fact]
+    public async Task A_call_socket_for_an_id_that_is_not_an_integer_is_refused_404_saying_ids_are_integers()
+    {
+        await using var server = Server(("Zvonim:Sfu:Port", "0"));
+        using var http = server.Client();
+        var anna = await SignedInUser.RegisterAsync(server, http, "anna");
+        foreach (var path in new[] { "/api/v1/chat/abc/call", "/api/v1/group/1e3/call" })
+        {
+            using var refused = await WsClient.HandshakeAsync(server.WebSocketUri($"{path}?access_token={anna.Token}"));
+            var error = await AssertErrorAsync(refused, HttpStatusCode.NotFound, "not_found");
+            Assert.Contains("ids are integers", (string?)error["message"]);
+        }
+    }
+
+    [Fact]
     public async Task Text_with_an_unpaired_surrogate_escape_is_ignored_as_invalid_JSON_and_the_socket_goes_on()
     {
         await using var server = Server(("Zvonim:Sfu:Port", "0"));

@@ -81,4 +81,24 @@ public sealed class ChatsContractTests
         Assert.Equal(1, (long)chat["id"]!);
         Assert.Equal(1, id);
     }
+
+    [Fact]
+    public async Task A_group_id_that_is_not_an_integer_is_404_like_an_unknown_group_saying_ids_are_integers()
+    {
+        await using var server = Server();
+        using var http = server.Client();
+        var anna = await SignedInUser.RegisterAsync(server, http, "anna");
+        var requests = new (HttpMethod Method, string Path, string? Body)[]
+        {
+            (HttpMethod.Post, "/api/v1/groups/abc/members", $$"""{"userId":"{{anna.Id}}"}"""),
+            (HttpMethod.Delete, $"/api/v1/groups/abc/members/{anna.Id}", null),
+            (HttpMethod.Delete, "/api/v1/groups/1.5", null),
+            (HttpMethod.Delete, "/api/v1/groups/99999999999999999999", null), // past a 64-bit integer
+        };
+        foreach (var (method, path, body) in requests)
+        {
+            var error = await AssertErrorAsync(await anna.SendAsync(method, path, body), HttpStatusCode.NotFound, "not_found");
+            Assert.Contains("ids are integers", (string?)error["message"]);
+        }
+    }
 }

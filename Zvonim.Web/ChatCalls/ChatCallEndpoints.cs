@@ -26,24 +26,26 @@ public static class ChatCallEndpoints
         return app;
     }
 
-    private static async Task<IResult> ChatCallAsync(long id, HttpContext context, ClaimsPrincipal principal, ChatStore chats,
+    private static async Task<IResult> ChatCallAsync(string id, HttpContext context, ClaimsPrincipal principal, ChatStore chats,
         WebSocketBridge bridge, IRequiredActor<MediaRooms> rooms, IOptions<ZvonimOptions> options, CancellationToken ct)
     {
-        if (await chats.FindChatAsync(id, ct) is not { } chat) return ApiError.Result(404, "not_found", $"Chat {id} does not exist.");
+        if (!ChatEndpoints.TryParseId(id, out var chatId)) return ChatEndpoints.NotAnId("Chat", id);
+        if (await chats.FindChatAsync(chatId, ct) is not { } chat) return ApiError.Result(404, "not_found", $"Chat {chatId} does not exist.");
         var me = AccountEndpoints.UserId(principal);
         if (!chat.Members.Contains(me)) return ApiError.Result(403, "forbidden", "You are not in this chat.");
-        return await RunAsync(context, bridge, rooms.ActorRef, CallRoomKey.Chat(id), id, me, options.Value.Sfu, mayJoin: null); // a private chat's members never change
+        return await RunAsync(context, bridge, rooms.ActorRef, CallRoomKey.Chat(chatId), chatId, me, options.Value.Sfu, mayJoin: null); // a private chat's members never change
     }
 
-    private static async Task<IResult> GroupCallAsync(long id, HttpContext context, ClaimsPrincipal principal, ChatStore chats,
+    private static async Task<IResult> GroupCallAsync(string id, HttpContext context, ClaimsPrincipal principal, ChatStore chats,
         WebSocketBridge bridge, IRequiredActor<MediaRooms> rooms, IOptions<ZvonimOptions> options, CancellationToken ct)
     {
-        if (await chats.FindGroupAsync(id, ct) is not { } group) return ApiError.Result(404, "not_found", $"Group {id} does not exist.");
+        if (!ChatEndpoints.TryParseId(id, out var groupId)) return ChatEndpoints.NotAnId("Group", id);
+        if (await chats.FindGroupAsync(groupId, ct) is not { } group) return ApiError.Result(404, "not_found", $"Group {groupId} does not exist.");
         var me = AccountEndpoints.UserId(principal);
         if (!group.Members.Contains(me)) return ApiError.Result(403, "forbidden", "You are not in this group.");
         // Asked again at the join: the owner may remove this member (or delete the group) while the socket waits.
-        return await RunAsync(context, bridge, rooms.ActorRef, CallRoomKey.Group(id), id, me, options.Value.Sfu,
-            async token => await chats.FindGroupAsync(id, token) is { } now && now.Members.Contains(me));
+        return await RunAsync(context, bridge, rooms.ActorRef, CallRoomKey.Group(groupId), groupId, me, options.Value.Sfu,
+            async token => await chats.FindGroupAsync(groupId, token) is { } now && now.Members.Contains(me));
     }
 
     private static async Task<IResult> RunAsync(HttpContext context, WebSocketBridge bridge, IActorRef rooms, string roomKey, long id, Guid me,

@@ -1,6 +1,7 @@
 using Akka.Actor;
 using Akka.Hosting;
 using Zvonim.Actors.Media;
+using System.Globalization;
 using System.Security.Claims;
 using Zvonim.Web.Accounts;
 using Zvonim.Web.Errors;
@@ -113,16 +114,26 @@ public static class ChatEndpoints
         return Json(views);
     }
 
+    /// <summary>A chat's or group's id from a path: an integer, or no chat or group has it. Parsed here rather than
+    /// bound as a long, which answers anything else with a bare 400 that does not say what was wrong.</summary>
+    public static bool TryParseId(string text, out long id) =>
+        long.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out id);
+
+    /// <summary>The 404 for a path id that is not an integer: like an unknown one, and saying what ids look like.</summary>
+    public static IResult NotAnId(string what, string text) =>
+        ApiError.Result(404, "not_found", $"{what} '{Zvonim.Actors.Ids.Shorten(text)}' does not exist: {what.ToLowerInvariant()} ids are integers.");
+
     /// <summary>The group, if the asker is in it; someone outside it learns nothing, not even that it exists.</summary>
-    private static async Task<(Group? Group, IResult? Error)> VisibleGroupAsync(long id, ClaimsPrincipal principal, ChatStore chats, CancellationToken ct)
+    private static async Task<(Group? Group, IResult? Error)> VisibleGroupAsync(string text, ClaimsPrincipal principal, ChatStore chats, CancellationToken ct)
     {
+        if (!TryParseId(text, out var id)) return (null, NotAnId("Group", text));
         var group = await chats.FindGroupAsync(id, ct);
         return group is null || !group.Members.Contains(Me(principal))
             ? (null, ApiError.Result(404, "not_found", $"Group {id} does not exist, or you are not in it."))
             : (group, null);
     }
 
-    private static async Task<IResult> AddMemberAsync(long id, HttpRequest request, ClaimsPrincipal principal, UserStore users, ChatStore chats, CancellationToken ct)
+    private static async Task<IResult> AddMemberAsync(string id, HttpRequest request, ClaimsPrincipal principal, UserStore users, ChatStore chats, CancellationToken ct)
     {
         var (group, missing) = await VisibleGroupAsync(id, principal, chats, ct);
         if (missing is not null) return missing;
@@ -130,11 +141,11 @@ public static class ChatEndpoints
         var (body, error) = await JsonBody.ReadAsync<AddMemberRequest>(request, AccountEndpoints.Json);
         if (error is not null) return error;
         if (!Guid.TryParse(body?.UserId, out var user) || await users.FindAsync(user, ct) is null) return ApiError.Result(404, "user_not_found", "No user has this id.");
-        if (!await chats.AddMemberAsync(id, user, ct)) return ApiError.Result(409, "group_full", $"A group has at most {ChatStore.MaxGroupMembers} members.");
-        return Json(await ViewAsync(users, (await chats.FindGroupAsync(id, ct))!, ct));
+        if (!await chats.AddMemberAsync(group.Id, user, ct)) return ApiError.Result(409, "group_full", $"A group has at most {ChatStore.MaxGroupMembers} members.");
+        return Json(await ViewAsync(users, (await chats.FindGroupAsync(group.Id, ct))!, ct));
     }
 
-    private static async Task<IResult> RemoveMemberAsync(long id, string userId, ClaimsPrincipal principal, UserStore users, ChatStore chats,
+    private static async Task<IResult> RemoveMemberAsync(string id, string userId, ClaimsPrincipal principal, UserStore users, ChatStore chats,
         CallEvictions evictions, CancellationToken ct)
     {
         var (group, missing) = await VisibleGroupAsync(id, principal, chats, ct);
@@ -142,19 +153,19 @@ public static class ChatEndpoints
         if (!Guid.TryParse(userId, out var user) || !group!.Members.Contains(user)) return ApiError.Result(404, "not_found", "This user is not in the group.");
         if (group.OwnerId != Me(principal) && user != Me(principal)) return ApiError.Result(403, "forbidden", "Only the owner removes others; anyone may leave.");
         if (user == group.OwnerId) return ApiError.Result(403, "forbidden", "The owner cannot leave their group; delete it instead.");
-        await chats.RemoveMemberAsync(id, user, ct);
-        evictions.Evict(CallRoomKey.Group(id), user);
-        return Json(await ViewAsync(users, (await chats.FindGroupAsync(id, ct))!, ct));
+        await chats.RemoveMemberAsync(group.Id, user, ct);
+        evictions.Evict(CallRoomKey.Group(group.Id), user);
+        return Json(await ViewAsync(users, (await chats.FindGroupAsync(group.Id, ct))!, ct));
     }
 
-    private static async Task<IResult> DeleteGroupAsync(long id, ClaimsPrincipal principal, UserStore users, ChatStore chats, CallEvictions evictions,
+    private static async Task<IResult> DeleteGroupAsync(string id, ClaimsPrincipal principal, UserStore users, ChatStore chats, CallEvictions evictions,
         CancellationToken ct)
     {
         var (group, missing) = await VisibleGroupAsync(id, principal, chats, ct);
         if (missing is not null) return missing;
         if (group!.OwnerId != Me(principal)) return ApiError.Result(403, "forbidden", "Only the group's owner deletes it.");
-        await chats.DeleteGroupAsync(id, ct);
-        evictions.Evict(CallRoomKey.Group(id), null);
+        await chats.DeleteGroupAsync(group.Id, ct);
+        evictions.Evict(CallRoomKey.Group(group.Id), null);
         return Json(await ViewAsync(users, group, ct));
     }
 }
