@@ -211,7 +211,7 @@ public sealed class MediaSessionActor : UntypedActor
     private void OfferIfNeeded()
     {
         if (_negotiator is null || _socket is null) return; // offers wait for a socket to hear them
-        if (_negotiator.OfferFor(_tracks.ToReceive(_negotiator.Sending)) is not { } offer) return;
+        if (_negotiator.OfferFor(_tracks.ToReceive(_peer!, _negotiator.Sending)) is not { } offer) return;
         _offerSent = offer;
         Tell(new DescribeToSocket("offer", offer, _sessionId));
     }

@@ -49,12 +49,15 @@ internal sealed class SessionTracks(string userId, string sessionId)
     }
 
     /// <summary>The tracks to offer the browser: the wanted ones, under its SSRCs. A track no longer wanted is
-    /// forgotten once the browser has stopped receiving it (it is no longer among <paramref name="sending"/>).</summary>
-    public List<LocalTrack> ToReceive(IReadOnlyDictionary<string, SenderBinding> sending)
+    /// forgotten once the browser has stopped receiving it (it is no longer among <paramref name="sending"/>); its
+    /// SSRC is never used again, so <paramref name="peer"/> frees what it kept for it.</summary>
+    public List<LocalTrack> ToReceive(MediaPeer peer, IReadOnlyDictionary<string, SenderBinding> sending)
     {
         foreach (var gone in _forwarded.Keys.Where(t => !Wanted.Contains(t)).ToList())
         {
-            if (!sending.ContainsKey(_forwarded[gone].TrackId)) _forwarded.Remove(gone);
+            if (sending.ContainsKey(_forwarded[gone].TrackId)) continue;
+            peer.Retire(_forwarded[gone].Ssrc);
+            _forwarded.Remove(gone);
         }
         return [.. Wanted.Select(Local)];
     }

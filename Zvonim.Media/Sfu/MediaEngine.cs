@@ -22,6 +22,10 @@ public sealed class MediaEngine : IDisposable
 {
     private const int MaxDatagram = 1500 + SrtpContext.MaxOverhead;
 
+    /// <summary>A forwarded copy can outgrow the datagram it came in: a packet that arrived under a 10-byte
+    /// AES-CM tag leaves under a 16-byte GCM one to a subscriber that negotiated GCM.</summary>
+    private const int MaxForwarded = MaxDatagram + SrtpContext.MaxOverhead;
+
     /// <summary>Forwarded copies sent with one system call at most (a packet to more subscribers takes several).</summary>
     private const int BatchCapacity = 64;
 
@@ -50,7 +54,7 @@ public sealed class MediaEngine : IDisposable
         _socket.SendBufferSize = 4 << 20;
         _socket.Bind(new IPEndPoint(IPAddress.Any, Options.Port));
         Port = ((IPEndPoint)_socket.LocalEndPoint!).Port;
-        Batch = new BatchSender(_socket, BatchCapacity, MaxDatagram);
+        Batch = new BatchSender(_socket, BatchCapacity, MaxForwarded);
         _self = new IPEndPoint(IPAddress.Loopback, Port).Serialize();
         Candidates = (Options.Advertised is { Count: > 0 } advertised ? advertised : MachineAddresses())
             .Select(address => new IPEndPoint(address, Port)).ToArray();
@@ -91,7 +95,7 @@ public sealed class MediaEngine : IDisposable
     public IReadOnlyList<IPEndPoint> Candidates { get; }
 
     /// <summary>Scratch space for one forwarded packet; only the packet thread uses it.</summary>
-    internal byte[] Scratch { get; } = new byte[MaxDatagram];
+    internal byte[] Scratch { get; } = new byte[MaxForwarded];
 
     /// <summary>Where the packet thread puts forwarded RTP: sent when full and once the datagrams of one wake-up are
     /// handled, so a packet's copies to all its subscribers (and a burst's packets) leave in one system call. Other
@@ -200,13 +204,15 @@ public sealed class MediaEngine : IDisposable
     }
 
     /// <summary>What one packet or one change may throw: it costs that packet or change, never the thread.</summary>
-    private static bool Recoverable(Exception ex) =>
+    internal static bool Recoverable(Exception ex) =>
         ex is ArgumentException or InvalidOperationException or System.Security.Cryptography.CryptographicException or ObjectDisposedException;
 
     private long _dropped;
 
-    /// <summary>Packets and changes dropped because handling them failed.</summary>
+    /// <summary>Packets, forwarded copies and changes dropped because handling them failed.</summary>
     public long Dropped => Interlocked.Read(ref _dropped);
+
+    internal void CountDrop() => Interlocked.Increment(ref _dropped);
 
     private void Handle(Span<byte> buffer, int length, SocketAddress from, Span<byte> response)
     {

@@ -80,13 +80,7 @@ public sealed class MediaPeer : IDisposable
             var result = await dtls.HandshakeAsync(_engine.Options.Handshake).ConfigureAwait(false);
             var profile = (SrtpProfile)result.SrtpProfile;
             var (local, remote) = DtlsSrtpKeys.Split(result.KeyingMaterial, profile, isServer: true);
-            _engine.Post(() =>
-            {
-                if (Volatile.Read(ref _disposed) != 0) return;
-                _in = new SrtpContext(profile, remote);
-                _out = new SrtpContext(profile, local, maxSsrcs: MaxForwardedStreams);
-                foreach (var track in _received.Values) track.Publisher.RequestKeyFrame(track, force: true);
-            });
+            _engine.Post(() => StartSrtp(profile, local, remote));
             _listener.Connected(result.CipherSuite, profile.ToString());
             await dtls.Closed.ConfigureAwait(false);
             if (Volatile.Read(ref _disposed) == 0) _listener.Failed("the browser closed the connection");
@@ -95,6 +89,16 @@ public sealed class MediaPeer : IDisposable
         {
             if (Volatile.Read(ref _disposed) == 0) _listener.Failed(ex.Message);
         }
+    }
+
+    /// <summary>On the packet thread: media flows both ways under the keys the handshake agreed (tests key a peer
+    /// with this directly).</summary>
+    internal void StartSrtp(SrtpProfile profile, SrtpMasterKeys local, SrtpMasterKeys remote)
+    {
+        if (Volatile.Read(ref _disposed) != 0) return;
+        _in = new SrtpContext(profile, remote);
+        _out = new SrtpContext(profile, local, maxSsrcs: MaxForwardedStreams);
+        foreach (var track in _received.Values) track.Publisher.RequestKeyFrame(track, force: true);
     }
 
     /// <summary>This peer sends <paramref name="track"/> from now on.</summary>
@@ -122,6 +126,16 @@ public sealed class MediaPeer : IDisposable
         foreach (var (ssrc, received) in _received.Where(r => r.Value == track).ToList()) _received.Remove(ssrc);
     });
 
+    /// <summary>This peer will never be sent anything under <paramref name="ssrc"/> again (its session forgot the
+    /// track it stood for): the SRTP state kept for it is freed, so the tracks that come and go in a long session do
+    /// not use up <see cref="MaxForwardedStreams"/>. Only then, not when a track merely stops: a track moved to
+    /// another section carries on under the same SSRC, and a stream begun afresh would reuse its keystream.</summary>
+    public void Retire(uint ssrc) => _engine.Post(() =>
+    {
+        if (_received.Remove(ssrc, out var track) && track.Subscribers.Any(s => s.Subscriber == this && s.OutSsrc == ssrc)) track.Remove(this);
+        _out?.Forget(ssrc);
+    });
+
     internal void OnDtls(ReadOnlySpan<byte> datagram) => _dtls?.Feed(datagram);
 
     /// <summary>An SRTP packet from the browser: decrypted in place, then sent on to every subscriber of its track.</summary>
@@ -136,16 +150,29 @@ public sealed class MediaPeer : IDisposable
         foreach (var subscription in track.Subscribers)
         {
             if (batch.IsFull) batch.Flush();
-            var slot = batch.NextSlot;
-            packet[..plain].CopyTo(slot);
-            var size = plain;
-            RtpRewriter.SetSsrc(slot, subscription.OutSsrc);
-            RtpRewriter.SetPayloadType(slot, subscription.OutPayloadType);
-            // The receiving browser demultiplexes by the SSRC its SDP announced: the publisher's header extensions
-            // (ids negotiated with another browser) would only mislead it.
-            RtpRewriter.StripExtensions(slot, ref size);
-            subscription.Subscriber.QueueRtp(batch, size);
+            try
+            {
+                Forward(packet[..plain], subscription, batch);
+            }
+            catch (Exception ex) when (MediaEngine.Recoverable(ex))
+            {
+                // That subscriber's copy is lost; the ones after it in the list still get theirs.
+                _engine.CountDrop();
+            }
         }
+    }
+
+    private static void Forward(ReadOnlySpan<byte> packet, Subscription subscription, BatchSender batch)
+    {
+        var slot = batch.NextSlot;
+        packet.CopyTo(slot);
+        var size = packet.Length;
+        RtpRewriter.SetSsrc(slot, subscription.OutSsrc);
+        RtpRewriter.SetPayloadType(slot, subscription.OutPayloadType);
+        // The receiving browser demultiplexes by the SSRC its SDP announced: the publisher's header extensions
+        // (ids negotiated with another browser) would only mislead it.
+        RtpRewriter.StripExtensions(slot, ref size);
+        subscription.Subscriber.QueueRtp(batch, size);
     }
 
     /// <summary>SRTCP from the browser: keyframe requests about a track it receives go to that track's publisher; the
@@ -172,7 +199,14 @@ public sealed class MediaPeer : IDisposable
             // Its report blocks describe what the publisher received from the server: none of a subscriber's business.
             var size = RtcpRewriter.TrimSenderReport(scratch.AsSpan(0, report.Length));
             if (size == 0 || !RtcpRewriter.SetSenderSsrc(scratch.AsSpan(0, size), subscription.OutSsrc)) continue;
-            subscription.Subscriber.SendRtcp(scratch, size);
+            try
+            {
+                subscription.Subscriber.SendRtcp(scratch, size);
+            }
+            catch (Exception ex) when (MediaEngine.Recoverable(ex))
+            {
+                _engine.CountDrop();
+            }
         }
     }
 

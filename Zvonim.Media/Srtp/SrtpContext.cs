@@ -171,6 +171,17 @@ public sealed class SrtpContext : IDisposable
         return true;
     }
 
+    /// <summary>
+    /// Frees what is kept for <paramref name="ssrc"/>, making room for another SSRC. Its rollover counter and indices
+    /// are forgotten with it: a send context must never protect under this SSRC again (it would start again at ROC 0
+    /// and reuse a keystream), and a receive context would take its packets as a new stream's.
+    /// </summary>
+    public void Forget(uint ssrc)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        _streams.Remove(ssrc);
+    }
+
     public void Dispose()
     {
         if (_disposed) return;
