@@ -37,6 +37,9 @@ public sealed class DtlsCertificate
         Sha256Fingerprint = DtlsFingerprint.Format(der);
     }
 
+    /// <summary>The certificate as DER, what a fingerprint hashes.</summary>
+    internal ReadOnlyMemory<byte> Der => _der;
+
     /// <summary>The SHA-256 of the certificate's DER, uppercase hex pairs joined by colons: the value of an SDP
     /// answer's <c>a=fingerprint:sha-256</c>.</summary>
     public string Sha256Fingerprint { get; }

@@ -27,11 +27,12 @@ public sealed class DtlsServerSession : IDisposable
     private int _receiving;
 
     /// <param name="certificate">The server's identity, whose fingerprint went into the SDP answer.</param>
-    /// <param name="remoteFingerprint">The client's <c>a=fingerprint</c> value, <c>sha-256 AB:CD:...</c>, or the
-    /// hex alone.</param>
+    /// <param name="remoteFingerprint">The client's <c>a=fingerprint</c> value, <c>sha-256 AB:CD:...</c> (or under
+    /// another hash function of <see cref="CertificateHashes.Names"/>), or the SHA-256 hex alone.</param>
     /// <param name="send">Sends a datagram to the client; the memory is the callee's to keep.</param>
     /// <param name="preferGcm">Choose AEAD_AES_128_GCM over AES128_CM_HMAC_SHA1_80 when the client offers both.</param>
-    /// <exception cref="ArgumentException"><paramref name="remoteFingerprint"/> is not a SHA-256 fingerprint.</exception>
+    /// <exception cref="ArgumentException"><paramref name="remoteFingerprint"/> is not a fingerprint under a hash
+    /// function the server knows.</exception>
     public DtlsServerSession(DtlsCertificate certificate, string remoteFingerprint,
         Action<ReadOnlyMemory<byte>> send, bool preferGcm = true)
     {

@@ -12,11 +12,11 @@ internal sealed class SrtpDtlsServer : DefaultTlsServer
 {
     private readonly BcTlsCrypto _crypto;
     private readonly DtlsCertificate _certificate;
-    private readonly byte[] _expectedFingerprint;
+    private readonly DtlsFingerprint _expectedFingerprint;
     private readonly int[] _profilePreference;
     private int _srtpProfile;
 
-    public SrtpDtlsServer(BcTlsCrypto crypto, DtlsCertificate certificate, byte[] expectedFingerprint, bool preferGcm)
+    public SrtpDtlsServer(BcTlsCrypto crypto, DtlsCertificate certificate, DtlsFingerprint expectedFingerprint, bool preferGcm)
         : base(crypto)
     {
         _crypto = crypto;
@@ -56,7 +56,7 @@ internal sealed class SrtpDtlsServer : DefaultTlsServer
     public override void NotifyClientCertificate(Certificate clientCertificate)
     {
         if (clientCertificate.IsEmpty
-            || !DtlsFingerprint.Matches(clientCertificate.GetCertificateAt(0).GetEncoded(), _expectedFingerprint))
+            || !_expectedFingerprint.Matches(clientCertificate.GetCertificateAt(0).GetEncoded()))
         {
             CertificateRefused = true;
             throw new TlsFatalAlert(AlertDescription.bad_certificate,

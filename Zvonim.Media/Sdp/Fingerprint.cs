@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using Zvonim.Media.Dtls;
 
 namespace Zvonim.Media.Sdp;
 
@@ -49,33 +50,16 @@ public sealed record Fingerprint(string Algorithm, string Value)
         return bytes;
     }
 
-    /// <summary>Whether this algorithm is one the server can check a certificate with.</summary>
+    /// <summary>Whether this algorithm is one the DTLS handshake can check a certificate with.</summary>
     public bool IsSupported => HashLength(Algorithm) is not null;
 
     /// <summary>Whether a DER-encoded certificate hashes to this fingerprint (false for algorithms the server does
     /// not know). Compared in fixed time, though a fingerprint is no secret.</summary>
-    public bool Matches(ReadOnlySpan<byte> certificateDer)
-    {
-        byte[]? hash = Algorithm switch
-        {
-            "sha-1" => SHA1.HashData(certificateDer),
-            Sha256Name => SHA256.HashData(certificateDer),
-            "sha-384" => SHA384.HashData(certificateDer),
-            "sha-512" => SHA512.HashData(certificateDer),
-            _ => null,
-        };
-        return hash is not null && Bytes() is { } expected && CryptographicOperations.FixedTimeEquals(hash, expected);
-    }
+    public bool Matches(ReadOnlySpan<byte> certificateDer) =>
+        CertificateHashes.Compute(Algorithm, certificateDer) is { } hash && Bytes() is { } expected && CryptographicOperations.FixedTimeEquals(hash, expected);
 
     /// <summary>The a=fingerprint value.</summary>
     public override string ToString() => $"{Algorithm} {Value}";
 
-    private static int? HashLength(string algorithm) => algorithm switch
-    {
-        "sha-1" => 20,
-        Sha256Name => 32,
-        "sha-384" => 48,
-        "sha-512" => 64,
-        _ => null,
-    };
+    private static int? HashLength(string algorithm) => CertificateHashes.Length(algorithm);
 }

@@ -6,6 +6,7 @@ using Org.BouncyCastle.Security;
 using Org.BouncyCastle.Tls;
 using Org.BouncyCastle.Tls.Crypto.Impl.BC;
 using Zvonim.Media.Dtls;
+using SdpFingerprint = Zvonim.Media.Sdp.Fingerprint;
 
 namespace Zvonim.Tests.Media;
 
@@ -187,11 +188,37 @@ public sealed class DtlsTests
     }
 
     [Theory]
+    [InlineData("sha-1")]
+    [InlineData("sha-224")]
+    [InlineData("sha-256")]
+    [InlineData("sha-384")]
+    [InlineData("sha-512")]
+    public async Task A_client_is_checked_under_every_hash_function_an_offer_may_name_and_an_impostor_refused(string algorithm)
+    {
+        // Hashed here with BouncyCastle's digests, not the server's list, so the two are checked against each other.
+        var promised = $"{algorithm} {SdpFingerprint.Format(DigestUtilities.CalculateDigest(algorithm.ToUpperInvariant(), ClientCertificate.Der.ToArray()))}";
+        Assert.True(SdpFingerprint.Parse(promised)?.IsSupported); // what SDP negotiation accepts...
+
+        var client = new SrtpClient(ClientCertificate, DtlsSrtpProfile.AeadAes128Gcm);
+        using (var association = Association.Start(client, promised)) // ...the handshake verifies
+        {
+            var result = await association.Session.HandshakeAsync(Patience);
+            await association.Client.WaitAsync(Patience);
+            Assert.Equal(client.KeyingMaterial, result.KeyingMaterial);
+        }
+
+        var impostor = new SrtpClient(OtherCertificate, DtlsSrtpProfile.AeadAes128Gcm);
+        using var refused = Association.Start(impostor, promised);
+        await Assert.ThrowsAsync<AuthenticationException>(() => refused.Session.HandshakeAsync(Patience));
+    }
+
+    [Theory]
     [InlineData("sha-1 AB:CD")]
     [InlineData("sha-256 AB:CD")]
+    [InlineData("md5 AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89")]
     [InlineData("not a fingerprint")]
     [InlineData("")]
-    public void A_remote_fingerprint_that_is_not_a_whole_sha256_fingerprint_is_rejected(string fingerprint) =>
+    public void A_remote_fingerprint_that_is_not_a_whole_fingerprint_under_a_known_hash_is_rejected(string fingerprint) =>
         Assert.Throws<ArgumentException>(() => new DtlsServerSession(ServerCertificate, fingerprint, _ => { }));
 
     /// <summary>A session and a BouncyCastle DTLS client connecting to it on a thread of its own (its handshake
