@@ -218,11 +218,15 @@ public sealed class MediaPeer : IDisposable
     }
 
     /// <summary>Protects the RTP packet in the batch's next slot and queues it for this peer; a peer not yet
-    /// connected leaves the slot free.</summary>
+    /// connected, or a packet from before what this peer was first sent of its track, leaves the slot free.</summary>
     internal void QueueRtp(BatchSender batch, int length)
     {
         if (_out is null || Remote is not { } remote) return;
-        var size = _out.ProtectRtp(batch.NextSlot, length);
+        if (!_out.TryProtectRtp(batch.NextSlot, length, out var size))
+        {
+            _engine.CountDrop();
+            return;
+        }
         batch.Commit(size, remote);
         PacketsOut++;
     }

@@ -77,8 +77,20 @@ public sealed class SrtpContext : IDisposable
     /// for <see cref="MaxOverhead"/> more bytes. Returns the protected length.
     /// </summary>
     /// <exception cref="ArgumentException">The packet is not RTP, or there is no room for the tag: a caller's bug.</exception>
-    /// <exception cref="InvalidOperationException">Its SSRC would be one more than this context tracks.</exception>
-    public int ProtectRtp(Span<byte> packet, int length)
+    /// <exception cref="InvalidOperationException">Its SSRC would be one more than this context tracks, or its
+    /// sequence number is from before the stream's first packet (see <see cref="TryProtectRtp"/>).</exception>
+    public int ProtectRtp(Span<byte> packet, int length) =>
+        TryProtectRtp(packet, length, out var protectedLength)
+            ? protectedLength
+            : throw new InvalidOperationException("The RTP packet is from before its stream's first packet: it has no index to be sent under.");
+
+    /// <summary>
+    /// As <see cref="ProtectRtp"/>, but false, leaving the stream's state as it was, for a packet that cannot be sent:
+    /// its sequence number reads as from before the first one sent under its SSRC (a forwarder sees that when a
+    /// subscription starts just after the publisher's sequence numbers wrapped and a packet from before the wrap
+    /// comes late). The caller drops it.
+    /// </summary>
+    public bool TryProtectRtp(Span<byte> packet, int length, out int protectedLength)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         if ((uint)length > (uint)packet.Length || !SrtpPacketLayout.TryGetLength(packet[..length], out var headerLength))
@@ -87,8 +99,10 @@ public sealed class SrtpContext : IDisposable
             throw new ArgumentException("No room after the packet for the SRTP tag.", nameof(packet));
 
         var ssrc = SrtpPacketLayout.Ssrc(packet);
-        var index = SendState(ssrc).SendIndex(SrtpPacketLayout.SequenceNumber(packet));
-        return _rtp.ProtectRtp(packet, headerLength, length, ssrc, index);
+        protectedLength = 0;
+        if (!SendState(ssrc).TrySendIndex(SrtpPacketLayout.SequenceNumber(packet), out var index)) return false;
+        protectedLength = _rtp.ProtectRtp(packet, headerLength, length, ssrc, index);
+        return true;
     }
 
     /// <summary>

@@ -23,10 +23,13 @@ internal sealed class SrtpStreamState
 
     /// <summary>
     /// RFC 3711 Appendix A: the index v * 2^16 + SEQ whose ROC v is the one of ROC - 1, ROC, ROC + 1 that puts SEQ
-    /// nearest to the highest index seen. A guess below zero can only come from a sender that started with a
-    /// large gap, so it is taken as ROC 0; authentication settles whether the guess was right.
+    /// nearest to the highest index seen. On receipt a guess below zero can only come from a sender that started with
+    /// a large gap, so it is taken as ROC 0; authentication settles whether the guess was right.
     /// </summary>
-    public static long EstimateIndex(long highest, ushort seq)
+    public static long EstimateIndex(long highest, ushort seq) => (Math.Max(Nearest(highest, seq) >> 16, 0) << 16) | seq;
+
+    /// <summary>The same guess unclamped: below zero when SEQ reads as from before ROC 0.</summary>
+    private static long Nearest(long highest, ushort seq)
     {
         var roc = highest >> 16;
         var last = (int)(highest & 0xFFFF);
@@ -40,7 +43,7 @@ internal sealed class SrtpStreamState
             v = roc + 1;
         }
 
-        return (Math.Max(v, 0) << 16) | seq;
+        return (v << 16) | seq;
     }
 
     /// <summary>The index to receive <paramref name="seq"/> under: ROC 0 for the stream's first packet.</summary>
@@ -48,16 +51,21 @@ internal sealed class SrtpStreamState
         state is { RtpReceived.Started: true } ? EstimateIndex(state.RtpReceived.Highest, seq) : seq;
 
     /// <summary>
-    /// The index to send <paramref name="seq"/> under. A sequence number behind the highest (a retransmission)
-    /// reuses its old index and leaves the ROC alone; the sender's own ROC only moves forward.
+    /// The index to send <paramref name="seq"/> under. A sequence number behind the highest (a retransmission, or a
+    /// forwarded packet that came late) reuses its old index and leaves the ROC alone; the sender's own ROC only moves
+    /// forward. False, with nothing changed, for one that reads as from before the stream's first packet (ROC - 1):
+    /// a forwarder whose first copy came just after the publisher's wrap gets the late ones from before it. The
+    /// receiver has no index for those: sent under ROC 0 it drops them, and the ROC the next packet then went out
+    /// under would be one ahead of the receiver's, failing everything after.
     /// </summary>
-    public long SendIndex(ushort seq)
+    public bool TrySendIndex(ushort seq, out long index)
     {
-        var index = RtpSentHighest < 0 ? seq : EstimateIndex(RtpSentHighest, seq);
+        index = RtpSentHighest < 0 ? seq : Nearest(RtpSentHighest, seq);
+        if (index < 0) return false;
         if (index > MaxRtpIndex)
             throw new InvalidOperationException("The SRTP packet index is exhausted; the stream must be rekeyed.");
         if (index > RtpSentHighest) RtpSentHighest = index;
-        return index;
+        return true;
     }
 
     /// <summary>Takes the next SRTCP index, refusing to wrap: a wrapped index would reuse a keystream.</summary>

@@ -414,6 +414,39 @@ public sealed class SrtpTests
         Assert.Equal(0x9000, SrtpStreamState.EstimateIndex(0x0_0010, 0x9000));
     }
 
+    [Fact]
+    public void A_send_stream_refuses_a_sequence_number_from_before_its_first_and_its_rollover_counter_stays()
+    {
+        var stream = new SrtpStreamState();
+
+        Assert.True(stream.TrySendIndex(10, out var first)); // a subscriber's first copy, just after the publisher wrapped
+        Assert.False(stream.TrySendIndex(65530, out _));     // a packet from before the wrap, forwarded late
+        Assert.True(stream.TrySendIndex(11, out var next));
+
+        Assert.Equal(10, first);
+        Assert.Equal(11, next); // still ROC 0, as the receiver counts
+    }
+
+    [Theory]
+    [MemberData(nameof(Profiles))]
+    public void A_late_packet_from_before_a_send_streams_first_is_not_sent_and_the_next_goes_out_as_if_it_had_not_come(SrtpProfile profile)
+    {
+        var master = Master(profile);
+        using var withLate = new SrtpContext(profile, master);
+        using var withoutLate = new SrtpContext(profile, master);
+        using var browser = new SrtpContext(profile, master);
+
+        Assert.NotNull(Unprotect(browser, Protect(withLate, Rtp(seq: 10, ssrc: 1, payloadLength: 50), rtcp: false), rtcp: false));
+        var late = new byte[12 + 50 + SrtpContext.MaxOverhead];
+        Rtp(seq: 65530, ssrc: 1, payloadLength: 50).CopyTo(late, 0);
+        Assert.False(withLate.TryProtectRtp(late, 12 + 50, out _));
+        var eleven = Protect(withLate, Rtp(seq: 11, ssrc: 1, payloadLength: 50), rtcp: false);
+
+        Protect(withoutLate, Rtp(seq: 10, ssrc: 1, payloadLength: 50), rtcp: false);
+        Assert.Equal(Protect(withoutLate, Rtp(seq: 11, ssrc: 1, payloadLength: 50), rtcp: false), eleven);
+        Assert.NotNull(Unprotect(browser, eleven, rtcp: false));
+    }
+
     // ---- Malformed input and limits ----
 
     [Theory]
