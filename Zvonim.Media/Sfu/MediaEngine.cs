@@ -115,7 +115,10 @@ public sealed class MediaEngine : IDisposable
         _byUfrag.TryRemove(new KeyValuePair<string, MediaPeer>(peer.Ice.Ufrag, peer));
         Post(() =>
         {
-            foreach (var (address, owner) in _byAddress.Where(e => e.Value == peer).ToList()) _byAddress.Remove(address);
+            foreach (var address in peer.Addresses.All)
+            {
+                if (_byAddress.GetValueOrDefault(address) == peer) _byAddress.Remove(address);
+            }
         });
     }
 
@@ -235,22 +238,47 @@ public sealed class MediaEngine : IDisposable
     }
 
     /// <summary>An ICE check: answered when it is for a session we have and carries its password; the address it
-    /// came from is then that session's (the latest valid check wins, as when a browser switches networks).</summary>
+    /// came from is then one the session's packets are taken from. Media goes to the pair the browser nominates
+    /// (RFC 8445 §7.3.1.5: a lite agent's selected pair is the one a check with USE-CANDIDATE came on, as when a
+    /// browser switches networks), not to whichever pair it checked last: browsers keep checking backup pairs. Until
+    /// a pair is nominated, the first valid check's address serves.</summary>
     private void OnStun(ReadOnlySpan<byte> packet, SocketAddress from, Span<byte> response)
     {
         if (!UsernameIndex.TryGetLocalUfrag(packet, out var ufrag) || !_byUfrag.TryGetValue(ufrag, out var peer)) return;
         var endpoint = (IPEndPoint)new IPEndPoint(IPAddress.Any, 0).Create(from);
-        if (!peer.Responder.TryAnswer(packet, endpoint, response, out var length, out _)) return;
+        if (!peer.Responder.TryAnswer(packet, endpoint, response, out var length, out var nominated)) return;
         peer.LastHeard = Time.GetTimestamp();
-        if (!_byAddress.TryGetValue(from, out var owner) || owner != peer)
+        var address = Remember(peer, from);
+        if (nominated)
         {
-            var address = new SocketAddress(from.Family, from.Size);
-            from.Buffer.CopyTo(address.Buffer);
-            _byAddress[address] = peer;
+            peer.Nominated = true;
+            peer.Remote = address;
+        }
+        else if (!peer.Nominated && peer.Remote is null)
+        {
             peer.Remote = address;
         }
         SendTo(response[..length], from);
     }
+
+    /// <summary>The engine's copy of <paramref name="from"/>, an address <paramref name="peer"/>'s packets are taken
+    /// from now (another session's no longer); the peer's least recently checked address beyond its few is
+    /// forgotten.</summary>
+    private SocketAddress Remember(MediaPeer peer, SocketAddress from)
+    {
+        if (peer.Addresses.Touch(from) is { } known) return known;
+        if (_byAddress.TryGetValue(from, out var other)) other.Addresses.Forget(from);
+        var address = new SocketAddress(from.Family, from.Size);
+        from.Buffer.CopyTo(address.Buffer);
+        _byAddress[address] = peer;
+        if (peer.Addresses.Add(address, inUse: peer.Remote) is { } forgotten) _byAddress.Remove(forgotten);
+        return address;
+    }
+
+    /// <summary>For tests: how many addresses the engine takes packets from, and whose one is.</summary>
+    internal int KnownAddresses => _byAddress.Count;
+
+    internal MediaPeer? PeerAt(SocketAddress address) => _byAddress.GetValueOrDefault(address);
 
     /// <summary>The IPv4 addresses of the interfaces that are up, loopback included.</summary>
     private static IEnumerable<IPAddress> MachineAddresses()

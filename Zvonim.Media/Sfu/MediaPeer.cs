@@ -46,8 +46,16 @@ public sealed class MediaPeer : IDisposable
 
     internal IceLiteResponder Responder { get; }
 
-    /// <summary>Where the browser's checks come from (set by the packet thread once ICE has a valid check).</summary>
+    /// <summary>Where media to the browser goes: the address of the pair it nominated, or of its first valid check
+    /// until it nominates one (set by the packet thread).</summary>
     internal volatile SocketAddress? Remote;
+
+    /// <summary>Whether the browser has nominated a pair (a check with USE-CANDIDATE): from then on only another
+    /// nomination moves <see cref="Remote"/>. The packet thread's.</summary>
+    internal bool Nominated;
+
+    /// <summary>The addresses the engine takes this peer's packets from. The packet thread's.</summary>
+    internal CheckedAddresses Addresses { get; } = new();
 
     /// <summary>When the browser was last heard from (the engine's clock): a valid ICE check or SRTP.</summary>
     internal long LastHeard;

@@ -25,9 +25,9 @@ public sealed class MediaEngineTests
         void IMediaPeerListener.Inactive() => Interlocked.Increment(ref Inactive);
     }
 
-    private static async Task CheckAsync(Socket browser, MediaEngine engine, MediaPeer peer)
+    private static async Task CheckAsync(Socket browser, MediaEngine engine, MediaPeer peer, bool nominate = true)
     {
-        var request = IceLiteTests.Request(new IceLiteTests.Check(Username: $"{peer.Ice.Ufrag}:browser", Password: peer.Ice.Pwd));
+        var request = IceLiteTests.Request(new IceLiteTests.Check(Username: $"{peer.Ice.Ufrag}:browser", Password: peer.Ice.Pwd, UseCandidate: nominate));
         await browser.SendToAsync(request, new IPEndPoint(IPAddress.Loopback, engine.Port));
         var buffer = new byte[1500];
         using var patience = new CancellationTokenSource(TimeSpan.FromSeconds(10));
@@ -69,5 +69,56 @@ public sealed class MediaEngineTests
         time.Advance(TimeSpan.FromSeconds(30));
         await engine.FlushAsync();
         Assert.Equal(1, silent.Inactive); // told once
+    }
+
+    private static Socket Browser()
+    {
+        var socket = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+        socket.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        return socket;
+    }
+
+    private static SocketAddress AddressOf(Socket socket) => socket.LocalEndPoint!.Serialize();
+
+    [Fact]
+    public async Task Media_goes_to_the_pair_the_browser_nominated_not_to_a_backup_pair_it_checks_later()
+    {
+        using var engine = new MediaEngine(new MediaEngineOptions(0, [IPAddress.Loopback]));
+        var peer = engine.CreatePeer("browser", new Recorder());
+        using var first = Browser();
+        using var selected = Browser();
+        using var backup = Browser();
+
+        await CheckAsync(first, engine, peer, nominate: false);
+        Assert.Equal(AddressOf(first), peer.Remote); // nothing nominated yet: the first valid check serves
+
+        await CheckAsync(selected, engine, peer, nominate: true);
+        Assert.Equal(AddressOf(selected), peer.Remote);
+
+        await CheckAsync(backup, engine, peer, nominate: false); // a backup pair, checked after the nomination
+        await CheckAsync(first, engine, peer, nominate: false);
+        await engine.FlushAsync();
+        Assert.Equal(AddressOf(selected), peer.Remote);
+        Assert.Same(peer, engine.PeerAt(AddressOf(backup))); // whose packets are still taken
+    }
+
+    [Fact]
+    public async Task Checks_from_a_hundred_ports_leave_a_few_addresses_and_the_nominated_one_keeps_working()
+    {
+        using var engine = new MediaEngine(new MediaEngineOptions(0, [IPAddress.Loopback]));
+        var peer = engine.CreatePeer("browser", new Recorder());
+        using var selected = Browser();
+        await CheckAsync(selected, engine, peer, nominate: true);
+
+        for (var i = 0; i < 100; i++)
+        {
+            using var other = Browser();
+            await CheckAsync(other, engine, peer, nominate: false);
+        }
+        await engine.FlushAsync();
+
+        Assert.InRange(engine.KnownAddresses, 1, 8);
+        Assert.Equal(AddressOf(selected), peer.Remote);
+        Assert.Same(peer, engine.PeerAt(AddressOf(selected)));
     }
 }
