@@ -25,7 +25,7 @@ public sealed class MediaPeer : IDisposable
     private readonly IMediaPeerListener _listener;
     private readonly Dictionary<uint, PublishedTrack> _published = []; // by the publisher's SSRC
     private readonly Dictionary<uint, PublishedTrack> _received = [];  // by the SSRC this peer receives it under
-    private DtlsServerSession? _dtls;
+    private volatile DtlsServerSession? _dtls; // the latest; one that is over is replaced on the next offer
     private SrtpContext? _in;
     private SrtpContext? _out;
     private int _disposed;
@@ -71,13 +71,17 @@ public sealed class MediaPeer : IDisposable
     public long PacketsIn;
     public long PacketsOut;
 
-    /// <summary>Starts the DTLS server side once the browser's SDP is known (its fingerprint and ICE ufrag).</summary>
+    /// <summary>Starts the DTLS server side once the browser's SDP is known (its fingerprint and ICE ufrag); each
+    /// later offer changes nothing while that association lives. Once it is over (the handshake failed or timed out,
+    /// or the browser closed it), the next offer starts another: the failure told the browser to offer again.</summary>
     public void Connect(string remoteFingerprint, string remoteUfrag)
     {
-        if (_dtls is not null) return;
+        if (Volatile.Read(ref _disposed) != 0 || _dtls is { Closed.IsCompleted: false }) return;
         Responder.RemoteUfrag = remoteUfrag;
         var dtls = new DtlsServerSession(_engine.Certificate, remoteFingerprint, datagram => _engine.SendTo(datagram.Span, Remote));
+        var over = _dtls;
         _dtls = dtls;
+        over?.Dispose();
         _ = HandshakeAsync(dtls);
     }
 
@@ -88,16 +92,23 @@ public sealed class MediaPeer : IDisposable
             var result = await dtls.HandshakeAsync(_engine.Options.Handshake).ConfigureAwait(false);
             var profile = (SrtpProfile)result.SrtpProfile;
             var (local, remote) = DtlsSrtpKeys.Split(result.KeyingMaterial, profile, isServer: true);
-            _engine.Post(() => StartSrtp(profile, local, remote));
+            _engine.Post(() =>
+            {
+                if (IsCurrent(dtls)) StartSrtp(profile, local, remote);
+            });
             _listener.Connected(result.CipherSuite, profile.ToString());
             await dtls.Closed.ConfigureAwait(false);
-            if (Volatile.Read(ref _disposed) == 0) _listener.Failed("the browser closed the connection");
+            if (IsCurrent(dtls)) _listener.Failed("the browser closed the connection");
         }
         catch (Exception ex)
         {
-            if (Volatile.Read(ref _disposed) == 0) _listener.Failed(ex.Message);
+            if (IsCurrent(dtls)) _listener.Failed(ex.Message);
         }
     }
+
+    /// <summary>Whether <paramref name="dtls"/> is still this live peer's association, not one a later offer
+    /// replaced (whose end the browser need not hear of).</summary>
+    private bool IsCurrent(DtlsServerSession dtls) => Volatile.Read(ref _disposed) == 0 && _dtls == dtls;
 
     /// <summary>On the packet thread: media flows both ways under the keys the handshake agreed (tests key a peer
     /// with this directly).</summary>

@@ -1,26 +1,30 @@
 using System.Net;
 using System.Net.Sockets;
+using Zvonim.Bench.Sfu;
+using Zvonim.Media.Dtls;
 using Zvonim.Media.Sfu;
+using Zvonim.Media.Srtp;
 using Zvonim.Media.Stun;
 using Zvonim.Tests.TestKit;
 
 namespace Zvonim.Tests.Media;
 
-/// <summary>The media forwarder's engine on a real UDP port: ICE checks answered for a session it has, and a
-/// connection that goes silent reported inactive after the timeout, on a virtual clock.</summary>
+/// <summary>The media forwarder's engine on a real UDP port: ICE checks answered for a session it has, media sent to
+/// the pair the browser nominated, a few addresses kept per session, a failed DTLS handshake tried again on the next
+/// offer, and a connection that goes silent reported inactive after the timeout, on a virtual clock.</summary>
 public sealed class MediaEngineTests
 {
     private sealed class Recorder : IMediaPeerListener
     {
         public int Inactive;
 
-        public void Connected(string cipherSuite, string srtpProfile)
-        {
-        }
+        public TaskCompletionSource<string> Connections { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-        public void Failed(string reason)
-        {
-        }
+        public TaskCompletionSource<string> Failures { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public void Connected(string cipherSuite, string srtpProfile) => Connections.TrySetResult(srtpProfile);
+
+        public void Failed(string reason) => Failures.TrySetResult(reason);
 
         void IMediaPeerListener.Inactive() => Interlocked.Increment(ref Inactive);
     }
@@ -120,5 +124,24 @@ public sealed class MediaEngineTests
         Assert.InRange(engine.KnownAddresses, 1, 8);
         Assert.Equal(AddressOf(selected), peer.Remote);
         Assert.Same(peer, engine.PeerAt(AddressOf(selected)));
+    }
+
+    [Fact]
+    public async Task A_handshake_that_timed_out_is_tried_again_when_the_browser_offers_again()
+    {
+        using var engine = new MediaEngine(new MediaEngineOptions(0, [IPAddress.Loopback], HandshakeTimeout: TimeSpan.FromMilliseconds(300)));
+        var listener = new Recorder();
+        using var peer = engine.CreatePeer("browser", listener);
+        using var browser = SfuLoadPeer.Open("browser", new IPEndPoint(IPAddress.Loopback, engine.Port));
+        var identity = ClientIdentity.Create();
+        browser.ConnectIce(peer.Ice.Ufrag, peer.Ice.Pwd, TimeSpan.FromSeconds(10));
+
+        peer.Connect($"sha-256 {identity.Sha256Fingerprint}", browser.Ufrag);
+        await listener.Failures.Task.WaitAsync(TimeSpan.FromSeconds(10)); // the browser's DTLS did not start in time
+
+        peer.Connect($"sha-256 {identity.Sha256Fingerprint}", browser.Ufrag); // it offers again, as it was told
+        await Task.Run(() => browser.Handshake(identity, [DtlsSrtpProfile.AeadAes128Gcm], engine.Certificate.Sha256Fingerprint, TimeSpan.FromSeconds(5)));
+
+        Assert.Equal(nameof(SrtpProfile.AeadAes128Gcm), await listener.Connections.Task.WaitAsync(TimeSpan.FromSeconds(10)));
     }
 }
