@@ -21,15 +21,14 @@ public sealed class MediaSocketActor : UntypedActor, IWithUnboundedStash
     private readonly IPeerConnection _connection;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly Func<CancellationToken, Task<bool>>? _mayJoin;
+    private readonly TimeSpan? _joinTimeout;
+    private ICancelable? _joinTimer;
     private string? _sessionId;
     private IActorRef? _session;
 
     private sealed record JoinAllowed(bool Allowed, string? CheckFailed = null) : INoSerializationVerificationNeeded;
 
     private sealed record JoinTimedOut : INoSerializationVerificationNeeded;
-
-    private readonly TimeSpan? _joinTimeout;
-    private ICancelable? _joinTimer;
 
     public IStash Stash { get; set; } = null!;
 

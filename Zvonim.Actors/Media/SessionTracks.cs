@@ -13,6 +13,7 @@ internal sealed class SessionTracks(string userId, string sessionId)
 {
     private readonly Dictionary<uint, PublishedTrack> _published = [];        // what this browser sends, by SSRC
     private readonly Dictionary<PublishedTrack, LocalTrack> _forwarded = [];  // the others' tracks, as this browser gets them
+    private readonly HashSet<uint> _ssrcsUsed = [];                           // every SSRC handed out in this session, retired ones too
 
     /// <summary>The others' tracks the room offers this browser now.</summary>
     public IReadOnlyList<PublishedTrack> Wanted { get; set; } = [];
@@ -69,7 +70,11 @@ internal sealed class SessionTracks(string userId, string sessionId)
     {
         if (!_forwarded.TryGetValue(track, out var local))
         {
-            var ssrc = BitConverter.ToUInt32(RandomNumberGenerator.GetBytes(4)) | 1; // never 0
+            // Never one this session has used before: a retired SSRC's send state is gone, and the same SSRC under
+            // the same keys would start again at index 0 and reuse its keystream.
+            uint ssrc;
+            do ssrc = BitConverter.ToUInt32(RandomNumberGenerator.GetBytes(4)) | 1; // never 0
+            while (!_ssrcsUsed.Add(ssrc));
             local = new LocalTrack(track.Kind, track.StreamId, track.TrackId, ssrc, "zvonim", track.Codec);
             _forwarded[track] = local;
         }

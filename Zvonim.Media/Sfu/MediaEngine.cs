@@ -73,7 +73,7 @@ public sealed class MediaEngine : IDisposable
     {
         foreach (var peer in _byUfrag.Values)
         {
-            if (peer.Remote is not null && !peer.InactiveReported && Time.GetElapsedTime(peer.LastHeard) > Options.Inactivity) peer.ReportInactive();
+            if (!peer.InactiveReported && Time.GetElapsedTime(peer.LastHeard) > Options.Inactivity) peer.ReportInactive();
         }
     }
 

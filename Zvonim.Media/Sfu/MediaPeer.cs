@@ -37,6 +37,8 @@ public sealed class MediaPeer : IDisposable
         Label = label;
         Ice = IceCredentials.Create();
         Responder = new IceLiteResponder(Ice);
+        // Counted from its making: a browser that offers and then never checks is as silent as one that stopped.
+        LastHeard = engine.Time.GetTimestamp();
     }
 
     /// <summary>For logs: whose connection this is.</summary>
@@ -96,7 +98,7 @@ public sealed class MediaPeer : IDisposable
             {
                 if (IsCurrent(dtls)) StartSrtp(profile, local, remote);
             });
-            _listener.Connected(result.CipherSuite, profile.ToString());
+            if (IsCurrent(dtls)) _listener.Connected(result.CipherSuite, profile.ToString());
             await dtls.Closed.ConfigureAwait(false);
             if (IsCurrent(dtls)) _listener.Failed("the browser closed the connection");
         }
@@ -115,8 +117,11 @@ public sealed class MediaPeer : IDisposable
     internal void StartSrtp(SrtpProfile profile, SrtpMasterKeys local, SrtpMasterKeys remote)
     {
         if (Volatile.Read(ref _disposed) != 0) return;
+        var (oldIn, oldOut) = (_in, _out); // a handshake tried again replaces the keys of the one before
         _in = new SrtpContext(profile, remote);
         _out = new SrtpContext(profile, local, maxSsrcs: MaxForwardedStreams);
+        oldIn?.Dispose();
+        oldOut?.Dispose();
         foreach (var track in _received.Values) track.Publisher.RequestKeyFrame(track, force: true);
     }
 

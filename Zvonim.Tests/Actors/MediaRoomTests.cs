@@ -141,7 +141,7 @@ public sealed class MediaRoomTests(ITestOutputHelper output) : VirtualTimeTestKi
     public void A_socket_that_never_joins_and_a_session_that_never_offers_are_closed_after_the_inactivity_timeout()
     {
         var timeout = TimeSpan.FromSeconds(60);
-        var rooms = Sys.ActorOf(MediaRooms.Props(Settings(capacity: 10) with { InactivityTimeout = timeout }));
+        var rooms = Sys.ActorOf(MediaRooms.Props(Settings(capacity: 1) with { InactivityTimeout = timeout }));
         var idleClient = CreateTestProbe();
         Sys.ActorOf(MediaSocketActor.Props("group-1", "carol", rooms, new ProbeConnection(idleClient), joinTimeout: timeout));
         var anna = Join(rooms, "anna", "a");
@@ -154,7 +154,7 @@ public sealed class MediaRoomTests(ITestOutputHelper output) : VirtualTimeTestKi
         Time.Advance(TimeSpan.FromSeconds(2));
         Assert.Equal(CloseReason.CallEnded, idleClient.ExpectMsg<ProbeConnection.Closed>().Reason);
         Assert.Equal(CloseReason.CallEnded, anna.Client.FishForMessage<ProbeConnection.Closed>(_ => true).Reason);
-        // Her seat is free again: the room holds nobody who only joined.
+        // Her seat, the room's only one, is free again: the room holds nobody who only joined.
         var boris = Join(rooms, "boris", "b");
         AssertInSession(boris.Socket, boris.Client);
     }

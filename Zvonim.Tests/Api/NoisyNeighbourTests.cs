@@ -118,6 +118,9 @@ public sealed class NoisyNeighbourTests
         {
             using var refused = await WsClient.HandshakeAsync(SocketUri(server, third.CallId, third.PeerId), from);
             await AssertErrorAsync(refused, HttpStatusCode.ServiceUnavailable, "server_busy");
+            // A refusal, not half a handshake: a proxy would take these for an upgrade.
+            Assert.False(refused.Headers.Contains("Sec-WebSocket-Accept"));
+            Assert.Empty(refused.Headers.Upgrade);
         }
 
         await AssertRelayAsync(a, b);

@@ -23,9 +23,9 @@ public sealed class MediaForwarder(IOptions<ZvonimOptions> options, TimeProvider
     {
         get
         {
-            var max = options.Value.Sfu.MaxParticipants;
-            return new MediaRoomSettings(max == 0 ? int.MaxValue : max, options.Value.Sfu.ReconnectGrace, () => _engine.Value, options.Value.Sfu.MaxSessionsPerUser,
-                options.Value.Sfu.InactivityTimeout);
+            var sfu = options.Value.Sfu;
+            return new MediaRoomSettings(sfu.MaxParticipants == 0 ? int.MaxValue : sfu.MaxParticipants, sfu.ReconnectGrace, () => _engine.Value,
+                sfu.MaxSessionsPerUser, sfu.InactivityTimeout);
         }
     }
 

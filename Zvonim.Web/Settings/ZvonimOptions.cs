@@ -51,7 +51,8 @@ public sealed class AccountOptions
     public int LoginsPerMinutePerUser { get; set; } = 10;
 
     /// <summary>Failed sign-ins for one user name from all addresses together; unset, six times
-    /// <see cref="LoginsPerMinutePerUser"/>. At least that much, so that one address cannot spend it alone.</summary>
+    /// <see cref="LoginsPerMinutePerUser"/>. More than that, so that one address cannot spend it alone (at equal
+    /// rates one address would empty it as fast as it refills).</summary>
     public int? FailedLoginsPerMinutePerUser { get; set; }
 
     public int EffectiveFailedLoginsPerMinutePerUser => FailedLoginsPerMinutePerUser ?? 6 * LoginsPerMinutePerUser;

@@ -65,8 +65,8 @@ public sealed class ZvonimOptionsValidator : IValidateOptions<ZvonimOptions>
         Positive(accounts.TokenLifetime, "Accounts:TokenLifetime");
         if (accounts.LoginsPerMinutePerAddress < 1 || accounts.LoginsPerMinutePerUser < 1)
             failures.Add("Zvonim:Accounts:LoginsPerMinutePerAddress and LoginsPerMinutePerUser must be at least 1.");
-        else if (accounts.FailedLoginsPerMinutePerUser is { } failed && failed < accounts.LoginsPerMinutePerUser)
-            failures.Add($"Zvonim:Accounts:FailedLoginsPerMinutePerUser must be at least LoginsPerMinutePerUser ({accounts.LoginsPerMinutePerUser}), "
+        else if (accounts.FailedLoginsPerMinutePerUser is { } failed && failed <= accounts.LoginsPerMinutePerUser)
+            failures.Add($"Zvonim:Accounts:FailedLoginsPerMinutePerUser must be more than LoginsPerMinutePerUser ({accounts.LoginsPerMinutePerUser}), "
                 + "or one address could lock a user out of signing in.");
 
         var cluster = options.Cluster;

@@ -105,7 +105,9 @@ public sealed class WebSocketBridge(ActorSystem system, IRequiredActor<CallManag
         catch (InvalidOperationException) when (!context.Response.HasStarted)
         {
             // Kestrel refuses the upgrade once it holds MaxConcurrentUpgradedConnections (set from the open-file limit):
-            // the node is full, not broken, and the client may try again later or elsewhere.
+            // the node is full, not broken, and the client may try again later or elsewhere. The middleware has set the
+            // handshake's headers already; a 503 must not carry them to a proxy.
+            context.Response.Clear();
             ZvonimMetrics.Refusals.Add(1, new KeyValuePair<string, object?>("reason", Refusal.AtCapacity.ToString()));
             LogFull();
             return ApiError.Result(503, "server_busy", "The server holds as many connections as it can; try again later.");
