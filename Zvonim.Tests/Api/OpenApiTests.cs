@@ -43,6 +43,13 @@ public sealed class OpenApiTests
             }
         }
 
+        // Chat and group ids are integers to clients, though their handlers parse them from text.
+        foreach (var path in new[] { "/api/v1/groups/{id}", "/api/v1/group/{id}/call", "/api/v1/chat/{id}/call" })
+        {
+            var id = paths[path]!.AsObject().First().Value!["parameters"]!.AsArray().Single(p => (string?)p!["name"] == "id")!;
+            Assert.Equal(("integer", "int64"), ((string?)id["schema"]!["type"], (string?)id["schema"]!["format"]));
+        }
+
         // Errors are described as {"error", "message"}, the body every error has.
         var error = document["components"]!["schemas"]!["ApiError"]!["properties"]!.AsObject();
         Assert.True(error.ContainsKey("error") && error.ContainsKey("message"), error.ToJsonString());

@@ -18,7 +18,7 @@ public static class ChatCallEndpoints
 {
     public static IEndpointRouteBuilder MapChatCalls(this IEndpointRouteBuilder app)
     {
-        var api = app.MapGroup("/api/v1").WithTags("Chat and group calls (seed 001)").RequireAuthorization();
+        var api = app.MapGroup("/api/v1").WithTags("Chat and group calls (seed 001)").RequireAuthorization().IntegerIds();
         api.MapGet("/chat/{id}/call", ChatCallAsync).Limited(LimitKind.Socket)
             .WebSocket("A private chat's call: join, offer/answer/ice, leave; media through the server's forwarder", 401, 403, 404, 429, 503);
         api.MapGet("/group/{id}/call", GroupCallAsync).Limited(LimitKind.Socket)

@@ -31,7 +31,7 @@ public static class ChatEndpoints
 
     public static IEndpointRouteBuilder MapChats(this IEndpointRouteBuilder app)
     {
-        var api = app.MapGroup("/api/v1").WithTags("Chats and groups (seed 001)").RequireAuthorization();
+        var api = app.MapGroup("/api/v1").WithTags("Chats and groups (seed 001)").RequireAuthorization().IntegerIds();
         api.MapPost("/chats", OpenChatAsync).Limited(LimitKind.Create).Accepts<OpenChatRequest>("application/json")
             .Documented<ChatView>("The private chat with a user, made on first use (201) or found (200)", 400, 401, 404, 413, 415, 429);
         api.MapGet("/chats", MyChatsAsync).Documented<ChatView[]>("My private chats", 401);
