@@ -20,7 +20,7 @@ public sealed class MediaSocketActor : UntypedActor, IWithUnboundedStash
     private readonly IActorRef _rooms;
     private readonly IPeerConnection _connection;
     private readonly ILoggingAdapter _log = Context.GetLogger();
-    private readonly Func<CancellationToken, Task<bool>>? _mayJoin;
+    private readonly Func<Task<bool>>? _mayJoin;
     private readonly TimeSpan? _joinTimeout;
     private ICancelable? _joinTimer;
     private string? _sessionId;
@@ -37,11 +37,11 @@ public sealed class MediaSocketActor : UntypedActor, IWithUnboundedStash
     /// a private chat).</param>
     /// <param name="joinTimeout">A socket that has not joined a session by then is closed (null: never).</param>
     public static Props Props(string roomKey, string userId, IActorRef rooms, IPeerConnection connection,
-        Func<CancellationToken, Task<bool>>? mayJoin = null, TimeSpan? joinTimeout = null) =>
+        Func<Task<bool>>? mayJoin = null, TimeSpan? joinTimeout = null) =>
         ActorFactory.PropsOnce(() => new MediaSocketActor(roomKey, userId, rooms, connection, mayJoin, joinTimeout));
 
     public MediaSocketActor(string roomKey, string userId, IActorRef rooms, IPeerConnection connection,
-        Func<CancellationToken, Task<bool>>? mayJoin = null, TimeSpan? joinTimeout = null)
+        Func<Task<bool>>? mayJoin = null, TimeSpan? joinTimeout = null)
     {
         _joinTimeout = joinTimeout;
         _roomKey = roomKey;
@@ -143,7 +143,7 @@ public sealed class MediaSocketActor : UntypedActor, IWithUnboundedStash
         }
         // The client's frames wait in the stash meanwhile, as they do for the room's answer. A failed check refuses:
         // letting someone in because the database did not answer would be the hole this check closes.
-        _mayJoin(CancellationToken.None).PipeTo(Self, success: allowed => new JoinAllowed(allowed),
+        _mayJoin().PipeTo(Self, success: allowed => new JoinAllowed(allowed),
             failure: ex => new JoinAllowed(false, ex.Message));
     }
 }

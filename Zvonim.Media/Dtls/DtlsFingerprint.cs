@@ -26,7 +26,7 @@ internal sealed class DtlsFingerprint
     /// <summary>The uppercase, colon-separated SHA-256 of a DER certificate, as an SDP answer carries it.</summary>
     public static string Format(ReadOnlySpan<byte> der)
     {
-        Span<byte> hash = stackalloc byte[32];
+        Span<byte> hash = stackalloc byte[SHA256.HashSizeInBytes];
         SHA256.HashData(der, hash);
         return string.Join(':', Convert.ToHexString(hash).Chunk(2).Select(pair => new string(pair)));
     }

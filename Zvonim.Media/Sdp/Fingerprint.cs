@@ -26,7 +26,7 @@ public sealed record Fingerprint(string Algorithm, string Value)
         var fingerprint = new Fingerprint(algorithm, value);
         var bytes = fingerprint.Bytes();
         if (bytes is null) return null;
-        return HashLength(algorithm) is { } length && bytes.Length != length ? null : fingerprint;
+        return CertificateHashes.Length(algorithm) is { } length && bytes.Length != length ? null : fingerprint;
     }
 
     /// <summary>The SHA-256 fingerprint of a DER-encoded certificate, as the server announces its own.</summary>
@@ -51,7 +51,7 @@ public sealed record Fingerprint(string Algorithm, string Value)
     }
 
     /// <summary>Whether this algorithm is one the DTLS handshake can check a certificate with.</summary>
-    public bool IsSupported => HashLength(Algorithm) is not null;
+    public bool IsSupported => CertificateHashes.Length(Algorithm) is not null;
 
     /// <summary>Whether a DER-encoded certificate hashes to this fingerprint (false for algorithms the server does
     /// not know). Compared in fixed time, though a fingerprint is no secret.</summary>
@@ -60,6 +60,4 @@ public sealed record Fingerprint(string Algorithm, string Value)
 
     /// <summary>The a=fingerprint value.</summary>
     public override string ToString() => $"{Algorithm} {Value}";
-
-    private static int? HashLength(string algorithm) => CertificateHashes.Length(algorithm);
 }

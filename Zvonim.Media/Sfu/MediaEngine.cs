@@ -249,15 +249,7 @@ public sealed class MediaEngine : IDisposable
         if (!peer.Responder.TryAnswer(packet, endpoint, response, out var length, out var nominated)) return;
         peer.LastHeard = Time.GetTimestamp();
         var address = Remember(peer, from);
-        if (nominated)
-        {
-            peer.Nominated = true;
-            peer.Remote = address;
-        }
-        else if (!peer.Nominated && peer.Remote is null)
-        {
-            peer.Remote = address;
-        }
+        if (nominated || peer.Remote is null) peer.Remote = address;
         SendTo(response[..length], from);
     }
 

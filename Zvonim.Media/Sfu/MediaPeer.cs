@@ -52,10 +52,6 @@ public sealed class MediaPeer : IDisposable
     /// until it nominates one (set by the packet thread).</summary>
     internal volatile SocketAddress? Remote;
 
-    /// <summary>Whether the browser has nominated a pair (a check with USE-CANDIDATE): from then on only another
-    /// nomination moves <see cref="Remote"/>. The packet thread's.</summary>
-    internal bool Nominated;
-
     /// <summary>The addresses the engine takes this peer's packets from. The packet thread's.</summary>
     internal CheckedAddresses Addresses { get; } = new();
 

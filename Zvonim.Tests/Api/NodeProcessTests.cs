@@ -187,4 +187,21 @@ public sealed class NodeProcessTests(ITestOutputHelper output)
         Assert.InRange(attackerLines, 1, 35);
         Assert.DoesNotContain("   at ", log + server.Stderr);
     }
+
+    [Fact]
+    public async Task A_refusal_at_a_limit_is_logged_as_a_warning_not_as_a_server_error()
+    {
+        var settings = Settings();
+        settings["Zvonim__Limits__MaxCalls"] = "1";
+        var (server, http, _) = await StartAsync(settings);
+        await using var __ = server;
+        using var ___ = http;
+        Assert.Equal(System.Net.HttpStatusCode.OK, (await http.PostAsync("/apiv2/calls", null)).StatusCode);
+        Assert.Equal(System.Net.HttpStatusCode.ServiceUnavailable, (await http.PostAsync("/apiv2/calls", null)).StatusCode);
+        await server.WaitForOutputAsync("answered 503", TimeSpan.FromSeconds(10));
+
+        var line = server.Stdout.Split('\n').Single(l => l.Contains("answered 503", StringComparison.Ordinal));
+        Assert.StartsWith("[WRN]", line.TrimStart());
+        Assert.Contains("server_busy", line);
+    }
 }

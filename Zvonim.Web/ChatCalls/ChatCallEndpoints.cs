@@ -45,11 +45,11 @@ public static class ChatCallEndpoints
         if (!group.Members.Contains(me)) return ApiError.Result(403, "forbidden", "You are not in this group.");
         // Asked again at the join: the owner may remove this member (or delete the group) while the socket waits.
         return await RunAsync(context, bridge, rooms.ActorRef, CallRoomKey.Group(groupId), groupId, me, options.Value.Sfu,
-            async token => await chats.FindGroupAsync(groupId, token) is { } now && now.Members.Contains(me));
+            async () => await chats.FindGroupAsync(groupId, CancellationToken.None) is { } now && now.Members.Contains(me));
     }
 
     private static async Task<IResult> RunAsync(HttpContext context, WebSocketBridge bridge, IActorRef rooms, string roomKey, long id, Guid me,
-        SfuOptions sfu, Func<CancellationToken, Task<bool>>? mayJoin) =>
+        SfuOptions sfu, Func<Task<bool>>? mayJoin) =>
         await bridge.RunMediaAsync(context, new ChatCallDialect(id),
             connection => MediaSocketActor.Props(roomKey, me.ToString(), rooms, connection, mayJoin, sfu.InactivityTimeout), me.ToString(), roomKey) ?? Results.Empty;
 }

@@ -11,9 +11,10 @@ public static class RequestLogging
     public const int ClientErrorLinesPerMinute = 30;
 
     /// <summary>
-    /// One line per request (Serilog.AspNetCore) at a level that does not flood: server errors as errors, client
-    /// errors as information (up to <see cref="ClientErrorLinesPerMinute"/> per address), everything that went well
-    /// (pages, API calls, finished sockets) at debug. The query string is left out of the line: it may hold a peer
+    /// One line per request (Serilog.AspNetCore) at a level that does not flood: server errors as errors, a 503 the
+    /// server chose to answer (a node or an address at its limit) as a warning and client errors as information, both
+    /// up to <see cref="ClientErrorLinesPerMinute"/> per address, everything that went well (pages, API calls,
+    /// finished sockets) at debug. The query string is left out of the line: it may hold a peer
     /// id or a token.
     /// </summary>
     public static IApplicationBuilder UseZvonimRequestLogging(this IApplicationBuilder app)
@@ -39,9 +40,12 @@ public static class RequestLogging
             options.GetLevel = (context, _, error) =>
             {
                 var status = context.Response.StatusCode;
-                if (error is not null || status >= 500) return LogEventLevel.Error;
+                // A refusal at a limit is no fault of the server's, and a client may repeat it as often as it likes.
+                var refusal = status == StatusCodes.Status503ServiceUnavailable && context.Items.ContainsKey(Errors.ApiError.LogItem);
+                if (error is not null || status >= 500 && !refusal) return LogEventLevel.Error;
                 if (status < 400) return LogEventLevel.Debug;
-                return allowance.TryTake(ClientAddress.Of(context), out TimeSpan _) ? LogEventLevel.Information : LogEventLevel.Debug;
+                if (!allowance.TryTake(ClientAddress.Of(context), out TimeSpan _)) return LogEventLevel.Debug;
+                return refusal ? LogEventLevel.Warning : LogEventLevel.Information;
             };
         });
     }

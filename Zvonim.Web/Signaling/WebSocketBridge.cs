@@ -29,26 +29,6 @@ public sealed class WebSocketBridge(ActorSystem system, IRequiredActor<CallManag
 
     private long _connections;
 
-    // A node kept full refuses every upgrade: one warning a minute says so, with the count, instead of one a refusal.
-    private readonly Lock _fullLog = new();
-    private long _fullLoggedAt;
-    private bool _fullLogged;
-    private int _refusedSinceLog;
-
-    private void LogFull()
-    {
-        int refused;
-        lock (_fullLog)
-        {
-            _refusedSinceLog++;
-            var now = time.GetTimestamp();
-            if (_fullLogged && time.GetElapsedTime(_fullLoggedAt, now) < TimeSpan.FromMinutes(1)) return;
-            (_fullLogged, _fullLoggedAt, refused, _refusedSinceLog) = (true, now, _refusedSinceLog, 0);
-        }
-        log.LogWarning("Refused {Count} WebSocket upgrades since the last such warning: the node holds as many upgraded connections as its open-file limit allows",
-            refused);
-    }
-
     /// <summary>A socket in one call: its <see cref="PeerActor"/> attaches to the call.</summary>
     public Task<IResult?> RunAsync(HttpContext context, ISignalingDialect dialect, AttachPeer attach)
     {
@@ -109,7 +89,6 @@ public sealed class WebSocketBridge(ActorSystem system, IRequiredActor<CallManag
             // handshake's headers already; a 503 must not carry them to a proxy.
             context.Response.Clear();
             ZvonimMetrics.Refusals.Add(1, new KeyValuePair<string, object?>("reason", Refusal.AtCapacity.ToString()));
-            LogFull();
             return ApiError.Result(503, "server_busy", "The server holds as many connections as it can; try again later.");
         }
         using var socket = accepted;
