@@ -1,4 +1,5 @@
 using System.Net;
+using Zvonim.Actors.Media;
 using Zvonim.Media.Sdp;
 using Zvonim.Media.Sfu;
 using Zvonim.Media.Srtp;
@@ -73,6 +74,33 @@ public sealed class ForwardingTests : IDisposable
             Assert.Equal((ssrc, 112), await subscriber.ReceiveRtpAsync());
             subscriber.Peer.StopReceiving(track);
             subscriber.Peer.Retire(ssrc);
+            publisher.Peer.Unpublish(track);
+        }
+    }
+
+    [Fact]
+    public async Task A_session_whose_forwarded_tracks_come_and_go_frees_each_one_it_forgets_so_its_browser_still_gets_new_ones()
+    {
+        // The same coming and going as above, with the SSRCs handed out and forgotten by the session's own
+        // bookkeeping (SessionTracks, as MediaSessionActor drives it): past the subscriber's 1 024 streams, a track
+        // it forgot without freeing would leave no room for the next.
+        using var publisher = new TestBrowser(_engine, "publisher");
+        using var subscriber = new TestBrowser(_engine, "subscriber");
+        await publisher.ConnectAsync();
+        await subscriber.ConnectAsync();
+        var session = new SessionTracks("bob", "session-1");
+        var notSending = new Dictionary<string, SenderBinding>();
+        for (var i = 0; i <= 1100; i++)
+        {
+            var track = Publish(publisher, 7);
+            session.Wanted = [track];
+            var local = Assert.Single(session.ToReceive(subscriber.Peer, notSending));
+            subscriber.Peer.Receive(track, local.Ssrc, 111);
+            await _engine.FlushAsync();
+            await publisher.SendRtpAsync(7, seq: (ushort)(i + 1));
+
+            Assert.Equal((local.Ssrc, 112), await subscriber.ReceiveRtpAsync());
+            subscriber.Peer.StopReceiving(track); // the browser answered an offer without it
             publisher.Peer.Unpublish(track);
         }
     }
