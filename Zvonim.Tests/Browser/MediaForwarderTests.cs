@@ -46,9 +46,14 @@ public sealed class MediaForwarderTests(ITestOutputHelper output) : IAsyncLifeti
         await _space.DisposeAsync();
     }
 
-    private async Task<IPage> SignUpAsync(string name)
+    /// <summary>A machine with neither camera nor microphone, as the page sees it.</summary>
+    private const string NoDevices =
+        "navigator.mediaDevices.getUserMedia = () => Promise.reject(new DOMException('Requested device not found', 'NotFoundError'));";
+
+    private async Task<IPage> SignUpAsync(string name, string? initScript = null)
     {
         var context = await _browser.NewContextAsync(new BrowserNewContextOptions { Permissions = ["camera", "microphone"] });
+        if (initScript is not null) await context.AddInitScriptAsync(initScript);
         context.SetDefaultTimeout(45_000);
         _contexts.Add(context);
         var page = await context.NewPageAsync();
@@ -165,5 +170,27 @@ public sealed class MediaForwarderTests(ITestOutputHelper output) : IAsyncLifeti
         await boris.ReloadAsync();
         foreach (var (page, who) in new[] { (anna, "anna"), (boris, "boris") }) await WaitForMediaFromAsync(page, who, 1);
         await Assertions.Expect(anna.Locator(".tile.remote")).ToHaveCountAsync(1);
+    }
+
+    [Fact]
+    public async Task Someone_without_camera_or_microphone_still_joins_and_receives_and_someone_not_a_member_is_told_so_before_the_camera()
+    {
+        var anna = await SignUpAsync("anna");
+        var boris = await SignUpAsync("boris", NoDevices);
+        var carol = await SignUpAsync("carol");
+        var ids = await UserIdsAsync(anna);
+        var chatId = (await FetchAsync(anna, "POST", "/api/v1/chats", new { userId = ids["boris"] })).GetProperty("id").GetInt64();
+
+        // boris has no devices: he is told so, and still sees and hears anna through the server.
+        foreach (var page in new[] { anna, boris }) await page.GotoAsync($"{Site}/meet?chat={chatId}");
+        await WaitForMediaFromAsync(boris, "boris", 1);
+        await Assertions.Expect(boris.Locator("#notice")).ToContainTextAsync("No camera and microphone");
+
+        // carol is no member of their chat: the page says so, never opens her camera, and does not keep knocking.
+        await carol.GotoAsync($"{Site}/meet?chat={chatId}");
+        await Assertions.Expect(carol.Locator("#status")).ToHaveAttributeAsync("data-state", "error");
+        await Assertions.Expect(carol.Locator("#status-text")).ToContainTextAsync("not a member");
+        Assert.Equal(0, await carol.EvaluateAsync<int>("() => window.zvonim.state.attempts"));
+        Assert.Equal(0, await carol.EvaluateAsync<int>("() => window.zvonim.state.liveTracks"));
     }
 }

@@ -41,7 +41,9 @@ const view = new AppView({
   onCam: () => toggles.toggleCam(),
   onHangUp: hangUp,
 });
-const toggles = mediaToggles({ local, state, view, setTrack: (kind, track) => peer?.setTrack(kind, track), changed: render });
+const toggles = mediaToggles({
+  local, state, view, setTrack: (kind, track) => peer?.setTrack(kind, track), changed: render, isOver: () => !state.call,
+});
 
 async function api(method, path, body) {
   const response = await fetch(path, {

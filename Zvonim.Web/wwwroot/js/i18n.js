@@ -141,6 +141,8 @@ const messages = {
     'meet.status.failed': 'Could not connect to the server’s media.',
     'meet.status.left': 'You left the call.',
     'meet.status.error': 'The call was closed: {message}',
+    'meet.refused': 'you are not a member of this chat or group, or it does not exist',
+    'meet.badLink': 'this link names no chat or group',
   },
   ru: {
     appName: 'Звоним',
@@ -282,6 +284,8 @@ const messages = {
     'meet.status.failed': 'Не удалось подключиться к медиасерверу.',
     'meet.status.left': 'Вы вышли из звонка.',
     'meet.status.error': 'Звонок закрыт: {message}',
+    'meet.refused': 'вы не участник этого чата или группы, или их нет',
+    'meet.badLink': 'эта ссылка не указывает на чат или группу',
   },
 };
 

@@ -60,16 +60,29 @@ export async function openMedia() {
  * The microphone and camera buttons of a page. Microphone off mutes the track; camera off releases the camera (its
  * light goes out) and sends no picture. `setTrack(kind, track)` puts a track (or null) on the page's connection(s);
  * `changed()` runs after every toggle (tell the others, redraw). `state.problems` records what could not be opened.
+ * `isOver()` says the page's call has ended: a device that opens after that is released at once.
  */
-export function mediaToggles({ local, state, view, setTrack, changed }) {
+export function mediaToggles({ local, state, view, setTrack, changed, isOver = () => !!state.terminal }) {
+  const opening = new Set(); // kinds whose device is being asked for: a second click meanwhile does nothing
+
   async function open(kind) {
+    if (opening.has(kind)) return;
+    opening.add(kind);
     try {
-      local[kind] = await openTrack(kind);
+      const track = await openTrack(kind);
+      // The call ended while the browser asked (or its prompt waited): the device is let go at once, not kept on.
+      if (isOver() || local[kind]) {
+        track.stop();
+        return;
+      }
+      local[kind] = track;
       delete state.problems[kind];
       if (kind === 'video') view.setLocalVideo(local.video);
       await setTrack(kind, local[kind]);
     } catch (e) {
       state.problems[kind] = e.reason ?? 'error';
+    } finally {
+      opening.delete(kind);
     }
   }
 

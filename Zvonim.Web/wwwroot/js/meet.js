@@ -2,6 +2,7 @@
 // One RTCPeerConnection to the server: the page offers its camera and microphone, the server answers; when others'
 // tracks come or go the server offers and the page answers. Each other participant is a tile (a stream per session).
 import { t, translatePage } from './i18n.js';
+import { mediaToggles, openMedia } from './media.js';
 
 const $ = (id) => document.getElementById(id);
 const params = new URLSearchParams(location.search);
@@ -12,14 +13,16 @@ const sessionKey = `zvonim.session.${kind}.${roomId}`;
 const sessionId = sessionStorage.getItem(sessionKey) ?? crypto.randomUUID();
 sessionStorage.setItem(sessionKey, sessionId);
 
-const state = { status: 'starting', names: {}, remote: new Map(), left: false, error: '', sockets: 0 };
+const state = { status: 'starting', names: {}, remote: new Map(), left: false, error: '', sockets: 0, attempts: 0, problems: {} };
 
 /** Close codes after which coming back is pointless: left, removed from the group, no such room. */
 const FINAL = new Set([1000, 4403, 4404, 4409, 4410]);
 let pc = null;
 let ws = null;
-let local = null;
+const local = { audio: null, video: null };
+const transceivers = {}; // kind → the transceiver that sends this page's track of that kind (or only receives)
 let negotiation = Promise.resolve();
+let failedOpens = 0; // sockets in a row that closed before they opened
 
 function render() {
   const status = state.error ? 'error' : state.left ? 'left' : state.status;
@@ -27,6 +30,20 @@ function render() {
   $('status-text').textContent = t(`meet.status.${status}`, { message: state.error, count: state.remote.size });
   const grid = $('grid');
   grid.dataset.count = String(state.remote.size + 1);
+  const notice = !window.isSecureContext ? 'notice.insecure'
+    : state.problems.audio && state.problems.video ? 'notice.group.noCamMic'
+      : state.problems.video ? 'notice.group.noCam' : state.problems.audio ? 'notice.group.noMic' : null;
+  $('notice').hidden = !notice;
+  if (notice) $('notice').textContent = t(notice);
+  const mic = !!local.audio?.enabled;
+  const cam = !!local.video;
+  $('mic').classList.toggle('off', !mic);
+  $('mic').setAttribute('aria-pressed', String(mic));
+  $('cam').classList.toggle('off', !cam);
+  $('cam').setAttribute('aria-pressed', String(cam));
+  const shown = $('local-video').srcObject?.getVideoTracks()[0] ?? null;
+  if (shown !== local.video) $('local-video').srcObject = local.video ? new MediaStream([local.video]) : null;
+  $('local-tile').dataset.video = local.video ? 'on' : 'none';
 }
 
 function send(type, extra = {}) {
@@ -86,42 +103,92 @@ function warn(e) {
   console.warn('zvonim:', e);
 }
 
-async function loadNames() {
+/** Whether this user may join: the chat or group is among theirs (its members' names are kept for the tiles).
+ *  'ok', 'signed-out' (the token is no longer valid), 'refused' (not a member, or no such chat or group) or
+ *  'unknown' (the server could not be asked). A socket refused before its upgrade shows the page no reason. */
+async function checkAccess() {
+  let rooms;
   try {
     const response = await fetch(`/api/v1/${kind === 'group' ? 'groups' : 'chats'}`, { headers: { authorization: `Bearer ${token}` } });
-    const rooms = await response.json();
-    const room = rooms.find((r) => r.id === roomId);
-    for (const member of room?.members ?? []) state.names[member.id] = member.username;
-    $('room-name').textContent = room?.name ?? (room?.members ?? []).map((m) => m.username).join(', ');
-    for (const entry of state.remote.values()) entry.tile.querySelector('.label').textContent = state.names[entry.userId] ?? '…';
+    if (response.status === 401) return 'signed-out';
+    if (!response.ok) return 'unknown';
+    rooms = await response.json();
   } catch (e) {
     warn(e);
+    return 'unknown';
   }
+  const room = rooms.find((r) => r.id === roomId);
+  if (!room) return 'refused';
+  for (const member of room.members ?? []) state.names[member.id] = member.username;
+  $('room-name').textContent = room.name ?? (room.members ?? []).map((m) => m.username).join(', ');
+  for (const entry of state.remote.values()) entry.tile.querySelector('.label').textContent = state.names[entry.userId] ?? '…';
+  return 'ok';
 }
 
-/** Opens the call socket. The first time the page offers its tracks; after a drop it only joins again with its
- *  sessionId, and the server continues the session (the media never stopped: it does not go through the socket). */
-function connect(first) {
+/** A final end: the page says why and lets go of the camera, the microphone and the connection. */
+function end(message) {
+  state.error = message;
+  ws?.close(1000);
+  pc?.close();
+  for (const track of [local.audio, local.video]) track?.stop();
+  local.audio = local.video = null;
+  render();
+}
+
+/** What checkAccess found, when it is not 'ok'. */
+function refuse(access) {
+  if (access === 'signed-out') {
+    localStorage.removeItem('zvonim.token');
+    location.assign('/app');
+    return;
+  }
+  end(t('meet.refused'));
+}
+
+/** (Re)negotiates from this side: the first time, after a socket that dropped before the answer came, and when the
+ *  page starts sending a kind it only received before. */
+function offer() {
+  negotiation = negotiation.then(async () => {
+    if (pc.signalingState === 'closed') return;
+    if (pc.signalingState === 'have-local-offer') await pc.setLocalDescription({ type: 'rollback' });
+    await pc.setLocalDescription(await pc.createOffer());
+    send('offer', { payload: { type: 'offer', sdp: pc.localDescription.sdp } });
+  }).catch(warn);
+}
+
+/** Opens the call socket and joins with this tab's sessionId. Until a negotiation has completed the page offers its
+ *  tracks; after a drop it only joins again, and the server continues the session (the media never stopped: it does
+ *  not go through the socket). Sockets that fail to open are tried again less and less often, and every third
+ *  failure asks over HTTP whether the user may still come in. */
+function connect() {
+  state.attempts += 1;
+  let opened = false;
   ws = new WebSocket(`${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/api/v1/${kind}/${roomId}/call`, ['access_token', token]);
   ws.onmessage = onMessage;
-  ws.onclose = (e) => {
-    if (state.left) return;
+  ws.onclose = async (e) => {
+    if (state.left || state.error) return;
     if (FINAL.has(e.code)) {
-      state.error = e.reason || `closed (${e.code})`;
-      render();
+      end(e.reason || `closed (${e.code})`);
       return;
     }
-    setTimeout(() => connect(false), 1000);
+    if (opened) failedOpens = 0;
+    else failedOpens += 1;
+    if (failedOpens > 0 && failedOpens % 3 === 0) {
+      const access = await checkAccess();
+      if (access !== 'ok' && access !== 'unknown') {
+        refuse(access);
+        return;
+      }
+    }
+    setTimeout(connect, Math.min(30_000, 1000 * 2 ** failedOpens));
   };
   ws.onopen = () => {
+    opened = true;
     state.sockets += 1;
     send('join');
-    if (first) {
+    if (!pc.currentRemoteDescription) {
       state.status = 'connecting';
-      negotiation = negotiation.then(async () => {
-        await pc.setLocalDescription(await pc.createOffer());
-        send('offer', { payload: { type: 'offer', sdp: pc.localDescription.sdp } });
-      }).catch(warn);
+      offer();
     }
     render();
   };
@@ -133,40 +200,63 @@ async function start() {
     location.assign('/app');
     return;
   }
-  loadNames();
-  try {
-    local = await navigator.mediaDevices.getUserMedia({ audio: true, video: { width: 320, height: 240, frameRate: 15 } });
-  } catch {
-    local = new MediaStream();
-    $('notice').textContent = t('notice.group.noCamMic');
-    $('notice').hidden = false;
+  if (!Number.isSafeInteger(roomId) || roomId <= 0) {
+    end(t('meet.badLink'));
+    return;
   }
-  $('local-video').srcObject = local;
-  $('local-tile').dataset.video = local.getVideoTracks().length ? 'on' : 'none';
+  // Asked before the camera: a page that may not join never lights it.
+  const access = await checkAccess();
+  if (access !== 'ok' && access !== 'unknown') {
+    refuse(access);
+    return;
+  }
+  const found = await openMedia(); // each device on its own when both are not there: no camera still leaves the microphone
+  if (state.error) {
+    found.audio?.stop();
+    found.video?.stop();
+    return;
+  }
+  Object.assign(local, { audio: found.audio, video: found.video });
+  state.problems = found.problems;
+  const stream = new MediaStream([local.audio, local.video].filter(Boolean));
   pc = new RTCPeerConnection({ bundlePolicy: 'max-bundle' });
-  for (const track of local.getTracks()) pc.addTrack(track, local);
+  // A section of each kind in every offer, sending or not: a page without a camera or a microphone still joins, and
+  // may start one later without another kind of section.
+  for (const kind of ['audio', 'video']) {
+    transceivers[kind] = pc.addTransceiver(local[kind] ?? kind, { direction: local[kind] ? 'sendrecv' : 'recvonly', streams: [stream] });
+  }
   pc.ontrack = (e) => tileFor(e.streams[0] ?? new MediaStream([e.track]));
   pc.onconnectionstatechange = () => {
+    if (state.error || state.left) return;
     state.status = pc.connectionState === 'connected' ? 'connected' : pc.connectionState === 'failed' ? 'failed' : 'connecting';
     render();
     // The server lost this session (it stayed away past the grace): start over.
-    if (pc.connectionState === 'failed' && !state.left) setTimeout(() => location.reload(), 2000);
+    if (pc.connectionState === 'failed') setTimeout(() => location.reload(), 2000);
   };
   pc.onicecandidate = (e) => e.candidate && send('ice', { payload: e.candidate.toJSON() });
-  connect(true);
-  $('mic').onclick = () => {
-    for (const track of local.getAudioTracks()) track.enabled = !track.enabled;
-    $('mic').classList.toggle('off', !local.getAudioTracks().some((track) => track.enabled));
-  };
-  $('cam').onclick = () => {
-    for (const track of local.getVideoTracks()) track.enabled = !track.enabled;
-    $('cam').classList.toggle('off', !local.getVideoTracks().some((track) => track.enabled));
-  };
+  connect();
+  const toggles = mediaToggles({
+    local,
+    state,
+    view: { setLocalVideo: () => render() },
+    setTrack: async (kind, track) => {
+      const transceiver = transceivers[kind];
+      await transceiver.sender.replaceTrack(track);
+      if (track && transceiver.direction === 'recvonly') {
+        transceiver.direction = 'sendrecv';
+        offer();
+      }
+    },
+    changed: render,
+    isOver: () => state.left || !!state.error,
+  });
+  $('mic').onclick = () => toggles.toggleMic();
+  $('cam').onclick = () => toggles.toggleCam();
   $('leave').onclick = () => {
     state.left = true;
     send('leave');
     pc.close();
-    for (const track of local.getTracks()) track.stop();
+    for (const track of [local.audio, local.video]) track?.stop();
     render();
     location.assign('/app');
   };
@@ -176,7 +266,8 @@ async function start() {
 // For people debugging in the console, and for the end-to-end tests: what arrives from each other participant.
 window.zvonim = {
   get state() {
-    return { status: $('status').dataset.state, remote: [...state.remote.keys()], names: state.names, sockets: state.sockets };
+    return { status: $('status').dataset.state, remote: [...state.remote.keys()], names: state.names, sockets: state.sockets,
+      attempts: state.attempts, liveTracks: [local.audio, local.video].filter((track) => track?.readyState === 'live').length };
   },
   /** Loses the call socket as a network drop would; the page reconnects by itself. */
   dropSocket: () => ws?.close(4000, 'dropped'),
