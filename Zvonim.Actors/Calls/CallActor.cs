@@ -304,7 +304,8 @@ public sealed partial class CallActor : UntypedActor
         var participant = _room.Find(deadline.PeerId);
         if (participant is null || participant.WsConnected || participant.Epoch != deadline.Epoch) return;
         if (_room.Policy.IsDirected) EndCall($"user {deadline.PeerId} did not (re)connect in time", EndReason.Failed);
-        else RemoveParticipant(deadline.PeerId, "did not (re)connect in time");
+        else if (participant.ConnectedAt is null) RemoveParticipant(deadline.PeerId, "never connected: its seat is given back", seatOnly: true);
+        else RemoveParticipant(deadline.PeerId, "did not reconnect in time");
     }
 
     private void OnIdle()
@@ -318,13 +319,15 @@ public sealed partial class CallActor : UntypedActor
     {
         var refusal = _room.Join(peerId, displayName, now);
         if (refusal != Refusal.Full || _room.ReclaimableSeat(now) is not { } stale) return refusal;
-        RemoveParticipant(stale, "joined but never connected; the seat went to a newcomer");
+        RemoveParticipant(stale, "joined but never connected; the seat went to a newcomer", seatOnly: true);
         return _room.Join(peerId, displayName, now);
     }
 
-    private void RemoveParticipant(string peerId, string why)
+    private void RemoveParticipant(string peerId, string why, bool seatOnly = false)
     {
-        _room.Leave(peerId, out var endedCall);
+        bool endedCall;
+        if (seatOnly) _room.GiveBackSeat(peerId, out endedCall);
+        else _room.Leave(peerId, out endedCall);
         _credentials?.Forget(peerId);
         CancelDeadline(peerId);
         _log.Info("Peer {peer_id} left call {call_id} ({Why})", peerId, CallId, why);

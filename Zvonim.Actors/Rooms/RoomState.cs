@@ -102,13 +102,22 @@ public sealed class RoomState(string callId, RoomPolicy policy, DateTimeOffset c
             : null;
 
     /// <summary>Removes a participant; answers whether that ended the call.</summary>
-    public Refusal? Leave(string peerId, out bool endedCall)
+    public Refusal? Leave(string peerId, out bool endedCall) => Remove(peerId, leaving: true, out endedCall);
+
+    /// <summary>Removes a participant who joined and never connected (its first-connect time ran out): its seat is
+    /// given back and the call goes on for the others, whatever <see cref="RoomPolicy.OnLeave"/> says, since nobody
+    /// left a call they were never in. Only a call it leaves empty ends (as a leave would have ended it).</summary>
+    public Refusal? GiveBackSeat(string peerId, out bool endedCall) => Remove(peerId, leaving: false, out endedCall);
+
+    private Refusal? Remove(string peerId, bool leaving, out bool endedCall)
     {
         endedCall = false;
         var participant = Find(peerId);
         if (participant is null) return Refusal.NotAParticipant;
         _participants.Remove(participant);
-        if (!IsEnded && (Policy.OnLeave == LeaveBehavior.EndCall || (_participants.Count == 0 && Policy.EndWhenEmpty)))
+        var leaveEnds = Policy.OnLeave == LeaveBehavior.EndCall;
+        var empty = _participants.Count == 0;
+        if (!IsEnded && (leaving && leaveEnds || empty && (Policy.EndWhenEmpty || leaveEnds)))
         {
             IsEnded = true;
             endedCall = true;
