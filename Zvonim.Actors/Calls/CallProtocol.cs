@@ -72,6 +72,11 @@ public sealed record CallRefused(string CallId, Refusal Reason, string Message, 
 {
     public static CallRefused NotFound(string callId) => new(callId, Refusal.NotFound, $"'{Ids.Shorten(callId)}' does not exist or has expired.");
 
+    /// <summary>The call's record could not be read (a cluster's store unreachable): answered as the server being busy,
+    /// which clients retry.</summary>
+    public static CallRefused Unreadable(string callId) =>
+        new(callId, Refusal.AtCapacity, $"'{Ids.Shorten(callId)}' cannot be looked up right now; try again in a moment.");
+
     public static CallRefused AtCapacity(int calls) =>
         new("", Refusal.AtCapacity, $"The server is carrying its limit of {calls} calls and rooms; try again in a while.");
 }

@@ -20,6 +20,8 @@ public sealed class CallEntity : UntypedActor, IWithUnboundedStash
     private IActorRef? _call;
     private bool _loading;
     private bool _absent; // looked for, not found: everything is "not found" until the entity is gone
+    private bool _unreadable; // the last look failed: commands are answered "try again" until the next look may start
+    private ICancelable? _readAgain;
     private readonly NodeCalls _node = NodeCalls.Get(Context.System);
     private bool _counted;
     private bool _heldEnded; // among the node's ended calls (NodeCalls)
@@ -33,6 +35,15 @@ public sealed class CallEntity : UntypedActor, IWithUnboundedStash
     private sealed class StopCall : INoSerializationVerificationNeeded
     {
         public static readonly StopCall Instance = new();
+    }
+
+    /// <summary>How long after a failed read of the record commands are answered "try again" before the next read: a
+    /// database that is down is not asked once per retrying socket.</summary>
+    internal static readonly TimeSpan ReadAgainAfter = TimeSpan.FromSeconds(1);
+
+    private sealed class ReadAgain : INoSerializationVerificationNeeded
+    {
+        public static readonly ReadAgain Instance = new();
     }
 
     protected override void OnReceive(object message)
@@ -58,6 +69,12 @@ public sealed class CallEntity : UntypedActor, IWithUnboundedStash
             case ICallCommand command when _absent:
                 Sender.Tell(CallRefused.NotFound(command.CallId), Self);
                 break;
+            case ICallCommand command when _unreadable:
+                Sender.Tell(CallRefused.Unreadable(command.CallId), Self);
+                break;
+            case ReadAgain:
+                _unreadable = false;
+                break;
             case ICallCommand:
                 Stash.Stash();
                 if (_loading) break;
@@ -66,7 +83,14 @@ public sealed class CallEntity : UntypedActor, IWithUnboundedStash
                 break;
             case CallLoaded loaded:
                 _loading = false;
-                if (loaded.Record is { } record)
+                if (loaded.Failed)
+                {
+                    // Whether the call exists is not known: its sockets and requests are told to try again (503, close
+                    // 1013), not that it is gone, which a browser would take as final.
+                    _unreadable = true;
+                    _readAgain = Context.System.Scheduler.ScheduleTellOnceCancelable(ReadAgainAfter, Self, ReadAgain.Instance, Self);
+                }
+                else if (loaded.Record is { } record)
                 {
                     _node.Add();
                     _counted = true;
@@ -119,6 +143,7 @@ public sealed class CallEntity : UntypedActor, IWithUnboundedStash
     {
         if (_counted) _node.Remove();
         if (_heldEnded) _node.Gone(_callId);
+        _readAgain?.Cancel();
     }
 
     /// <summary>As on a single node: a call that throws keeps its state and skips the message.</summary>

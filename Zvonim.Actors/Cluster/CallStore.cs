@@ -16,7 +16,10 @@ public sealed record ForgetCall(string CallId) : INoSerializationVerificationNee
 /// <summary>Asks for a call's record; answered with <see cref="CallLoaded"/>.</summary>
 public sealed record LoadCall(string CallId) : INoSerializationVerificationNeeded;
 
-public sealed record CallLoaded(string CallId, CallRecord? Record) : INoSerializationVerificationNeeded;
+/// <param name="Record">The call's record; null when there is none (an id never started, or a call retired).</param>
+/// <param name="Failed">The store could not be read (no majority in time, the database down): whether the call exists
+/// is not known, and the asker should not take it for gone.</param>
+public sealed record CallLoaded(string CallId, CallRecord? Record, bool Failed = false) : INoSerializationVerificationNeeded;
 
 /// <summary>
 /// Every call's <see cref="CallRecord"/>, replicated to all nodes with Akka.DistributedData (in memory, written to and
@@ -63,9 +66,13 @@ public sealed class CallStore : UntypedActor
                 var key = KeyOf(load.CallId);
                 // From a majority, not this node's replica: a node that has just (re)joined may not have been told yet.
                 _replicator.Ask<IGetResponse>(Dsl.Get(key, ReadMajorityOfNodes), TimeSpan.FromSeconds(5))
-                    .ContinueWith(t => new CallLoaded(load.CallId,
-                        t.IsCompletedSuccessfully && t.Result is GetSuccess found
-                        && found.Get(key).TryGetValue(load.CallId, out var record) ? record : null), TaskScheduler.Default)
+                    .ContinueWith(t => t switch
+                    {
+                        { IsCompletedSuccessfully: true, Result: GetSuccess found } =>
+                            new CallLoaded(load.CallId, found.Get(key).TryGetValue(load.CallId, out var record) ? record : null),
+                        { IsCompletedSuccessfully: true, Result: NotFound } => new CallLoaded(load.CallId, null), // no call in that key at all
+                        _ => new CallLoaded(load.CallId, null, Failed: true), // no majority in time
+                    }, TaskScheduler.Default)
                     .PipeTo(asker);
                 break;
             case UpdateSuccess or IUpdateFailure:

@@ -84,7 +84,7 @@ public sealed class SqlCallStore : UntypedActor
                 break;
             case LoadCall load:
                 Write(); // what this node said last comes first
-                Sender.Tell(new CallLoaded(load.CallId, Load(load.CallId)), Self);
+                Sender.Tell(Load(load.CallId), Self);
                 break;
             default:
                 Unhandled(message);
@@ -132,18 +132,27 @@ public sealed class SqlCallStore : UntypedActor
         }
     }
 
-    private CallRecord? Load(string callId)
+    private CallLoaded Load(string callId)
     {
         try
         {
             using var select = Command(Connection(), null, "SELECT record FROM zvonim_calls WHERE call_id = @id");
             select.Parameters[0].Value = callId;
-            return select.ExecuteScalar() is string json ? JsonSerializer.Deserialize<CallRecord>(json) : null;
+            return new CallLoaded(callId, select.ExecuteScalar() is string json ? JsonSerializer.Deserialize<CallRecord>(json) : null);
         }
         catch (DbException ex)
         {
+            // Not "no such call": the call's sockets would take that as final. The caller tries again shortly.
             _log.Error(ex, "Could not read the record of call {call_id}", callId);
-            return null;
+            _connection?.Dispose();
+            _connection = null;
+            return new CallLoaded(callId, null, Failed: true);
+        }
+        catch (JsonException ex)
+        {
+            // A row no call can come back from: the call is as good as gone (and the store is not restarted over it).
+            _log.Error(ex, "The record of call {call_id} cannot be read back; it is treated as gone", callId);
+            return new CallLoaded(callId, null);
         }
     }
 

@@ -71,4 +71,31 @@ public sealed class NodeCallsTests(ITestOutputHelper output) : VirtualTimeTestKi
         store.FishForMessage<ForgetCall>(f => f.CallId == "call-1", Patience);
         await node.Terminate();
     }
+
+    [Fact]
+    public async Task A_call_whose_record_cannot_be_read_is_answered_try_again_not_gone_and_is_read_again_a_second_later()
+    {
+        using var node = ActorSystem.Create("node", Sys.Settings.Config);
+        var store = CreateTestProbe(node);
+        node.ActorOf(Props.Create(() => new StoreProbe(store.Ref)), CallStore.Name);
+        var entity = node.ActorOf(CallEntity.Props("call-1"));
+
+        // The store is down: the call may well exist, so it is "try again" (503, close 1013), never "not found" (4404).
+        var first = entity.Ask<ICallReply>(new GetCall("call-1"), Patience);
+        store.ExpectMsg<LoadCall>(Patience);
+        store.Reply(new CallLoaded("call-1", null, Failed: true));
+        Assert.Equal(Refusal.AtCapacity, Assert.IsType<CallRefused>(await first).Reason);
+
+        // Within the second, answered so at once: a down store is not asked once per retrying socket.
+        Assert.Equal(Refusal.AtCapacity, Assert.IsType<CallRefused>(await entity.Ask<ICallReply>(new GetCall("call-1"), Patience)).Reason);
+        store.ExpectNoMsg(TimeSpan.FromMilliseconds(200));
+
+        Time.Advance(CallEntity.ReadAgainAfter);
+        var again = entity.Ask<ICallReply>(new GetCall("call-1"), Patience);
+        store.ExpectMsg<LoadCall>(Patience);
+        var at = Time.GetUtcNow();
+        store.Reply(new CallLoaded("call-1", new CallRecord("call-1", new RoomPolicy(), at, false, [new ParticipantRecord("peer-a", null, at, null)])));
+        Assert.Equal(CallStatus.Waiting, Assert.IsType<CallInfo>(await again).Snapshot.Status);
+        await node.Terminate();
+    }
 }
