@@ -30,6 +30,7 @@ try
         app.Logger.LogWarning("Unknown setting {Setting} is ignored{Hint}", unknown,
             UnknownSettings.Suggest(unknown) is { } meant ? $"; did you mean {meant}?" : "");
     }
+    var exit = app.Services.GetRequiredService<NodeExit>(); // read after the host is gone, so taken now
     app.UseForwardedHeaders();
     app.UseZvonimRequestLogging();
     app.UseJsonErrors();
@@ -50,7 +51,7 @@ try
     app.MapOpenApi(); // /openapi/v1.json
     app.MapScalarApiReference("/docs", scalar => scalar.WithTitle("Zvonim API"));
     app.Run();
-    return 0;
+    return exit.Code;
 }
 catch (IOException ex) when (ex.InnerException is Microsoft.AspNetCore.Connections.AddressInUseException)
 {

@@ -28,6 +28,38 @@ public sealed class ThreeNodesRestarted : ThreeNodes
     protected override string LogLevel => "Information";
 }
 
+public sealed class ThreeNodesOneFrozen : ThreeNodes
+{
+    protected override string LogLevel => "Information"; // the survivors' log says when they removed the frozen node
+}
+
+/// <summary>A node that stops answering for longer than the failure detector allows (a long pause, a frozen VM) is
+/// removed by the others; when it wakes it stops, and exits with a code that makes a service manager (systemd's
+/// <c>Restart=on-failure</c>) start it again, instead of the 0 of a stop that was asked for.</summary>
+[Collection(ThreeNodes.Collection)]
+public sealed class ClusterDowningTests(ThreeNodesOneFrozen cluster, ITestOutputHelper output) : IClassFixture<ThreeNodesOneFrozen>
+{
+    [Fact]
+    public Task A_node_the_others_removed_while_it_was_frozen_exits_with_a_failure_code_when_it_wakes() =>
+        cluster.ExplainingFailuresAsync(output, async () =>
+        {
+            var frozen = cluster.Node(2);
+            frozen.Freeze();
+            try
+            {
+                await Task.WhenAny(
+                    cluster.Node(0).WaitForOutputAsync("Leader is removing", TimeSpan.FromSeconds(60)),
+                    cluster.Node(1).WaitForOutputAsync("Leader is removing", TimeSpan.FromSeconds(60)));
+            }
+            finally
+            {
+                frozen.Freeze(false);
+            }
+            Assert.Equal(Zvonim.Web.Hosting.NodeExit.RemovedFromCluster, await frozen.WaitForExitAsync(TimeSpan.FromSeconds(60)));
+            Assert.Contains("removed from the cluster", frozen.Stdout, StringComparison.Ordinal);
+        });
+}
+
 /// <summary>
 /// Losing a node loses no call: after <c>kill -9</c> of the node that runs a call, the call comes back on another node
 /// from its replicated record, and its participants' sockets on the surviving nodes re-attach and relay again.

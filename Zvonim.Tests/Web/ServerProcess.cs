@@ -150,6 +150,13 @@ public sealed class ServerProcess : IAsyncDisposable
     /// <summary>Kills the server at once (SIGKILL), as a crash or a lost machine would.</summary>
     public void Kill() => _process.Kill();
 
+    /// <summary>Stops (SIGSTOP) or resumes (SIGCONT) the server, as a long pause or a frozen machine would.</summary>
+    public void Freeze(bool frozen = true)
+    {
+        using var kill = Process.Start("kill", [frozen ? "-STOP" : "-CONT", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        kill.WaitForExit();
+    }
+
     /// <summary>Asks the server to stop as a service manager would (SIGTERM).</summary>
     public void Terminate()
     {

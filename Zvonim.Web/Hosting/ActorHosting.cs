@@ -46,6 +46,7 @@ public static class ActorHosting
                 .WithCalls(options, sp.GetRequiredService<IHostEnvironment>().ContentRootPath)
                 .WithMediaRooms(options, sp.GetRequiredService<ChatCalls.MediaForwarder>().RoomSettings);
         });
+        services.AddSingleton<NodeExit>();
         services.AddHostedService<CloseSocketsOnStop>();
         return services;
     }
@@ -94,6 +95,7 @@ public static class ActorHosting
             })
             .WithActors((system, registry) =>
             {
+                system.ActorOf(Props.Create<QuarantineGuard>(), QuarantineGuard.Name);
                 registry.Register<UserDirectory>(system.ActorOf(ShardedUsers.Props(registry.Get<UserPresence>()), UserDirectory.Name));
                 // The records of the calls: in the shared PostgreSQL when there is one, else replicated in memory.
                 if (CallDatabase.Postgres(options.Store) is { } database)
@@ -139,11 +141,20 @@ public static class ActorHosting
     /// requests, and every WebSocket is an open request. Starting it as soon as the host is asked to stop makes every
     /// PeerActor close its socket (1001) at once, so the drain ends at once. Running it twice is harmless.
     /// </summary>
-    private sealed class CloseSocketsOnStop(ActorSystem system, IHostApplicationLifetime lifetime) : IHostedService
+    private sealed class CloseSocketsOnStop(ActorSystem system, IHostApplicationLifetime lifetime, NodeExit exit, ILogger<NodeExit> log) : IHostedService
     {
         public Task StartAsync(CancellationToken cancellationToken)
         {
-            lifetime.ApplicationStopping.Register(() => CoordinatedShutdown.Get(system).Run(CoordinatedShutdown.ClrExitReason.Instance));
+            lifetime.ApplicationStopping.Register(() =>
+            {
+                var shutdown = CoordinatedShutdown.Get(system);
+                if (exit.Stopping(shutdown.ShutdownReason))
+                {
+                    log.LogError("This node was removed from the cluster ({Reason}): it stops, and exits with code {Code} so that its service manager starts it again",
+                        shutdown.ShutdownReason!.GetType().Name, NodeExit.RemovedFromCluster);
+                }
+                shutdown.Run(CoordinatedShutdown.ClrExitReason.Instance);
+            });
             return Task.CompletedTask;
         }
 
