@@ -1,5 +1,7 @@
 using Akka.Actor;
 using Akka.Event;
+using Zvonim.Actors.Calls;
+using Zvonim.Actors.Rooms;
 
 namespace Zvonim.Actors.Users;
 
@@ -31,6 +33,13 @@ public sealed class UserPresence : UntypedActor
         public static readonly Stop Instance = new();
     }
 
+    /// <summary>How long the call holding the line has to say it goes on, before the line is answered busy anyway.</summary>
+    internal static readonly TimeSpan CheckHolderTimeout = TimeSpan.FromSeconds(5);
+
+    /// <summary>What the call holding the line said when another call claimed it: <paramref name="Over"/> when it is no
+    /// more (not found, or ended).</summary>
+    private sealed record HolderChecked(ClaimLine Claim, IActorRef Claimant, string Holder, bool Over) : INoSerializationVerificationNeeded;
+
     public UserPresence(string userId, bool passivates)
     {
         _userId = userId;
@@ -52,6 +61,14 @@ public sealed class UserPresence : UntypedActor
                 break;
             case ClaimLine claim:
                 OnClaim(claim);
+                break;
+            case HolderChecked check:
+                if (check.Over && _line?.CallId == check.Holder)
+                {
+                    _log.Info("Line of user {UserId} freed: call {call_id} that held it is over", _userId, check.Holder);
+                    _line = null;
+                }
+                Answer(check.Claim, check.Claimant);
                 break;
             case ReleaseLine release:
                 if (_line?.CallId == release.CallId) _line = null;
@@ -81,13 +98,32 @@ public sealed class UserPresence : UntypedActor
     {
         if (_line is null || _line.CallId == claim.CallId)
         {
+            Answer(claim, Sender);
+            return;
+        }
+        // Held by another call. In a cluster that call may have gone with its node, its timers with it, and nothing else
+        // would ever free the line: asked, it comes back from its record and ends if it cannot go on (a call that was
+        // ringing does), which tells this line. So the line is busy only if the call holding it says it goes on.
+        var holder = _line.CallId;
+        var claimant = Sender;
+        Context.ActorSelection("/user/" + CallManager.Name).Ask<ICallReply>(new GetCall(holder), CheckHolderTimeout)
+            .ContinueWith(asked => new HolderChecked(claim, claimant, holder, Over: asked.IsCompletedSuccessfully && asked.Result is
+                CallRefused { Reason: Refusal.NotFound } or CallInfo { Snapshot.Status: CallStatus.Ended }), TaskScheduler.Default)
+            .PipeTo(Self);
+    }
+
+    /// <summary>Gives the line to <paramref name="claim"/>'s call, or answers busy when another call holds it.</summary>
+    private void Answer(ClaimLine claim, IActorRef claimant)
+    {
+        if (_line is null || _line.CallId == claim.CallId)
+        {
             _line = new Line(claim.CallId, claim.OtherUserId, claim.Calling);
-            Sender.Tell(new LineClaimed(_userId, claim.CallId), Self);
+            claimant.Tell(new LineClaimed(_userId, claim.CallId), Self);
             return;
         }
         var glare = _line.OtherUserId == claim.OtherUserId && _line.Calling != claim.Calling;
         _log.Info("Line of user {UserId} busy with call {call_id}{Glare}", _userId, _line.CallId, glare ? " (both called each other)" : "");
-        Sender.Tell(new LineBusy(_userId, claim.CallId, _line.CallId, glare), Self);
+        claimant.Tell(new LineBusy(_userId, claim.CallId, _line.CallId, glare), Self);
     }
 
     private void OnTell(IUserNotice notice)
