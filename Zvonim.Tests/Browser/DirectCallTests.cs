@@ -75,6 +75,41 @@ public sealed class DirectCallTests(ChromiumFixture chromium, ITestOutputHelper 
     }
 
     [Fact]
+    public async Task Someone_without_camera_or_microphone_is_told_so_in_the_call_and_still_sees_and_hears_the_other()
+    {
+        await using var server = new ZvonimServer();
+        await using var anna = await SignInAsync(chromium, server, output, "anna", signUp: true);
+        await using var boris = await SignInAsync(chromium, server, output, "boris", signUp: true);
+        await boris.Page.AddInitScriptAsync(
+            "navigator.mediaDevices.getUserMedia = () => Promise.reject(new DOMException('Requested device not found', 'NotFoundError'));");
+        await boris.Page.ReloadAsync(); // still signed in; from now on the page finds no devices
+        await boris.WaitForStatusAsync("idle");
+
+        await CallAsync(anna, "boris");
+        await boris.WaitForStatusAsync("ringing");
+        await boris.Page.GetByRole(AriaRole.Button, new() { Name = "Accept" }).ClickAsync();
+        await boris.WaitForStatusAsync("connected");
+        await Assertions.Expect(boris.Page.Locator("#notice")).ToContainTextAsync("No camera and microphone");
+        var stats = await boris.WaitForMediaFlowingAsync();
+        Assert.True(stats.AudioEnergy > 0, $"boris receives only silence: {stats}");
+    }
+
+    [Fact]
+    public async Task A_page_whose_token_expired_while_its_socket_was_away_asks_to_sign_in_again()
+    {
+        var time = Clocks.Fake(DateTimeOffset.UtcNow);
+        await using var server = new ZvonimServer(time: time);
+        await using var anna = await SignInAsync(chromium, server, output, "anna", signUp: true);
+
+        // The laptop slept past the token's lifetime: the socket is refused (401) before its upgrade, which a page sees
+        // only as a close; it must not stay on "reconnecting" for ever.
+        time.Advance(TimeSpan.FromHours(13));
+        await anna.Page.EvaluateAsync("() => window.zvonim.dropSocket()");
+        await anna.WaitForStatusAsync("signedOut");
+        await Assertions.Expect(anna.Page.GetByLabel("User name")).ToBeVisibleAsync();
+    }
+
+    [Fact]
     public async Task A_decline_an_answer_on_another_device_and_no_answer_are_each_told()
     {
         var time = Clocks.Fake(DateTimeOffset.UtcNow);

@@ -38,6 +38,15 @@ class RingTone {
   }
 }
 
+/** What the user should know about their own camera and microphone in a call: '' when all is well. */
+function mediaNotice(problems = {}) {
+  if (!window.isSecureContext) return t('notice.insecure');
+  if (problems.audio && problems.video) return t('notice.noCamMic');
+  if (problems.video) return t('notice.noCam');
+  if (problems.audio) return t('notice.noMic');
+  return '';
+}
+
 export class AppView {
   #ring = new RingTone();
   #onCall;
@@ -105,6 +114,7 @@ export class AppView {
    * @param {{id, role, peer, phase}|null} m.call
    * @param {{reason: string, peer: string}|null} m.ended  how the last call ended
    * @param {string} m.notice
+   * @param {{audio?: string, video?: string}} [m.problems]  devices that could not be opened for the call
    */
   render(m) {
     const phase = m.status === 'signedOut' ? 'signedOut' : m.call?.phase === 'active' ? 'call' : 'home';
@@ -128,7 +138,7 @@ export class AppView {
     $('out-text').textContent = m.call ? t('app.calling', { name: m.call.peer }) : '';
     this.#users(m.users, m.status === 'idle');
 
-    const notice = m.notice || (m.ended ? t(`app.end.${m.ended.reason}`, { name: m.ended.peer }) : '');
+    const notice = m.notice || (m.call ? mediaNotice(m.problems) : '') || (m.ended ? t(`app.end.${m.ended.reason}`, { name: m.ended.peer }) : '');
     $('notice').textContent = notice;
     $('notice').hidden = !notice || phase === 'signedOut';
     $('notice').dataset.reason = m.ended?.reason ?? '';

@@ -203,6 +203,7 @@ function endCall(ended) {
   for (const track of [local.audio, local.video]) track?.stop();
   local.audio = local.video = null;
   state.mediaSettled = false;
+  state.problems = {};
   view.setLocalVideo(null);
   setCall(null);
   state.ended = ended;
@@ -273,13 +274,19 @@ async function start() {
     hello: null,
     protocols: () => ['access_token', state.token],
   });
+  let closedInARow = 0;
   signaling.addEventListener('open', () => {
+    closedInARow = 0;
     state.socket = 'open';
     render();
   });
   signaling.addEventListener('message', (e) => onFrame(e.detail));
   signaling.addEventListener('close', () => {
     state.socket = 'closed';
+    // A socket refused before its upgrade (401 once the token has expired, after a laptop slept) shows the page only a
+    // close: every third in a row, ask over HTTP, whose 401 signs out so that the user signs in again.
+    closedInARow += 1;
+    if (closedInARow % 3 === 0) api('GET', '/api/v1/users/me').catch(() => {});
     render();
   });
   signaling.start();
