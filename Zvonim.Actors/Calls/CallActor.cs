@@ -228,6 +228,13 @@ public sealed partial class CallActor : UntypedActor
         var now = _time.GetUtcNow();
         // A socket asking again (its first request seemed lost in a failing cluster) is the participant it already is.
         var already = _sockets.FirstOrDefault(kv => Equals(kv.Value, Sender)).Key;
+        if (already is not null && !_room.IsEnded && _room.Find(already) is { WsConnected: true })
+        {
+            // Admitted already: only the asker hears it again. The others were told once; a second "join" would make
+            // their clients negotiate again.
+            Sender.Tell(new PeerAdmitted(CallId, already, _room.Snapshot(), Others(already)), Self);
+            return;
+        }
         var participant = already is not null ? _room.Find(already) : attach.PeerId is null ? null : _room.Find(attach.PeerId);
         if (participant is null && attach.JoinIfAbsent && !_room.IsEnded)
         {
@@ -273,10 +280,7 @@ public sealed partial class CallActor : UntypedActor
         _sockets[peerId] = socket;
         Context.Watch(socket);
 
-        var others = _room.Participants.Where(p => p.PeerId != peerId)
-            .Select(p => new PeerLink(p.PeerId, p.DisplayName, _sockets.GetValueOrDefault(p.PeerId)))
-            .ToArray();
-        socket.Tell(new PeerAdmitted(CallId, peerId, _room.Snapshot(), others), Self);
+        socket.Tell(new PeerAdmitted(CallId, peerId, _room.Snapshot(), Others(peerId)), Self);
         _log.Info("Peer {peer_id} connected to call {call_id}", peerId, CallId);
         if (attach.Answer && _room.Policy.IsDirected) OnAnswered(peerId);
         else if (firstConnect) Save(); // the seat is no longer one that was never used
@@ -284,6 +288,10 @@ public sealed partial class CallActor : UntypedActor
         BroadcastState(except: peerId);
         UpdateIdleTimer();
     }
+
+    private PeerLink[] Others(string peerId) => _room.Participants.Where(p => p.PeerId != peerId)
+        .Select(p => new PeerLink(p.PeerId, p.DisplayName, _sockets.GetValueOrDefault(p.PeerId)))
+        .ToArray();
 
     private void OnSocketGone(Terminated terminated)
     {

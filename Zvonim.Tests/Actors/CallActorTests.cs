@@ -248,6 +248,23 @@ public sealed class CallActorTests(ITestOutputHelper output) : CallSimulationBas
     }
 
     [Fact]
+    public void A_socket_that_asks_again_to_be_admitted_is_answered_alone_and_the_others_hear_no_second_join()
+    {
+        var call = Create();
+        var b = Join(call.CallId).PeerId;
+        var socketA = Connect(call.CallId, call.PeerId!);
+        var socketB = Connect(call.CallId, b);
+        socketA.Expect<PeerConnectedEvent>(e => e.PeerId == b);
+        socketA.Expect<StateEvent>(e => e.Snapshot.ConnectedCount == 2);
+
+        // B's socket thought its first request lost (a failing cluster) and asks again.
+        Calls.Tell(new AttachPeer(call.CallId, b), socketB.Peer);
+        socketB.Expect<StateEvent>();
+        while (socketA.Events.ReceiveOne(TimeSpan.FromMilliseconds(300)) is { } heard)
+            Assert.False(heard is PeerConnectedEvent or StateEvent, $"A heard {heard} again");
+    }
+
+    [Fact]
     public void A_joined_peer_who_never_connects_gives_the_slot_back()
     {
         var call = Create(TwoParty with { OnLeave = LeaveBehavior.KeepOpen });
