@@ -105,6 +105,8 @@ public enum CloseReason
     Superseded,
     Refused,
     ServerStopping,
+    /// <summary>The client kept asking about calls it may not be in (closed 1008, policy violation).</summary>
+    TooManyRefusals,
 }
 
 /// <summary>The socket side of a <see cref="PeerActor"/>; implemented at the edge, never blocks.</summary>

@@ -3,6 +3,7 @@ using Akka.Event;
 using Zvonim.Actors.Calls;
 using Zvonim.Actors.Peers;
 using Zvonim.Actors.Rooms;
+using Zvonim.Actors.Time;
 
 namespace Zvonim.Actors.Users;
 
@@ -23,6 +24,10 @@ public sealed class DeviceActor : UntypedActor
     /// <summary>Calls a device may be in at once; a user's line admits one call, this bounds what a client can ask.</summary>
     public const int MaxLegs = 4;
 
+    /// <summary>Frames about calls this device may not be in (no such call, not a participant) it may send in a
+    /// minute. Each one costs a lookup, in a cluster a read from the store: past this the socket is closed (1008).</summary>
+    public const int RefusalsPerMinute = 30;
+
     private static readonly TimeSpan RegisterAgain = TimeSpan.FromSeconds(1);
 
     private readonly string _userId;
@@ -38,6 +43,9 @@ public sealed class DeviceActor : UntypedActor
     private bool _congested;
     private long _legCount;
     private ICancelable? _registerAgain;
+    private readonly TimeProvider _time = Context.System.Clock();
+    private long _refusalWindowStart;
+    private int _refusalsInWindow;
 
     private sealed class Register : INoSerializationVerificationNeeded
     {
@@ -84,6 +92,7 @@ public sealed class DeviceActor : UntypedActor
                 break;
             case CallRefused refused:
                 _connection.Send(new CallErrorEvent(refused.CallId, ErrorCodes.For(refused.Reason), refused.Message));
+                CountRefusal(refused.Reason);
                 break;
             case CallLeft:
                 break; // the call's end reaches every device as CallOver
@@ -159,9 +168,28 @@ public sealed class DeviceActor : UntypedActor
     private void OnLegClosed(LegClosed closed)
     {
         if (_legs.TryGetValue(closed.CallId, out var leg) && Equals(leg, closed.Leg)) _legs.Remove(closed.CallId);
+        if (closed.Reason == CloseReason.Refused) CountRefusal(closed.Refusal);
         if (closed.Reason == CloseReason.CallEnded && closed.Last?.EndReason is { } reason) TellEnded(closed.CallId, EndReasons.Name(reason));
         else if (closed.Reason == CloseReason.Superseded)
             _connection.Send(new CallErrorEvent(closed.CallId, ErrorCodes.AnsweredElsewhere, "The call moved to another of your devices."));
+    }
+
+    /// <summary>One more frame about a call this device may not be in; past <see cref="RefusalsPerMinute"/> in a minute the
+    /// socket is closed, so that one signed-in client cannot keep the node (and a cluster's store) looking calls up.</summary>
+    private void CountRefusal(Refusal? reason)
+    {
+        // A call not answered yet, or busy, is one the client may well be in: only lookups that could never succeed count.
+        if (reason is not (Refusal.NotFound or Refusal.NotAParticipant or Refusal.Forbidden)) return;
+        var now = _time.GetTimestamp();
+        if (_refusalsInWindow == 0 || _time.GetElapsedTime(_refusalWindowStart, now) >= TimeSpan.FromMinutes(1))
+        {
+            _refusalWindowStart = now;
+            _refusalsInWindow = 0;
+        }
+        if (++_refusalsInWindow <= RefusalsPerMinute) return;
+        _log.Info("Device of user {UserId} closed: more than {Count} refused calls in a minute", _userId, RefusalsPerMinute);
+        _connection.Close(CloseReason.TooManyRefusals, $"More than {RefusalsPerMinute} frames about calls you are not in within a minute; closing.");
+        Context.Stop(Self);
     }
 
     /// <summary>Says <c>call:end</c> once per call, however many ways the news arrives (the user's presence, the leg).</summary>

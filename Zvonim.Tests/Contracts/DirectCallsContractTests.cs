@@ -259,6 +259,27 @@ public sealed class DirectCallsContractTests
     }
 
     [Fact]
+    public async Task A_device_that_keeps_sending_frames_for_calls_that_do_not_exist_is_closed_and_may_come_back()
+    {
+        await using var server = Server();
+        using var http = server.Client();
+        var anna = await SignedInUser.RegisterAsync(server, http, "anna");
+        await using var annaPhone = await anna.DeviceAsync();
+
+        // Each frame for an unknown call is a lookup (in a cluster, a read of the store): answered, up to an allowance.
+        for (var i = 0; i < Zvonim.Actors.Users.DeviceActor.RefusalsPerMinute; i++)
+        {
+            await annaPhone.SendTextAsync(Candidate($"guess-{i}"));
+            Assert.Equal($"guess-{i}", (string?)(await annaPhone.ExpectAsync("error", m => (string?)m["error"] == "not_found"))["callId"]);
+        }
+        await annaPhone.SendTextAsync(Candidate("one-too-many"));
+        await annaPhone.AssertClosedAsync(1008);
+
+        // Nothing lasting: her next socket is ready as before.
+        await using var again = await anna.DeviceAsync();
+    }
+
+    [Fact]
     public async Task Two_people_calling_each_other_at_the_same_moment_get_one_call_every_time()
     {
         await using var server = Server();

@@ -103,6 +103,7 @@ public sealed class SocketConnection : IPeerConnection
         {
             CloseReason.Superseded => (WebSocketCloseStatus)4001,
             CloseReason.ServerStopping => WebSocketCloseStatus.EndpointUnavailable,
+            CloseReason.TooManyRefusals => WebSocketCloseStatus.PolicyViolation,
             CloseReason.Refused => (WebSocketCloseStatus)(refusal switch
             {
                 Refusal.NotAParticipant or Refusal.Forbidden => 4403,
