@@ -118,6 +118,23 @@ public sealed class CallTests(ChromiumFixture chromium, ITestOutputHelper output
     }
 
     [Fact]
+    public async Task When_a_call_waits_again_after_a_leave_the_one_who_stayed_connects_with_whoever_opens_the_link_next()
+    {
+        await using var server = new ZvonimServer(new Dictionary<string, string?> { ["Zvonim:Calls:WhenPeerLeaves"] = "Waiting" });
+        await using var call = await TwoPartyCall.StartAsync(chromium, server, output);
+
+        // The creator, who made the offers, leaves; B stays in a call that waits again.
+        await call.A.Page.Locator("#hangup").ClickAsync();
+        await call.B.WaitForStatusAsync("peerGone");
+
+        var c = await call.OpenThirdAsync(chromium, output);
+        await c.GotoAsync(call.Link);
+        await c.WaitForStatusAsync("connected");
+        await call.B.WaitForStatusAsync("connected");
+        await c.WaitForMediaFlowingAsync();
+    }
+
+    [Fact]
     public async Task A_third_browser_is_told_the_call_is_full()
     {
         await using var server = new ZvonimServer();

@@ -147,6 +147,7 @@ function onFrame(raw) {
       break;
     case 'leave':
       state.peerLeft = true;
+      place = page.dialect.stayAfterPeerLeft(page.id, place);
       state.remote = { mic: true, cam: true };
       peer.onPeerLeft();
       break;

@@ -26,6 +26,14 @@ export const apiv2 = {
   /** Only A offers, each time B (re)connects. */
   offersOnJoin: (place) => place.role === 'A',
 
+  /** The other left and the call waits again (Calls:WhenPeerLeaves=Waiting): whoever stayed is now the one who waits,
+   *  and offers to whoever opens the link next (who joins as B), even if the one who left was the creator. */
+  stayAfterPeerLeft(id, place) {
+    const stayed = { ...place, role: 'A' };
+    savePlace(id, stayed);
+    return stayed;
+  },
+
   toServer: (frame) => frame,
 
   fromServer(frame) {
@@ -58,6 +66,8 @@ export const rooms = {
 
   /** "join" is only told to the one already in the room: it is the cue to offer. */
   offersOnJoin: () => true,
+
+  stayAfterPeerLeft: (token, place) => place,
 
   toServer: (frame) => (frame.type === 'ice-candidate' ? { ...frame, type: 'candidate' } : frame),
 
