@@ -50,6 +50,11 @@ public sealed class ClusterBehindNginxTests(ThreeNodesBehindNginx cluster, Chrom
             Assert.Equal(peerB, await call.B.PeerIdAsync());
             await call.B.WaitForMediaFlowingAsync();
 
+            // The shipped configuration's access log has a line per request and none of the keys the URLs carried.
+            var shippedLog = nginx.ShippedAccessLog();
+            Assert.Contains(" GET 200 ", shippedLog, StringComparison.Ordinal);
+            foreach (var key in new[] { callId, peerB! }) Assert.DoesNotContain(key, shippedLog, StringComparison.Ordinal);
+
             // The node that runs the call dies. Pages whose socket was there reconnect through the proxy to the others;
             // the call comes back on a survivor, and the proxy's status says both are connected again.
             var host = await cluster.NodeRunningAsync(callId);

@@ -134,6 +134,10 @@ public sealed partial class Nginx : IAsyncDisposable
             ("listen 443 ssl;", $"listen 127.0.0.1:{port} ssl;"),
             ("ssl_certificate     /etc/ssl/zvonim/fullchain.pem;", $"ssl_certificate {certificate};"),
             ("ssl_certificate_key /etc/ssl/zvonim/privkey.pem;", $"ssl_certificate_key {key};"),
+            // The shipped log, written where the test can read it, and beside it the test's own (which an access_log
+            // in the server block would otherwise replace).
+            ("access_log /var/log/nginx/zvonim.access.log zvonim;",
+                $"access_log {Path.Combine(Path.GetDirectoryName(key)!, ShippedLogName)} zvonim;\n    access_log {Path.Combine(Path.GetDirectoryName(key)!, "access.log")} upstreams;"),
         })
         {
             if (!site.Contains(shippedLine, StringComparison.Ordinal))
@@ -165,6 +169,17 @@ public sealed partial class Nginx : IAsyncDisposable
         var der = Convert.FromBase64String(pem[fields.Base64Data]);
         using var made = System.Security.Cryptography.X509Certificates.X509CertificateLoader.LoadCertificate(der);
         return made.Thumbprint;
+    }
+
+    private const string ShippedLogName = "zvonim-access.log";
+
+    /// <summary>What nginx wrote so far in the shipped configuration's access log.</summary>
+    public string ShippedAccessLog()
+    {
+        var log = Path.Combine(_directory, ShippedLogName);
+        if (!File.Exists(log)) return "";
+        using var stream = new FileStream(log, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+        return new StreamReader(stream).ReadToEnd();
     }
 
     /// <summary>The node (upstream address) that served each request so far, in order; a WebSocket is logged when it
