@@ -159,6 +159,7 @@ public sealed class MediaForwarderTests(ITestOutputHelper output) : IAsyncLifeti
         foreach (var page in new[] { anna, boris }) await page.GotoAsync($"{Site}/meet?chat={chatId}");
         foreach (var (page, who) in new[] { (anna, "anna"), (boris, "boris") }) await WaitForMediaFromAsync(page, who, 1);
         await Assertions.Expect(anna.Locator(".tile.remote .label")).ToHaveTextAsync("boris");
+        await Assertions.Expect(anna.GetByRole(AriaRole.Article, new() { Name = "boris" })).ToBeVisibleAsync(); // a screen reader names the tile
         // boris's sender reports (RTP time against wall-clock time, for lip sync) reach anna for his audio and video.
         await anna.WaitForFunctionAsync("async () => (await window.zvonim.stats()).senderReports >= 2", null, new() { PollingInterval = 500 });
 

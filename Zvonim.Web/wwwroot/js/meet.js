@@ -65,6 +65,7 @@ function tileFor(stream) {
   const label = document.createElement('span');
   label.className = 'label';
   label.textContent = state.names[userId] ?? '…';
+  tile.setAttribute('aria-label', label.textContent);
   tile.append(video, label);
   $('grid').append(tile);
   entry = { stream, tile, userId };
@@ -121,7 +122,10 @@ async function checkAccess() {
   if (!room) return 'refused';
   for (const member of room.members ?? []) state.names[member.id] = member.username;
   $('room-name').textContent = room.name ?? (room.members ?? []).map((m) => m.username).join(', ');
-  for (const entry of state.remote.values()) entry.tile.querySelector('.label').textContent = state.names[entry.userId] ?? '…';
+  for (const entry of state.remote.values()) {
+    entry.tile.querySelector('.label').textContent = state.names[entry.userId] ?? '…';
+    entry.tile.setAttribute('aria-label', state.names[entry.userId] ?? '…');
+  }
   return 'ok';
 }
 
