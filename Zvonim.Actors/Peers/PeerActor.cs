@@ -270,11 +270,13 @@ public sealed class PeerActor : UntypedActor
         if (!_admittedOnce) Telemetry.ZvonimMetrics.Admission.Record(Stopwatch.GetElapsedTime(_started).TotalSeconds);
         if (!_call.IsNobody()) Context.Unwatch(_call);
         _attaching = false;
+        var again = _admittedOnce;
         _admittedOnce = true;
         _call = Sender;
         Context.Watch(_call);
         _peerId = admitted.PeerId;
-        foreach (var other in admitted.Others) _others[other.PeerId] = other.Peer;
+        if (again) Readmitted(admitted.Others);
+        else foreach (var other in admitted.Others) _others[other.PeerId] = other.Peer;
         foreach (var other in admitted.Others) if (other.Peer is { } peer) AskRoute(other.PeerId, peer);
         _connection.Send(new WelcomeEvent(admitted.PeerId, admitted.Snapshot));
         _connection.Send(new StateEvent(admitted.Snapshot));
@@ -288,6 +290,27 @@ public sealed class PeerActor : UntypedActor
         Release(early.Sum(BytesOf));
         foreach (var message in early) OnClientMessage(message);
         UpdateLane();
+    }
+
+    /// <summary>Admitted again after the call moved (<see cref="OnCallLost"/>): the others are as the call says now. Those
+    /// who left meanwhile are forgotten with what was held for them, so nothing waits for a ghost; frames held for one
+    /// who is connected now go to them first, as on any connect.</summary>
+    private void Readmitted(IReadOnlyList<PeerLink> others)
+    {
+        foreach (var gone in _others.Keys.Where(id => others.All(o => o.PeerId != id)).ToList())
+        {
+            _others.Remove(gone);
+            ForgetRoute(gone);
+            SetSlow(gone, false);
+            if (_pending.Remove(gone, out var dropped)) Release(BytesOf(dropped));
+        }
+        foreach (var other in others)
+        {
+            _others[other.PeerId] = other.Peer;
+            if (other.Peer is not { } peer || !_pending.Remove(other.PeerId, out var queued)) continue;
+            foreach (var signal in queued) peer.Tell(signal, ActorRefs.NoSender);
+            Release(BytesOf(queued));
+        }
     }
 
     /// <summary>Asks another socket's actor on this node for its socket. Frames told to it before now are ahead of
