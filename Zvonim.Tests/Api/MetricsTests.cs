@@ -57,19 +57,32 @@ public sealed partial class MetricsTests
         Assert.True(ByLane(after) > ByLane(before), string.Join('\n', after.Split('\n').Where(l => l.StartsWith("zvonim_relay_frames", StringComparison.Ordinal))));
         Assert.Contains("reason=\"NotFound\"", after);
         Assert.Contains("zvonim_calls_live", after);
-        // The runtime's and ASP.NET Core's own, for GC pauses, heap and request latency. ASP.NET Core records a request's
-        // duration after its response is sent, which no client can await: asked again for a while. (A MeterListener on
-        // this server's meter hears the durations, but the exporter was seen to show none of 20 heard: its own
-        // subscription, not the measurement, is what the scrape waits for, and no event tells when it has it.)
+        // The runtime's own, for GC pauses and heap (ASP.NET Core's request latency: the test below).
         Assert.Contains("dotnet_gc_collections_total", after);
-        // 30 s: in a full test run on two busy cores, 10 s was once not enough.
+    }
+
+    /// <summary>ASP.NET Core's request latency, from a server in a process of its own, as in production. In the tests'
+    /// shared process every server's exporter also listens to the other servers' "Microsoft.AspNetCore.Hosting" meters,
+    /// of the same name; there a server's histogram was sometimes never exported in a full run (30 s of scrapes).</summary>
+    [Fact]
+    public async Task Request_latency_is_exported_as_a_histogram()
+    {
+        var port = ServerProcess.FreePort();
+        await using var server = new ServerProcess(new Dictionary<string, string>(), "--urls", $"http://127.0.0.1:{port}");
+        await server.WaitUntilListeningAsync(port, TimeSpan.FromSeconds(30));
+        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromSeconds(10) };
+        await CreateAsync(http);
+        // ASP.NET Core records a request's duration after its response is sent, which no client can await: asked again
+        // for a while (each scrape is a request too).
+        var scrape = await ScrapeAsync(http);
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
-        while (!after.Contains("http_server_request_duration_seconds_bucket", StringComparison.Ordinal) && DateTime.UtcNow < deadline)
+        while (!scrape.Contains("http_server_request_duration_seconds_bucket", StringComparison.Ordinal) && DateTime.UtcNow < deadline)
         {
             await Task.Delay(50);
-            after = await ScrapeAsync(http);
+            scrape = await ScrapeAsync(http);
         }
-        Assert.Contains("http_server_request_duration_seconds_bucket", after);
+        Assert.Contains("http_server_request_duration_seconds_bucket{", scrape);
+        Assert.Contains("http_route=\"/apiv2/calls\"", scrape);
     }
 
     /// <summary>Frames relayed by the lane so far, 0 before the first.</summary>
