@@ -270,13 +270,11 @@ public sealed class PeerActor : UntypedActor
         if (!_admittedOnce) Telemetry.ZvonimMetrics.Admission.Record(Stopwatch.GetElapsedTime(_started).TotalSeconds);
         if (!_call.IsNobody()) Context.Unwatch(_call);
         _attaching = false;
-        var again = _admittedOnce;
         _admittedOnce = true;
         _call = Sender;
         Context.Watch(_call);
         _peerId = admitted.PeerId;
-        if (again) Readmitted(admitted.Others);
-        else foreach (var other in admitted.Others) _others[other.PeerId] = other.Peer;
+        TakeOthers(admitted.Others);
         foreach (var other in admitted.Others) if (other.Peer is { } peer) AskRoute(other.PeerId, peer);
         _connection.Send(new WelcomeEvent(admitted.PeerId, admitted.Snapshot));
         _connection.Send(new StateEvent(admitted.Snapshot));
@@ -292,10 +290,11 @@ public sealed class PeerActor : UntypedActor
         UpdateLane();
     }
 
-    /// <summary>Admitted again after the call moved (<see cref="OnCallLost"/>): the others are as the call says now. Those
-    /// who left meanwhile are forgotten with what was held for them, so nothing waits for a ghost; frames held for one
-    /// who is connected now go to them first, as on any connect.</summary>
-    private void Readmitted(IReadOnlyList<PeerLink> others)
+    /// <summary>The others as the call says they are at an admission. The first time this socket knows nobody yet;
+    /// admitted again after the call moved (<see cref="OnCallLost"/>), those who left meanwhile are forgotten with what
+    /// was held for them, so nothing waits for a ghost, and frames held for one who is connected now go to them first,
+    /// as on any connect.</summary>
+    private void TakeOthers(IReadOnlyList<PeerLink> others)
     {
         foreach (var gone in _others.Keys.Where(id => others.All(o => o.PeerId != id)).ToList())
         {

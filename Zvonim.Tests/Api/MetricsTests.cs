@@ -67,10 +67,9 @@ public sealed partial class MetricsTests
     [Fact]
     public async Task Request_latency_is_exported_as_a_histogram()
     {
-        var port = ServerProcess.FreePort();
-        await using var server = new ServerProcess(new Dictionary<string, string>(), "--urls", $"http://127.0.0.1:{port}");
-        await server.WaitUntilListeningAsync(port, TimeSpan.FromSeconds(30));
-        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromSeconds(10) };
+        var (server, http, _) = await ServerProcess.StartAsync(new Dictionary<string, string>());
+        await using var _ = server;
+        using var __ = http;
         await CreateAsync(http);
         // ASP.NET Core records a request's duration after its response is sent, which no client can await: asked again
         // for a while (each scrape is a request too).

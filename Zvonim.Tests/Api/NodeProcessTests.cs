@@ -23,13 +23,8 @@ public sealed class NodeProcessTests(ITestOutputHelper output)
         ["Zvonim__Turn__TurnUrls__0"] = "turn:127.0.0.1:3478",
     };
 
-    private static async Task<(ServerProcess Server, HttpClient Http, int Port)> StartAsync(Dictionary<string, string>? settings = null)
-    {
-        var port = ServerProcess.FreePort();
-        var server = new ServerProcess(settings ?? Settings(), "--urls", $"http://127.0.0.1:{port}");
-        await server.WaitUntilListeningAsync(port, TimeSpan.FromSeconds(30));
-        return (server, new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromSeconds(10) }, port);
-    }
+    private static Task<(ServerProcess Server, HttpClient Http, int Port)> StartAsync(Dictionary<string, string>? settings = null) =>
+        ServerProcess.StartAsync(settings ?? Settings());
 
     private static Uri Socket(int port, string callId, string peerId) => new($"ws://127.0.0.1:{port}/apiv2/ws?call_id={callId}&peer_id={peerId}");
 

@@ -190,6 +190,15 @@ public sealed class ServerProcess : IAsyncDisposable
     /// server's bind, as the kernel's own "free port" (bind to 0) could.</summary>
     private const int FirstPort = 20000, EndPort = 32768;
 
+    /// <summary>A server on a free loopback port, once it listens, and a client for it.</summary>
+    public static async Task<(ServerProcess Server, HttpClient Http, int Port)> StartAsync(IDictionary<string, string> settings)
+    {
+        var port = FreePort();
+        var server = new ServerProcess(settings, "--urls", $"http://127.0.0.1:{port}");
+        await server.WaitUntilListeningAsync(port, TimeSpan.FromSeconds(30));
+        return (server, new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromSeconds(10) }, port);
+    }
+
     /// <summary>A TCP port free on loopback now, for a server started afterwards.</summary>
     public static int FreePort() => FindFree(port =>
     {

@@ -12,16 +12,12 @@ public sealed class NodeExit
 {
     public const int RemovedFromCluster = 3;
 
-    private volatile CoordinatedShutdown.Reason? _removedBecause;
+    private volatile bool _removed;
 
-    public int Code => _removedBecause is null ? 0 : RemovedFromCluster;
+    public int Code => _removed ? RemovedFromCluster : 0;
 
     /// <summary>The host is stopping: if the actor system's shutdown was started by the cluster, the node was
     /// removed. Returns whether it was.</summary>
-    public bool Stopping(CoordinatedShutdown.Reason? reason)
-    {
-        if (reason is not (CoordinatedShutdown.ClusterDowningReason or CoordinatedShutdown.ClusterJoinUnsuccessfulReason)) return false;
-        _removedBecause = reason;
-        return true;
-    }
+    public bool Stopping(CoordinatedShutdown.Reason? reason) =>
+        _removed = reason is CoordinatedShutdown.ClusterDowningReason or CoordinatedShutdown.ClusterJoinUnsuccessfulReason;
 }

@@ -1,5 +1,6 @@
 // The /app page's DOM: renders a plain view model, reports what the person does. No call logic here.
 import { t, translatePage } from './i18n.js';
+import { deviceNoticeKey } from './media.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -36,15 +37,6 @@ class RingTone {
     clearInterval(this.#timer);
     this.#timer = 0;
   }
-}
-
-/** What the user should know about their own camera and microphone in a call: '' when all is well. */
-function mediaNotice(problems = {}) {
-  if (!window.isSecureContext) return t('notice.insecure');
-  if (problems.audio && problems.video) return t('notice.noCamMic');
-  if (problems.video) return t('notice.noCam');
-  if (problems.audio) return t('notice.noMic');
-  return '';
 }
 
 export class AppView {
@@ -138,7 +130,8 @@ export class AppView {
     $('out-text').textContent = m.call ? t('app.calling', { name: m.call.peer }) : '';
     this.#users(m.users, m.status === 'idle');
 
-    const notice = m.notice || (m.call ? mediaNotice(m.problems) : '') || (m.ended ? t(`app.end.${m.ended.reason}`, { name: m.ended.peer }) : '');
+    const device = m.call ? deviceNoticeKey(m.problems) : null;
+    const notice = m.notice || (device ? t(device) : '') || (m.ended ? t(`app.end.${m.ended.reason}`, { name: m.ended.peer }) : '');
     $('notice').textContent = notice;
     $('notice').hidden = !notice || phase === 'signedOut';
     $('notice').dataset.reason = m.ended?.reason ?? '';

@@ -5,7 +5,7 @@
 // Page settings: ?relay=1 forces TURN relay (iceTransportPolicy "relay"); ?lang=en|ru picks the language.
 import { ApiError, turnConfig } from './api.js';
 import { fromPath } from './dialects.js';
-import { adoptMedia, mediaToggles, openMedia } from './media.js';
+import { adoptMedia, deviceNoticeKey, mediaToggles, openMedia } from './media.js';
 import { Peer } from './peer.js';
 import { Signaling } from './signaling.js';
 import { CallView } from './ui.js';
@@ -55,13 +55,7 @@ function statusKey() {
 }
 
 function notices(status) {
-  const keys = [];
-  const { audio, video } = state.problems;
-  // Not a secure context: the browser hides the devices altogether; saying "no permission or no device" would mislead.
-  if (!window.isSecureContext) keys.push('notice.insecure');
-  else if (audio && video) keys.push('notice.noCamMic');
-  else if (video) keys.push('notice.noCam');
-  else if (audio) keys.push('notice.noMic');
+  const keys = [deviceNoticeKey(state.problems)].filter(Boolean);
   if (peer?.turnError && status !== 'connected' && !state.terminal) {
     keys.push(peer.turnError === 'auth' ? 'notice.turnRefused' : 'notice.turnUnreachable');
   }

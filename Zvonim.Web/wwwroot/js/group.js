@@ -16,7 +16,7 @@ import {
   saveGroupPlace, turnConfig,
 } from './api.js';
 import { t } from './i18n.js';
-import { adoptMedia, mediaToggles, openMedia } from './media.js';
+import { adoptMedia, deviceNoticeKey, mediaToggles, openMedia } from './media.js';
 import { Peer } from './peer.js';
 import { Signaling } from './signaling.js';
 import { GroupView } from './group-ui.js';
@@ -83,12 +83,7 @@ function tileState(peer) {
 }
 
 function notices() {
-  const keys = [];
-  const { audio, video } = state.problems;
-  if (!window.isSecureContext) keys.push('notice.insecure'); // the browser hides the devices from an http:// page
-  else if (audio && video) keys.push('notice.group.noCamMic');
-  else if (video) keys.push('notice.group.noCam');
-  else if (audio) keys.push('notice.group.noMic');
+  const keys = [deviceNoticeKey(state.problems, { group: true })].filter(Boolean);
   const turnError = [...remotes.values()].find((r) => r.peer.turnError && r.peer.connectionState !== 'connected')?.peer.turnError;
   if (turnError && !state.terminal) keys.push(turnError === 'auth' ? 'notice.turnRefused' : 'notice.turnUnreachable');
   return keys;

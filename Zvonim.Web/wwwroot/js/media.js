@@ -57,6 +57,20 @@ export async function openMedia() {
 }
 
 /**
+ * The i18n key that tells the user what is wrong with their own camera and microphone, or null when nothing is. On a
+ * plain-http page the browser hides the devices altogether, so "no permission or no device" would mislead: it says
+ * that instead. `group` picks the wording for a room of several ("the others" rather than "the other person").
+ */
+export function deviceNoticeKey(problems = {}, { group = false } = {}) {
+  if (!window.isSecureContext) return 'notice.insecure';
+  const prefix = group ? 'notice.group.' : 'notice.';
+  if (problems.audio && problems.video) return `${prefix}noCamMic`;
+  if (problems.video) return `${prefix}noCam`;
+  if (problems.audio) return `${prefix}noMic`;
+  return null;
+}
+
+/**
  * The microphone and camera buttons of a page. Microphone off mutes the track; camera off releases the camera (its
  * light goes out) and sends no picture. `setTrack(kind, track)` puts a track (or null) on the page's connection(s);
  * `changed()` runs after every toggle (tell the others, redraw). `state.problems` records what could not be opened.

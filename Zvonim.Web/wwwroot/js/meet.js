@@ -2,7 +2,7 @@
 // One RTCPeerConnection to the server: the page offers its camera and microphone, the server answers; when others'
 // tracks come or go the server offers and the page answers. Each other participant is a tile (a stream per session).
 import { t, translatePage } from './i18n.js';
-import { mediaToggles, openMedia } from './media.js';
+import { deviceNoticeKey, mediaToggles, openMedia } from './media.js';
 
 const $ = (id) => document.getElementById(id);
 const params = new URLSearchParams(location.search);
@@ -30,9 +30,7 @@ function render() {
   $('status-text').textContent = t(`meet.status.${status}`, { message: state.error, count: state.remote.size });
   const grid = $('grid');
   grid.dataset.count = String(state.remote.size + 1);
-  const notice = !window.isSecureContext ? 'notice.insecure'
-    : state.problems.audio && state.problems.video ? 'notice.group.noCamMic'
-      : state.problems.video ? 'notice.group.noCam' : state.problems.audio ? 'notice.group.noMic' : null;
+  const notice = deviceNoticeKey(state.problems, { group: true });
   $('notice').hidden = !notice;
   if (notice) $('notice').textContent = t(notice);
   const mic = !!local.audio?.enabled;
@@ -50,6 +48,13 @@ function send(type, extra = {}) {
   if (ws?.readyState === WebSocket.OPEN) ws.send(JSON.stringify({ type, roomId, sessionId, ...extra }));
 }
 
+/** A tile shows its participant's name, and screen readers call it by that name. */
+function nameTile(entry) {
+  const name = state.names[entry.userId] ?? '…';
+  entry.tile.querySelector('.label').textContent = name;
+  entry.tile.setAttribute('aria-label', name);
+}
+
 function tileFor(stream) {
   let entry = state.remote.get(stream.id);
   if (entry) return entry;
@@ -64,11 +69,10 @@ function tileFor(stream) {
   video.srcObject = stream;
   const label = document.createElement('span');
   label.className = 'label';
-  label.textContent = state.names[userId] ?? '…';
-  tile.setAttribute('aria-label', label.textContent);
   tile.append(video, label);
   $('grid').append(tile);
   entry = { stream, tile, userId };
+  nameTile(entry);
   state.remote.set(stream.id, entry);
   stream.onremovetrack = () => {
     if (stream.getTracks().some((track) => track.readyState === 'live')) return;
@@ -122,20 +126,22 @@ async function checkAccess() {
   if (!room) return 'refused';
   for (const member of room.members ?? []) state.names[member.id] = member.username;
   $('room-name').textContent = room.name ?? (room.members ?? []).map((m) => m.username).join(', ');
-  for (const entry of state.remote.values()) {
-    entry.tile.querySelector('.label').textContent = state.names[entry.userId] ?? '…';
-    entry.tile.setAttribute('aria-label', state.names[entry.userId] ?? '…');
-  }
+  for (const entry of state.remote.values()) nameTile(entry);
   return 'ok';
 }
 
-/** A final end: the page says why and lets go of the camera, the microphone and the connection. */
-function end(message) {
-  state.error = message;
-  ws?.close(1000);
+/** Lets go of the camera, the microphone and the connection to the server's media. */
+function release() {
   pc?.close();
   for (const track of [local.audio, local.video]) track?.stop();
   local.audio = local.video = null;
+}
+
+/** A final end: the page says why and lets go of everything. */
+function end(message) {
+  state.error = message;
+  ws?.close(1000);
+  release();
   render();
 }
 
@@ -259,8 +265,7 @@ async function start() {
   $('leave').onclick = () => {
     state.left = true;
     send('leave');
-    pc.close();
-    for (const track of [local.audio, local.video]) track?.stop();
+    release();
     render();
     location.assign('/app');
   };
