@@ -22,6 +22,7 @@ public sealed class MediaSocketActor : UntypedActor, IWithUnboundedStash
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly Func<Task<bool>>? _mayJoin;
     private readonly TimeSpan? _joinTimeout;
+    private readonly ReadAhead? _readAhead;
     private ICancelable? _joinTimer;
     private string? _sessionId;
     private IActorRef? _session;
@@ -36,13 +37,16 @@ public sealed class MediaSocketActor : UntypedActor, IWithUnboundedStash
     /// <param name="mayJoin">Whether the user may still join, asked at the join (null: the right cannot change, as in
     /// a private chat).</param>
     /// <param name="joinTimeout">A socket that has not joined a session by then is closed (null: never).</param>
+    /// <param name="readAhead">Shared with the socket's reader: each message it reads is given back once passed to the
+    /// session, so that what waits for the room's answer (the stash) stays within <see cref="ReadAhead.Limit"/>.</param>
     public static Props Props(string roomKey, string userId, IActorRef rooms, IPeerConnection connection,
-        Func<Task<bool>>? mayJoin = null, TimeSpan? joinTimeout = null) =>
-        ActorFactory.PropsOnce(() => new MediaSocketActor(roomKey, userId, rooms, connection, mayJoin, joinTimeout));
+        Func<Task<bool>>? mayJoin = null, TimeSpan? joinTimeout = null, ReadAhead? readAhead = null) =>
+        ActorFactory.PropsOnce(() => new MediaSocketActor(roomKey, userId, rooms, connection, mayJoin, joinTimeout, readAhead));
 
     public MediaSocketActor(string roomKey, string userId, IActorRef rooms, IPeerConnection connection,
-        Func<Task<bool>>? mayJoin = null, TimeSpan? joinTimeout = null)
+        Func<Task<bool>>? mayJoin = null, TimeSpan? joinTimeout = null, ReadAhead? readAhead = null)
     {
+        _readAhead = readAhead;
         _joinTimeout = joinTimeout;
         _roomKey = roomKey;
         _userId = userId;
@@ -57,13 +61,15 @@ public sealed class MediaSocketActor : UntypedActor, IWithUnboundedStash
         {
             case SessionJoin join:
                 Join(join.SessionId);
+                _readAhead?.Handled();
                 break;
             case ISessionMessage when _session is null:
                 Join(null); // a client that offers without joining first joins under a fresh session id
-                Stash.Stash();
+                Stash.Stash(); // given back to the reader once passed on
                 break;
             case ISessionMessage:
                 _session.Tell(message, Self);
+                _readAhead?.Handled();
                 break;
             case JoinAllowed { Allowed: true }:
                 _rooms.Tell(new JoinMediaRoom(_roomKey, _sessionId!, _userId, Self));

@@ -115,8 +115,15 @@ public sealed class PeerActor : UntypedActor
                 _connection.Send(signal);
                 break;
             case var fromClient when RelayLane.IsCounted(fromClient):
-                OnClientMessage(fromClient);
-                _lane?.Handled();
+                try
+                {
+                    OnClientMessage(fromClient);
+                }
+                finally // a message that failed is handled too: a count never given back would stop the reader for good
+                {
+                    _lane?.Handled();
+                    _connection.ClientMessageHandled();
+                }
                 break;
             case OpenRoute:
                 // Only a welcomed socket is written to directly: its client must hear who it is before any frame.
@@ -412,7 +419,13 @@ public sealed class PeerActor : UntypedActor
 
     private void DeliverOrHold(string peerId, IActorRef? target, SignalEvent signal)
     {
-        if (_routes.TrySend(peerId, signal)) return;
+        if (_routes.TrySend(peerId, signal, out var congested))
+        {
+            // The receiver's socket says so at once; the news of it comes by message, later. A socket read through
+            // another actor (a device's) has no reader watching its receivers, and would read on meanwhile.
+            if (congested) SetSlow(peerId, true);
+            return;
+        }
         if (target is not null)
         {
             // No sender: nobody answers a frame, and across nodes the sender's path would be written into, and looked

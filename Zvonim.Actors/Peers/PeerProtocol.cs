@@ -124,4 +124,11 @@ public interface IPeerConnection
     /// <summary>Pending while the socket cannot take more (past its high-water mark); completes when it has drained or
     /// closed. A <see cref="RelayLane"/>'s reader waits on it, as fast as the socket itself knows.</summary>
     Task WhenWritable => Task.CompletedTask;
+
+    /// <summary>The actor has handled one of the client's frames (whatever it sent on is queued). A connection whose
+    /// reader bounds how far it reads ahead through another actor (a device's call, see <see cref="ReadAhead"/>) is
+    /// told here; a socket's own reader counts through its <see cref="RelayLane"/>.</summary>
+    void ClientMessageHandled()
+    {
+    }
 }

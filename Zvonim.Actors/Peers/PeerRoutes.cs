@@ -31,11 +31,14 @@ internal sealed class PeerRoutes
         return Answer.Direct;
     }
 
-    /// <summary>Writes <paramref name="signal"/> to <paramref name="peerId"/>'s socket if it is written to directly.</summary>
-    public bool TrySend(string peerId, SignalEvent signal)
+    /// <summary>Writes <paramref name="signal"/> to <paramref name="peerId"/>'s socket if it is written to directly;
+    /// <paramref name="congested"/> says whether that socket is past its high-water mark now.</summary>
+    public bool TrySend(string peerId, SignalEvent signal, out bool congested)
     {
+        congested = false;
         if (!_direct.TryGetValue(peerId, out var sink)) return false;
         sink.Send(signal);
+        congested = !sink.WhenWritable.IsCompleted;
         return true;
     }
 

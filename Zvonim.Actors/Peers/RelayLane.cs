@@ -22,16 +22,13 @@ public sealed class RelayLane(bool shortWay = true)
     /// <summary>Who this socket is, and the sockets its frames go to.</summary>
     public sealed record Targets(string From, (string PeerId, IPeerConnection Sink)[] Sinks);
 
-    /// <summary>How many of the reader's messages may wait for the actor before the reader stops reading. Without a
-    /// bound a fast sender's frames pile up in the mailboxes while the actors are slow to run, and reach a receiver's
-    /// socket all at once, past its send queue's limit, before the congestion it reports can pause the sender.</summary>
-    public const int Backlog = 32;
+    /// <summary>How many of the reader's messages may wait for the actor before the reader stops reading
+    /// (see <see cref="ReadAhead"/>).</summary>
+    public const int Backlog = ReadAhead.Limit;
 
     private Targets? _targets;
     private IPeerConnection[] _watched = [];
-    private long _told;    // messages the reader gave the actor; written by the reader only
-    private long _handled; // of those, how many the actor has finished; written by the actor only
-    private TaskCompletionSource? _caughtUp; // the reader waiting for the actor to work off its backlog
+    private readonly ReadAhead _backlog = new(); // the reader's messages the actor has not handled yet
 
     /// <summary>Whether frames may ever go the short way (false: always through the actors).</summary>
     public bool ShortWay { get; } = shortWay;
@@ -43,25 +40,10 @@ public sealed class RelayLane(bool shortWay = true)
     public void Open(Targets? targets) => Volatile.Write(ref _targets, ShortWay ? targets : null);
 
     /// <summary>Actor: one more of the reader's messages has been handled, and what it sent is queued.</summary>
-    public void Handled()
-    {
-        var handled = _handled + 1;
-        Interlocked.Exchange(ref _handled, handled); // a full fence: the reader's wait below sees it or is seen
-        if (Volatile.Read(ref _caughtUp) is not null && Volatile.Read(ref _told) - handled <= Backlog / 2)
-            Interlocked.Exchange(ref _caughtUp, null)?.TrySetResult();
-    }
+    public void Handled() => _backlog.Handled();
 
-    /// <summary>Reader: pending while <see cref="Backlog"/> or more of its messages wait for the actor; completes
-    /// once the actor is down to half of that, so the reader reads on in bursts rather than one message a wake.</summary>
-    public Task WhenCaughtUp()
-    {
-        if (_told - Volatile.Read(ref _handled) < Backlog) return Task.CompletedTask;
-        var waiter = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        Interlocked.Exchange(ref _caughtUp, waiter);
-        // The actor may have caught up between the check and the exchange, without seeing a waiter.
-        if (_told - Volatile.Read(ref _handled) <= Backlog / 2) Interlocked.Exchange(ref _caughtUp, null)?.TrySetResult();
-        return waiter.Task;
-    }
+    /// <summary>Reader: pending while <see cref="Backlog"/> or more of its messages wait for the actor.</summary>
+    public Task WhenCaughtUp() => _backlog.WhenCaughtUp();
 
     /// <summary>Actor: the sockets on this node that this socket's frames go to, whichever way they go. The reader
     /// watches them even while the lane is closed.</summary>
@@ -84,7 +66,7 @@ public sealed class RelayLane(bool shortWay = true)
     {
         if (message is ClientSignal signal && TryRelay(signal)) return;
         // Only what the actor acknowledges (Handled) is counted: anything else would hold the reader back for good.
-        if (IsCounted(message)) Volatile.Write(ref _told, _told + 1);
+        if (IsCounted(message)) _backlog.Told();
         peer.Tell(message, ActorRefs.NoSender);
     }
 
@@ -96,7 +78,7 @@ public sealed class RelayLane(bool shortWay = true)
     public bool TryRelay(ClientSignal signal)
     {
         var targets = Volatile.Read(ref _targets);
-        if (targets is null || Volatile.Read(ref _handled) != _told) return false;
+        if (targets is null || !_backlog.IsCaughtUp) return false;
         var sinks = targets.Sinks;
         if (signal.To is { } to)
         {

@@ -36,7 +36,8 @@ public sealed class DeviceActor : UntypedActor
     private readonly IPeerConnection _connection;
     private readonly LegSettings _legSettings;
     private readonly ILoggingAdapter _log = Context.GetLogger();
-    private readonly Dictionary<string, IActorRef> _legs = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, LegConnection> _legs = new(StringComparer.Ordinal);
+    private readonly ReadAhead? _readAhead;
     private readonly Queue<string> _ended = new(); // calls this device was told are over, so it is told once
     private IActorRef? _presence;
     private bool _ready;
@@ -52,11 +53,15 @@ public sealed class DeviceActor : UntypedActor
         public static readonly Register Instance = new();
     }
 
-    public static Props Props(string userId, IActorRef calls, IActorRef users, IPeerConnection connection, LegSettings legs) =>
-        ActorFactory.PropsOnce(() => new DeviceActor(userId, calls, users, connection, legs));
+    /// <param name="readAhead">Shared with the socket's reader: every message it reads is counted there, and given back
+    /// once handled here or, for a call's frames, by the call's leg.</param>
+    public static Props Props(string userId, IActorRef calls, IActorRef users, IPeerConnection connection, LegSettings legs,
+        ReadAhead? readAhead = null) =>
+        ActorFactory.PropsOnce(() => new DeviceActor(userId, calls, users, connection, legs, readAhead));
 
-    public DeviceActor(string userId, IActorRef calls, IActorRef users, IPeerConnection connection, LegSettings legs)
+    public DeviceActor(string userId, IActorRef calls, IActorRef users, IPeerConnection connection, LegSettings legs, ReadAhead? readAhead = null)
     {
+        _readAhead = readAhead;
         _userId = userId;
         _calls = calls;
         _users = users;
@@ -77,18 +82,21 @@ public sealed class DeviceActor : UntypedActor
         switch (message)
         {
             case DeviceSignal signal:
-                LegFor(signal.CallId, answer: false)?.Tell(signal.Signal, Self);
+                Pass(signal);
                 break;
             case DeviceAnswer { Accept: true } accept:
                 if (_legs.ContainsKey(accept.CallId))
                     _connection.Send(new CallErrorEvent(accept.CallId, ErrorCodes.AnsweredElsewhere, "This device is in the call already."));
                 else LegFor(accept.CallId, answer: true);
+                _readAhead?.Handled();
                 break;
             case DeviceAnswer reject:
                 _calls.Tell(new LeaveCall(reject.CallId, _userId, Kind), Self);
+                _readAhead?.Handled();
                 break;
             case DeviceHangUp hangUp:
                 _calls.Tell(new LeaveCall(hangUp.CallId, _userId, Kind), Self);
+                _readAhead?.Handled();
                 break;
             case CallRefused refused:
                 _connection.Send(new CallErrorEvent(refused.CallId, ErrorCodes.For(refused.Reason), refused.Message));
@@ -113,7 +121,7 @@ public sealed class DeviceActor : UntypedActor
                 break;
             case SocketCongestion congestion:
                 _congested = congestion.Congested;
-                foreach (var leg in _legs.Values) leg.Tell(congestion, Self);
+                foreach (var leg in _legs.Values) leg.Leg.Tell(congestion, Self);
                 break;
             case DeviceRegistered:
                 OnRegistered();
@@ -145,9 +153,21 @@ public sealed class DeviceActor : UntypedActor
         _connection.Send(new ReadyEvent(_userId));
     }
 
+    /// <summary>A frame of a call goes to its leg, which gives the reader's count back once it has handled it.</summary>
+    private void Pass(DeviceSignal signal)
+    {
+        if (LegFor(signal.CallId, answer: false) is not { } leg)
+        {
+            _readAhead?.Handled();
+            return;
+        }
+        leg.Told();
+        leg.Leg.Tell(signal.Signal, Self);
+    }
+
     /// <summary>The leg for <paramref name="callId"/>, made on first use: by the callee's accept, or by the caller's
     /// first signal. The call refuses a leg it should not have (not answered yet, another device's seat, ended).</summary>
-    private IActorRef? LegFor(string callId, bool answer)
+    private LegConnection? LegFor(string callId, bool answer)
     {
         if (_legs.TryGetValue(callId, out var existing)) return existing;
         if (_legs.Count >= MaxLegs)
@@ -155,19 +175,23 @@ public sealed class DeviceActor : UntypedActor
             _connection.Send(new CallErrorEvent(callId, ErrorCodes.BadMessage, $"A device can be in at most {MaxLegs} calls at once."));
             return null;
         }
-        var connection = new LegConnection(callId, _connection, Self);
+        var connection = new LegConnection(callId, _connection, Self, _readAhead);
         var attach = new AttachPeer(callId, _userId, Kind: Kind, Answer: answer);
         var leg = Context.ActorOf(PeerActor.Props(attach, _calls, connection, _legSettings.PendingLimit, _legSettings.Budget, _legSettings.AttachRetry),
             "leg-" + ++_legCount);
         connection.Leg = leg;
-        _legs[callId] = leg;
+        _legs[callId] = connection;
         if (_congested) leg.Tell(new SocketCongestion(true), Self);
-        return leg;
+        return connection;
     }
 
     private void OnLegClosed(LegClosed closed)
     {
-        if (_legs.TryGetValue(closed.CallId, out var leg) && Equals(leg, closed.Leg)) _legs.Remove(closed.CallId);
+        if (_legs.TryGetValue(closed.CallId, out var leg) && Equals(leg.Leg, closed.Leg))
+        {
+            _legs.Remove(closed.CallId);
+            leg.Retire();
+        }
         if (closed.Reason == CloseReason.Refused) CountRefusal(closed.Refusal);
         if (closed.Reason == CloseReason.CallEnded && closed.Last?.EndReason is { } reason) TellEnded(closed.CallId, EndReasons.Name(reason));
         else if (closed.Reason == CloseReason.Superseded)
@@ -198,7 +222,11 @@ public sealed class DeviceActor : UntypedActor
         if (_ended.Contains(callId)) return;
         if (_ended.Count == 16) _ended.Dequeue();
         _ended.Enqueue(callId);
-        if (_legs.Remove(callId, out var leg)) Context.Stop(leg);
+        if (_legs.Remove(callId, out var leg))
+        {
+            leg.Retire();
+            Context.Stop(leg.Leg);
+        }
         _connection.Send(new CallEndEvent(callId, reason));
     }
 }

@@ -10,10 +10,14 @@ namespace Zvonim.Actors.Users;
 /// are about; the room news of the other dialects has no word here and is dropped. Closing the leg does not close
 /// the socket: the device is told, and goes on.
 /// </summary>
-internal sealed class LegConnection(string callId, IPeerConnection socket, IActorRef device) : IPeerConnection
+/// <param name="readAhead">The device socket's reader's count, given back as the leg handles the frames it was given.</param>
+internal sealed class LegConnection(string callId, IPeerConnection socket, IActorRef device, ReadAhead? readAhead) : IPeerConnection
 {
+    private const int Retired = int.MinValue / 2;
+
     private CallSnapshot? _last;
     private int _closed;
+    private int _unhandled; // frames the device gave the leg that it has not handled yet; Retired once the device let go
 
     /// <summary>The leg's actor, set once it is made (a close can only come after).</summary>
     public IActorRef Leg { get; set; } = ActorRefs.Nobody;
@@ -43,6 +47,23 @@ internal sealed class LegConnection(string callId, IPeerConnection socket, IActo
     }
 
     public void PauseReading(bool paused) => socket.PauseReading(paused);
+
+    /// <summary>Device: one more of the reader's frames is given to the leg.</summary>
+    public void Told() => Interlocked.Increment(ref _unhandled);
+
+    /// <summary>Leg: it handled one of them.</summary>
+    public void ClientMessageHandled()
+    {
+        if (Interlocked.Decrement(ref _unhandled) >= 0) readAhead?.Handled();
+    }
+
+    /// <summary>Device: the leg is let go, and what is still in its mailbox will never be handled; counted as handled
+    /// now, so that the reader does not wait for it. Whatever the leg still handles after this is not counted twice.</summary>
+    public void Retire()
+    {
+        var left = Interlocked.Exchange(ref _unhandled, Retired);
+        if (left > 0) readAhead?.Handled(left);
+    }
 
     public Task WhenWritable => socket.WhenWritable;
 }

@@ -44,6 +44,32 @@ public sealed class MediaRoomTests(ITestOutputHelper output) : VirtualTimeTestKi
         Assert.Equal((CloseReason.Refused, refusal), (closed.Reason, closed.Refusal));
     }
 
+    /// <summary>What a client says before its room has answered the join waits in the socket's actor; the reader
+    /// stops once <see cref="ReadAhead.Limit"/> messages wait, so a client cannot fill that stash without bound, and
+    /// reads on once they have gone to the session, in order.</summary>
+    [Fact]
+    public void What_waits_for_the_rooms_answer_is_bounded_by_the_readers_read_ahead_and_goes_on_in_order()
+    {
+        var rooms = CreateTestProbe();
+        var session = CreateTestProbe();
+        var readAhead = new ReadAhead();
+        var socket = Sys.ActorOf(MediaSocketActor.Props("group-1", "anna", rooms.Ref, new ProbeConnection(CreateTestProbe()), readAhead: readAhead));
+        void Read(object message)
+        {
+            readAhead.Told();
+            socket.Tell(message);
+        }
+
+        Read(new SessionJoin("a"));
+        for (var n = 0; n < ReadAhead.Limit; n++) Read(new SessionAnswer($"v={n}"));
+        Assert.Equal("a", rooms.ExpectMsg<JoinMediaRoom>().SessionId);
+        Assert.False(readAhead.WhenCaughtUp().IsCompleted, "the reader waits while the room has not answered");
+
+        socket.Tell(new MediaRoomJoined("group-1", "a", session.Ref));
+        for (var n = 0; n < ReadAhead.Limit; n++) Assert.Equal($"v={n}", session.ExpectMsg<SessionAnswer>().Sdp);
+        AwaitCondition(() => readAhead.IsCaughtUp, TimeSpan.FromSeconds(5));
+    }
+
     [Fact]
     public void A_room_at_its_cap_refuses_the_next_socket_and_the_others_stay_in()
     {

@@ -149,12 +149,12 @@ public sealed class RelayLaneTests(ITestOutputHelper output) : CallSimulationBas
         routes.WentByMessage("b");
 
         Assert.Equal(PeerRoutes.Answer.AskAgain, routes.Answered("b", sink));
-        Assert.False(routes.TrySend("b", new SignalEvent("a", SignalKind.IceCandidate, Frame("{}"))));
+        Assert.False(routes.TrySend("b", new SignalEvent("a", SignalKind.IceCandidate, Frame("{}")), out _));
         Assert.Same(sink, Assert.Single(routes.Watched()));
 
         routes.Asked("b");
         Assert.Equal(PeerRoutes.Answer.Direct, routes.Answered("b", sink));
-        Assert.True(routes.TrySend("b", new SignalEvent("a", SignalKind.IceCandidate, Frame("""{"n":1}"""))));
+        Assert.True(routes.TrySend("b", new SignalEvent("a", SignalKind.IceCandidate, Frame("""{"n":1}""")), out _));
         Assert.Equal(1, Number(receiver.ExpectMsg<SignalEvent>()));
         Assert.Equal(PeerRoutes.Answer.Ignored, routes.Answered("b", sink)); // not asked
 

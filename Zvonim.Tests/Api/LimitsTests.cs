@@ -126,6 +126,59 @@ public sealed class LimitsTests
     }
 
     /// <summary>
+    /// The same for seed 002's user sockets, where one socket carries a device's calls and its frames pass through
+    /// two actors: Boris's phone reads slowly, Anna's floods it with small frames. Her socket is read no faster than his
+    /// drains; nothing is lost, nobody is closed. Before, her socket was read far ahead of the actors, and Boris's
+    /// send queue overflowed (close 1008) before the news of his congestion could pause her.
+    /// </summary>
+    [Fact]
+    public async Task A_devices_slow_reader_slows_the_caller_down_and_loses_nothing()
+    {
+        var time = Clocks.Fake();
+        await using var server = Server(time, ("Zvonim:Signaling:SendQueueLimit", "256"));
+        using var http = server.Client();
+        var anna = await Contracts.SignedInUser.RegisterAsync(server, http, "anna");
+        var boris = await Contracts.SignedInUser.RegisterAsync(server, http, "boris");
+        await using var annaPhone = await anna.DeviceAsync();
+        using var slow = new ClientWebSocket();
+        slow.Options.SetRequestHeader("Authorization", $"Bearer {boris.Token}");
+        var buffer = new byte[1 << 17];
+        using var read = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        await slow.ConnectAsync(server.WebSocketUri("/api/v1/ws"), read.Token);
+        Assert.Contains("\"ready\"", await ReceiveTextAsync(slow, buffer, read.Token));
+        var callId = await anna.CallAsync(boris);
+        Assert.Contains("call:incoming", await ReceiveTextAsync(slow, buffer, read.Token));
+        await slow.SendAsync(Encoding.UTF8.GetBytes($$"""{"type":"call:accept","callId":"{{callId}}"}"""), WebSocketMessageType.Text, true, read.Token);
+        await annaPhone.ExpectAsync("call:accept");
+        // Her first frame makes her side of the call; what she says before it is admitted is held within PendingLimit.
+        await annaPhone.SendTextAsync($$"""{"type":"webrtc:offer","callId":"{{callId}}","sdp":"v=0"}""");
+        Assert.Contains("webrtc:offer", await ReceiveTextAsync(slow, buffer, read.Token));
+
+        const int Count = 20_000;
+        var flood = Task.Run(async () =>
+        {
+            for (var i = 0; i < Count; i++)
+                await annaPhone.SendTextAsync($$"""{"type":"webrtc:ice-candidate","callId":"{{callId}}","n":{{i}}}""");
+        });
+
+        var numbers = new List<int>();
+        while (numbers.Count < Count)
+        {
+            if (numbers.Count < 100) await Task.Delay(2, read.Token); // a slow reader at first: the backlog builds up
+            var message = await ReceiveTextAsync(slow, buffer, read.Token);
+            if (message is null) break;
+            using var json = System.Text.Json.JsonDocument.Parse(message);
+            if (json.RootElement.GetProperty("type").GetString() == "webrtc:ice-candidate")
+                numbers.Add(json.RootElement.GetProperty("n").GetInt32());
+        }
+        Assert.Equal(Enumerable.Range(0, Count), numbers);
+        await flood.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal(WebSocketState.Open, slow.State);
+        Assert.False(annaPhone.IsClosed);
+        Assert.DoesNotContain(annaPhone.Received, m => m.Type == "error");
+    }
+
+    /// <summary>
     /// B's socket never reads. A floods large frames until the server stops reading A. B's queue stays full with no
     /// send completing: after the stall timeout (virtual time) B is dropped, A is read again and goes on, and B can
     /// come back. The flood's sender is never closed; what it sends after B is gone is held for B (a few, then

@@ -51,5 +51,6 @@ public static class ChatCallEndpoints
     private static async Task<IResult> RunAsync(HttpContext context, WebSocketBridge bridge, IActorRef rooms, string roomKey, long id, Guid me,
         SfuOptions sfu, Func<Task<bool>>? mayJoin) =>
         await bridge.RunMediaAsync(context, new ChatCallDialect(id),
-            connection => MediaSocketActor.Props(roomKey, me.ToString(), rooms, connection, mayJoin, sfu.InactivityTimeout), me.ToString(), roomKey) ?? Results.Empty;
+            (connection, readAhead) => MediaSocketActor.Props(roomKey, me.ToString(), rooms, connection, mayJoin, sfu.InactivityTimeout, readAhead),
+            me.ToString(), roomKey) ?? Results.Empty;
 }

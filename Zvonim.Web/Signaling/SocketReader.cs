@@ -11,9 +11,12 @@ namespace Zvonim.Web.Signaling;
 /// Reading pauses while someone this client sends to cannot keep up. A client that keeps sending what the server
 /// cannot use is closed after <see cref="LimitOptions.MaxInvalidMessagesPerMinute"/> error replies in a minute.
 /// While the socket's call is settled, frames skip the actor and go straight to the receivers' sockets (<see cref="RelayLane"/>).
+/// Either way the reader reads no further ahead of the actors than <see cref="ReadAhead.Limit"/> messages.
 /// </summary>
+/// <param name="readAhead">For a socket without a lane: every message told to the actor is counted here, and the
+/// actor (or whoever it passes the message to) gives it back once handled.</param>
 internal sealed class SocketReader(WebSocket socket, SocketConnection connection, ISignalingDialect dialect, IActorRef peer,
-    string peerId, SignalingOptions settings, LimitOptions limits, TimeProvider time, RelayLane? lane = null)
+    string peerId, SignalingOptions settings, LimitOptions limits, TimeProvider time, RelayLane? lane = null, ReadAhead? readAhead = null)
 {
     private int _invalid;
     private long _invalidSince;
@@ -37,6 +40,11 @@ internal sealed class SocketReader(WebSocket socket, SocketConnection connection
                     if (!caughtUp.IsCompleted) await caughtUp.WaitAsync(stop.Token);
                     Task writable;
                     while (!(writable = lane.WhenWritable()).IsCompleted) await writable.WaitAsync(stop.Token);
+                }
+                else if (readAhead is not null)
+                {
+                    var caughtUp = readAhead.WhenCaughtUp();
+                    if (!caughtUp.IsCompleted) await caughtUp.WaitAsync(stop.Token);
                 }
                 // Wait for the next message without holding a buffer: an idle socket costs no receive memory.
                 var peek = await socket.ReceiveAsync(Memory<byte>.Empty, stop.Token);
@@ -89,8 +97,13 @@ internal sealed class SocketReader(WebSocket socket, SocketConnection connection
             return false;
         }
         if (inbound.Message is not { } message) return true;
-        if (lane is not null) lane.Pass(message, peer);
-        else peer.Tell(message, ActorRefs.NoSender);
+        if (lane is not null)
+        {
+            lane.Pass(message, peer);
+            return true;
+        }
+        readAhead?.Told();
+        peer.Tell(message, ActorRefs.NoSender);
         return true;
     }
 

@@ -38,16 +38,24 @@ public sealed class WebSocketBridge(ActorSystem system, IRequiredActor<CallManag
     }
 
     /// <summary>A signed-in user's socket (seed 002): its <see cref="DeviceActor"/> joins calls as the user takes them.</summary>
-    public Task<IResult?> RunDeviceAsync(HttpContext context, ISignalingDialect dialect, string userId) =>
-        RunAsync(context, dialect, new SocketOwner(connection => DeviceActor.Props(userId, calls.ActorRef, users.ActorRef, connection,
-            new LegSettings(options.Value.Signaling.PendingLimit, _pending, _attachRetry)), userId, "", DeviceActor.Kind));
+    public Task<IResult?> RunDeviceAsync(HttpContext context, ISignalingDialect dialect, string userId)
+    {
+        var readAhead = new ReadAhead();
+        return RunAsync(context, dialect, new SocketOwner(connection => DeviceActor.Props(userId, calls.ActorRef, users.ActorRef, connection,
+            new LegSettings(options.Value.Signaling.PendingLimit, _pending, _attachRetry), readAhead), userId, "", DeviceActor.Kind, ReadAhead: readAhead));
+    }
 
     /// <summary>A seed-001 call socket: its session actor negotiates with the media forwarder.</summary>
-    public Task<IResult?> RunMediaAsync(HttpContext context, ISignalingDialect dialect, Func<SocketConnection, Props> session, string userId, string roomKey) =>
-        RunAsync(context, dialect, new SocketOwner(session, userId, roomKey, "chat-call"));
+    public Task<IResult?> RunMediaAsync(HttpContext context, ISignalingDialect dialect, Func<SocketConnection, ReadAhead, Props> session,
+        string userId, string roomKey)
+    {
+        var readAhead = new ReadAhead();
+        return RunAsync(context, dialect, new SocketOwner(connection => session(connection, readAhead), userId, roomKey, "chat-call", ReadAhead: readAhead));
+    }
 
     /// <summary>The actor a socket gets, who it is (for the dialect and the log), and its dialect's name for metrics.</summary>
-    private sealed record SocketOwner(Func<SocketConnection, Props> Props, string PeerId, string CallId, string Dialect, RelayLane? Lane = null);
+    private sealed record SocketOwner(Func<SocketConnection, Props> Props, string PeerId, string CallId, string Dialect, RelayLane? Lane = null,
+        ReadAhead? ReadAhead = null);
 
     private async Task<IResult?> RunAsync(HttpContext context, ISignalingDialect dialect, SocketOwner owner)
     {
@@ -105,7 +113,7 @@ public sealed class WebSocketBridge(ActorSystem system, IRequiredActor<CallManag
         ZvonimMetrics.SocketsOpen(owner.Dialect, 1);
         try
         {
-            var reader = new SocketReader(socket, connection, dialect, peer, owner.PeerId, settings, options.Value.Limits, time, owner.Lane);
+            var reader = new SocketReader(socket, connection, dialect, peer, owner.PeerId, settings, options.Value.Limits, time, owner.Lane, owner.ReadAhead);
             why = await reader.RunAsync(context.RequestAborted);
         }
         catch (Exception ex)
