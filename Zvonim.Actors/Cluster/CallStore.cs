@@ -21,6 +21,15 @@ public sealed record LoadCall(string CallId) : INoSerializationVerificationNeede
 /// is not known, and the asker should not take it for gone.</param>
 public sealed record CallLoaded(string CallId, CallRecord? Record, bool Failed = false) : INoSerializationVerificationNeeded;
 
+/// <summary>Asks for the ids of every call that has a record; answered with <see cref="CallsListed"/>.</summary>
+public sealed record ListCalls : INoSerializationVerificationNeeded
+{
+    public static readonly ListCalls Instance = new();
+}
+
+/// <param name="Failed">The store could not be read: the list is empty, and says nothing.</param>
+public sealed record CallsListed(IReadOnlyList<string> CallIds, bool Failed = false) : INoSerializationVerificationNeeded;
+
 /// <summary>
 /// Every call's <see cref="CallRecord"/>, replicated to all nodes with Akka.DistributedData (in memory, written to and
 /// read from a majority of the nodes). When a node dies, the calls it ran come back on another
@@ -74,6 +83,17 @@ public sealed class CallStore : UntypedActor
                         _ => new CallLoaded(load.CallId, null, Failed: true), // no majority in time
                     }, TaskScheduler.Default)
                     .PipeTo(asker);
+                break;
+            case ListCalls:
+                // This node's replica: the sweep that asks comes back, and what it misses now it finds next time.
+                var lister = Sender;
+                Task.WhenAll(Enumerable.Range(0, Keys).Select(k => _replicator.Ask<IGetResponse>(
+                        Dsl.Get(new LWWDictionaryKey<string, CallRecord>($"calls-{k}"), ReadLocal.Instance), TimeSpan.FromSeconds(5))))
+                    .ContinueWith(t => t.IsCompletedSuccessfully
+                        ? new CallsListed([.. t.Result.OfType<GetSuccess>().SelectMany(found =>
+                            found.Get((LWWDictionaryKey<string, CallRecord>)found.Key).Keys)])
+                        : new CallsListed([], Failed: true), TaskScheduler.Default)
+                    .PipeTo(lister);
                 break;
             case UpdateSuccess or IUpdateFailure:
                 break; // a write that did not reach a majority still gossips on; nothing to do for it here

@@ -86,6 +86,10 @@ public sealed class SqlCallStore : UntypedActor
                 Write(); // what this node said last comes first
                 Sender.Tell(Load(load.CallId), Self);
                 break;
+            case ListCalls:
+                Write();
+                Sender.Tell(List(), Self);
+                break;
             default:
                 Unhandled(message);
                 break;
@@ -153,6 +157,25 @@ public sealed class SqlCallStore : UntypedActor
             // A row no call can come back from: the call is as good as gone (and the store is not restarted over it).
             _log.Error(ex, "The record of call {call_id} cannot be read back; it is treated as gone", callId);
             return new CallLoaded(callId, null);
+        }
+    }
+
+    private CallsListed List()
+    {
+        try
+        {
+            using var select = Command(Connection(), null, "SELECT call_id FROM zvonim_calls");
+            using var reader = select.ExecuteReader();
+            var ids = new List<string>();
+            while (reader.Read()) ids.Add(reader.GetString(0));
+            return new CallsListed(ids);
+        }
+        catch (DbException ex)
+        {
+            _log.Error(ex, "Could not list the call records");
+            _connection?.Dispose();
+            _connection = null;
+            return new CallsListed([], Failed: true);
         }
     }
 

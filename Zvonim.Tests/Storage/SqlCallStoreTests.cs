@@ -87,6 +87,8 @@ public sealed class SqlCallStoreTests(ITestOutputHelper output) : VirtualTimeTes
         var loaded = await store.Ask<CallLoaded>(new LoadCall("a"), TimeSpan.FromSeconds(5));
         Assert.Equal(Record("a", 2).Participants, loaded.Record!.Participants);
         Assert.Null((await store.Ask<CallLoaded>(new LoadCall("c"), TimeSpan.FromSeconds(5))).Record);
+        // What the cluster's sweep asks after: every call with a record, the forgotten one not among them.
+        Assert.Equal(["a", "b"], (await store.Ask<CallsListed>(ListCalls.Instance, TimeSpan.FromSeconds(5))).CallIds.Order());
 
         store.Tell(new SaveCall(Record("b", 2, ended: true)));
         await store.GracefulStop(TimeSpan.FromSeconds(5)); // what is pending is written as the node stops

@@ -98,14 +98,17 @@ public static class ActorHosting
                 system.ActorOf(Props.Create<QuarantineGuard>(), QuarantineGuard.Name);
                 registry.Register<UserDirectory>(system.ActorOf(ShardedUsers.Props(registry.Get<UserPresence>()), UserDirectory.Name));
                 // The records of the calls: in the shared PostgreSQL when there is one, else replicated in memory.
+                IActorRef store;
                 if (CallDatabase.Postgres(options.Store) is { } database)
                 {
                     SqlCallStore.EnsureSchema(database);
                     // Written at once: a call's shard that moves to another node reads its record straight from the database.
-                    system.ActorOf(SqlCallStore.Props(database), CallStore.Name);
+                    store = system.ActorOf(SqlCallStore.Props(database), CallStore.Name);
                 }
-                else system.ActorOf(CallStore.Props(), CallStore.Name);
-                registry.Register<CallManager>(system.ActorOf(ShardedCalls.Props(registry.Get<CallEntity>()), CallManager.Name));
+                else store = system.ActorOf(CallStore.Props(), CallStore.Name);
+                var calls = system.ActorOf(ShardedCalls.Props(registry.Get<CallEntity>()), CallManager.Name);
+                registry.Register<CallManager>(calls);
+                system.ActorOf(RecordSweeper.Props(store, calls, cluster.RecordSweepInterval, RecordSweeper.OldestNode(system)), RecordSweeper.Name);
             });
     }
 

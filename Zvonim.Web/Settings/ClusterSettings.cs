@@ -18,6 +18,10 @@ public sealed class ClusterSettings
     /// <summary>Nodes to join through, as <c>host:port</c>; the first node lists itself first.</summary>
     public List<string> SeedNodes { get; set; } = [];
 
+    /// <summary>How often the oldest node asks after every call that has a record, so that the records of calls whose
+    /// node died and that nobody came back to end and go (see <c>RecordSweeper</c>).</summary>
+    public TimeSpan RecordSweepInterval { get; set; } = TimeSpan.FromMinutes(10);
+
     /// <summary>Parses <c>host:port</c>; null if it is not one.</summary>
     public static (string Host, int Port)? ParseEndpoint(string endpoint)
     {

@@ -78,6 +78,8 @@ public sealed class ZvonimOptionsValidator : IValidateOptions<ZvonimOptions>
                 failures.Add("Zvonim:Cluster:SeedNodes must list at least one node as host:port (the first node may list itself).");
             foreach (var seed in cluster.SeedNodes.Where(s => ClusterSettings.ParseEndpoint(s) is null))
                 failures.Add($"Zvonim:Cluster:SeedNodes entries must be host:port (got '{seed}').");
+            if (cluster.RecordSweepInterval <= TimeSpan.Zero)
+                failures.Add($"Zvonim:Cluster:RecordSweepInterval must be positive (got {cluster.RecordSweepInterval}).");
         }
 
         var signaling = options.Signaling;
