@@ -74,6 +74,31 @@ public sealed class DirectCallTests(ChromiumFixture chromium, ITestOutputHelper 
         await boris.ScreenshotAsync("direct-call-ended");
     }
 
+    /// <summary>Both reload at once: each page comes back offering, and the offers cross. The callee's page yields to
+    /// the caller's (it answers); the caller's ignores the callee's. Before, both yielded, both answered, and neither
+    /// answer was taken: the call stayed without media for good.</summary>
+    [Fact]
+    public async Task Both_people_reload_at_once_in_a_call_and_see_and_hear_each_other_again()
+    {
+        await using var server = new ZvonimServer();
+        await using var anna = await SignInAsync(chromium, server, output, "anna", signUp: true);
+        await using var boris = await SignInAsync(chromium, server, output, "boris", signUp: true);
+        await CallAsync(anna, "boris");
+        await boris.WaitForStatusAsync("ringing");
+        await boris.Page.GetByRole(AriaRole.Button, new() { Name = "Accept" }).ClickAsync();
+        await anna.WaitForStatusAsync("connected");
+        await boris.WaitForStatusAsync("connected");
+
+        await Task.WhenAll(anna.Page.ReloadAsync(), boris.Page.ReloadAsync());
+        foreach (var side in new[] { anna, boris })
+        {
+            await side.WaitForStatusAsync("connected");
+            var stats = await side.WaitForMediaFlowingAsync();
+            side.Log($"receiving after both reloaded {stats}");
+            Assert.True(stats.AudioEnergy > 0, $"{side.Name} receives only silence: {stats}");
+        }
+    }
+
     [Fact]
     public async Task Someone_without_camera_or_microphone_is_told_so_in_the_call_and_still_sees_and_hears_the_other()
     {

@@ -171,6 +171,7 @@ function startMedia(offer) {
   });
   peer = new Peer({
     offerer: offer,
+    polite: state.call?.role === 'callee', // both sides may offer (a reload does): the caller's offer wins
     send: (frame) => send(`webrtc:${frame.type}`, Object.fromEntries(Object.entries(frame).filter(([k]) => k !== 'type'))),
     iceConfig: turnConfig,
     relayOnly: false,

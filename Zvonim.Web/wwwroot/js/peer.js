@@ -9,6 +9,9 @@
 // When A hears that B (re)connected, it restarts ICE on the current session. If the answer comes from a different
 // B connection (B reloaded), A starts a new session. When the connection fails (or never comes up), A restarts
 // ICE, again and again with a growing pause, for as long as the call lasts.
+// Offers can cross (both pages reloaded at once, or a reload meets an ICE restart). The polite side then yields: it
+// drops its own offer and answers. The impolite side ignores the other's offer and waits for that answer. Two
+// polite sides would both answer, and neither answer would be taken.
 //
 // Events: 'state' (connection state or failure changed), 'remote-stream', 'remote-track', 'control' {detail}.
 
@@ -51,10 +54,11 @@ export class Peer extends EventTarget {
    * @param {boolean} o.relayOnly force iceTransportPolicy 'relay'
    * @param {() => {audio: MediaStreamTrack|null, video: MediaStreamTrack|null}} o.tracks
    * @param {Promise<unknown>} o.ready   signalling waits for this (local media settled)
+   * @param {boolean} [o.polite]  when offers cross, this side yields (the two sides of a call must differ)
    */
-  constructor({ offerer, send, iceConfig, relayOnly, tracks, ready }) {
+  constructor({ offerer, send, iceConfig, relayOnly, tracks, ready, polite = true }) {
     super();
-    Object.assign(this, { offerer, send, iceConfig, relayOnly, tracks });
+    Object.assign(this, { offerer, send, iceConfig, relayOnly, tracks, polite });
     this.#queue = Promise.resolve(ready).catch(() => {});
   }
 
@@ -70,7 +74,11 @@ export class Peer extends EventTarget {
   onSignal(frame) {
     this.#enqueue(() => {
       if (frame.type === 'offer') {
-        if (this.offerer) this.#switchRole(false); // link rooms: the other side was told to offer this time
+        if (this.offerer) {
+          // Our own offer is out, unanswered, and theirs crossed it: the impolite side's offer is the one answered.
+          if (!this.polite && this.#pc?.signalingState === 'have-local-offer') return undefined;
+          this.#switchRole(false); // link rooms: the other side was told to offer this time
+        }
         return this.#onOffer(frame);
       }
       if (frame.type === 'answer' && this.offerer) return this.#onAnswer(frame);
