@@ -98,6 +98,22 @@ public sealed class CallTests(ChromiumFixture chromium, ITestOutputHelper output
         await call.ScreenshotAllAsync(nameof(A_reload_comes_back_into_the_same_call));
     }
 
+    /// <summary>Both pages reload at the same moment: each comes back into its place and the two connect again.</summary>
+    [Fact]
+    public async Task Both_reload_at_once_and_are_connected_again()
+    {
+        await using var server = new ZvonimServer();
+        await using var call = await TwoPartyCall.StartAsync(chromium, server, output);
+        await call.B.WaitForMediaFlowingAsync();
+
+        await Task.WhenAll(call.A.Page.ReloadAsync(), call.B.Page.ReloadAsync());
+        foreach (var side in new[] { call.A, call.B })
+        {
+            await side.WaitForStatusAsync("connected");
+            side.Log($"after both reloaded: receives {await side.WaitForMediaFlowingAsync()}");
+        }
+    }
+
     [Fact]
     public async Task A_lost_socket_reconnects_and_the_call_carries_on()
     {

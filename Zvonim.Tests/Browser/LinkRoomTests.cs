@@ -49,4 +49,28 @@ public sealed class LinkRoomTests(ChromiumFixture chromium, ITestOutputHelper ou
         await Assertions.Expect(first.Page.Locator("#share")).ToBeVisibleAsync();
         await first.ScreenshotAsync(nameof(Two_people_talk_through_a_room_link_reload_and_one_leaves));
     }
+
+    /// <summary>Both people in a link room reload at the same moment: each resumes its place and they connect again.</summary>
+    [Fact]
+    public async Task Both_people_in_a_link_room_reload_at_once_and_are_connected_again()
+    {
+        await using var server = new ZvonimServer();
+        using var http = server.Http();
+        var room = (await (await http.PostAsync("/api/rooms", null)).EnsureSuccessStatusCode().Content.ReadFromJsonAsync<JsonObject>())!;
+        var url = (string)room["url"]!;
+        await using var first = await Participant.OpenAsync(chromium, "first", output);
+        await first.GotoAsync(url);
+        await first.WaitForStatusAsync("waiting");
+        await using var second = await Participant.OpenAsync(chromium, "second", output);
+        await second.GotoAsync(url);
+        await first.WaitForMediaFlowingAsync();
+        await second.WaitForMediaFlowingAsync();
+
+        await Task.WhenAll(first.Page.ReloadAsync(), second.Page.ReloadAsync());
+        foreach (var side in new[] { first, second })
+        {
+            await side.WaitForStatusAsync("connected");
+            side.Log($"after both reloaded: receives {await side.WaitForMediaFlowingAsync()}");
+        }
+    }
 }
