@@ -163,6 +163,15 @@ public sealed class MediaForwarderTests(ITestOutputHelper output) : IAsyncLifeti
         // boris's sender reports (RTP time against wall-clock time, for lip sync) reach anna for his audio and video.
         await anna.WaitForFunctionAsync("async () => (await window.zvonim.stats()).senderReports >= 2", null, new() { PollingInterval = 500 });
 
+        // boris turns his camera off: anna's tile of him shows his name instead of a frozen picture, and his video
+        // again once he turns it back on.
+        var borisTile = anna.Locator(".tile.remote");
+        await Assertions.Expect(borisTile).ToHaveAttributeAsync("data-video", "on");
+        await boris.Locator("#cam").ClickAsync();
+        await Assertions.Expect(borisTile).ToHaveAttributeAsync("data-video", "none", new() { Timeout = 10_000 });
+        await boris.Locator("#cam").ClickAsync();
+        await Assertions.Expect(borisTile).ToHaveAttributeAsync("data-video", "on", new() { Timeout = 15_000 });
+
         // A dropped socket: the media does not go through it, and the session waits for it to come back.
         await boris.EvaluateAsync("() => window.zvonim.dropSocket()");
         await boris.WaitForFunctionAsync("() => window.zvonim.state.sockets >= 2");

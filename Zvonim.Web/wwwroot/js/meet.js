@@ -23,6 +23,7 @@ const local = { audio: null, video: null };
 const transceivers = {}; // kind → the transceiver that sends this page's track of that kind (or only receives)
 let negotiation = Promise.resolve();
 let failedOpens = 0; // sockets in a row that closed before they opened
+let videoWatch = 0; // the timer that looks for others' cameras being off
 
 function render() {
   const status = state.error ? 'error' : state.left ? 'left' : state.status;
@@ -130,8 +131,30 @@ async function checkAccess() {
   return 'ok';
 }
 
+/**
+ * Seed 001 has no word for "my camera is off", and the server forwards only what arrives: a participant who turns
+ * the camera off simply stops sending video. A tile whose video has decoded no new frame for two looks a second apart
+ * shows its name on dark instead of a frozen last frame (or a black box for someone without a camera).
+ */
+async function watchVideo() {
+  const report = await pc?.getStats().catch(() => null);
+  if (!report) return;
+  const decoded = new Map();
+  report.forEach((s) => {
+    if (s.type === 'inbound-rtp' && s.kind === 'video' && s.trackIdentifier) decoded.set(s.trackIdentifier, s.framesDecoded ?? 0);
+  });
+  for (const entry of state.remote.values()) {
+    const track = entry.stream.getVideoTracks().find((candidate) => candidate.readyState === 'live');
+    const frames = (track && decoded.get(track.id)) ?? 0;
+    entry.still = frames > (entry.frames ?? 0) ? 0 : (entry.still ?? 0) + 1;
+    entry.frames = frames;
+    entry.tile.dataset.video = entry.still >= 2 ? 'none' : 'on';
+  }
+}
+
 /** Lets go of the camera, the microphone and the connection to the server's media. */
 function release() {
+  clearInterval(videoWatch);
   pc?.close();
   for (const track of [local.audio, local.video]) track?.stop();
   local.audio = local.video = null;
@@ -244,6 +267,7 @@ async function start() {
     if (pc.connectionState === 'failed') setTimeout(() => location.reload(), 2000);
   };
   pc.onicecandidate = (e) => e.candidate && send('ice', { payload: e.candidate.toJSON() });
+  videoWatch = setInterval(() => watchVideo().catch(warn), 1000);
   connect();
   const toggles = mediaToggles({
     local,
