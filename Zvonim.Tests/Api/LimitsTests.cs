@@ -104,21 +104,8 @@ public sealed class LimitsTests
             for (var i = 0; i < Count; i++) await a.SendTextAsync($$"""{"type":"ice-candidate","n":{{i}},"pad":"{{padding}}"}""");
         });
 
-        var numbers = new List<int>();
-        var buffer = new byte[1 << 17];
         using (var read = new CancellationTokenSource(TimeSpan.FromSeconds(60)))
-        {
-            while (numbers.Count < Count)
-            {
-                if (numbers.Count < 100) await Task.Delay(2, read.Token); // a slow reader at first: the backlog builds up
-                var message = await ReceiveTextAsync(slow, buffer, read.Token);
-                if (message is null) break;
-                using var json = System.Text.Json.JsonDocument.Parse(message);
-                if (json.RootElement.GetProperty("type").GetString() == "ice-candidate")
-                    numbers.Add(json.RootElement.GetProperty("n").GetInt32());
-            }
-        }
-        Assert.Equal(Enumerable.Range(0, Count), numbers);
+            Assert.Equal(Enumerable.Range(0, Count), await ReadSlowlyAsync(slow, "ice-candidate", Count, new byte[1 << 17], read.Token));
         await flood.WaitAsync(TimeSpan.FromSeconds(30));
         Assert.Equal(WebSocketState.Open, slow.State);
         Assert.False(a.IsClosed);
@@ -161,17 +148,7 @@ public sealed class LimitsTests
                 await annaPhone.SendTextAsync($$"""{"type":"webrtc:ice-candidate","callId":"{{callId}}","n":{{i}}}""");
         });
 
-        var numbers = new List<int>();
-        while (numbers.Count < Count)
-        {
-            if (numbers.Count < 100) await Task.Delay(2, read.Token); // a slow reader at first: the backlog builds up
-            var message = await ReceiveTextAsync(slow, buffer, read.Token);
-            if (message is null) break;
-            using var json = System.Text.Json.JsonDocument.Parse(message);
-            if (json.RootElement.GetProperty("type").GetString() == "webrtc:ice-candidate")
-                numbers.Add(json.RootElement.GetProperty("n").GetInt32());
-        }
-        Assert.Equal(Enumerable.Range(0, Count), numbers);
+        Assert.Equal(Enumerable.Range(0, Count), await ReadSlowlyAsync(slow, "webrtc:ice-candidate", Count, buffer, read.Token));
         await flood.WaitAsync(TimeSpan.FromSeconds(30));
         Assert.Equal(WebSocketState.Open, slow.State);
         Assert.False(annaPhone.IsClosed);
@@ -258,6 +235,22 @@ public sealed class LimitsTests
         {
             return false;
         }
+    }
+
+    /// <summary>Reads until <paramref name="count"/> frames of <paramref name="type"/> have come (or the socket closed),
+    /// slowly at first so that a backlog builds up; returns their numbers ("n") in the order they came.</summary>
+    private static async Task<List<int>> ReadSlowlyAsync(ClientWebSocket socket, string type, int count, byte[] buffer, CancellationToken ct)
+    {
+        var numbers = new List<int>();
+        while (numbers.Count < count)
+        {
+            if (numbers.Count < 100) await Task.Delay(2, ct);
+            var message = await ReceiveTextAsync(socket, buffer, ct);
+            if (message is null) break;
+            using var json = System.Text.Json.JsonDocument.Parse(message);
+            if (json.RootElement.GetProperty("type").GetString() == type) numbers.Add(json.RootElement.GetProperty("n").GetInt32());
+        }
+        return numbers;
     }
 
     private static async Task<string?> ReceiveTextAsync(ClientWebSocket socket, byte[] buffer, CancellationToken cancellationToken)

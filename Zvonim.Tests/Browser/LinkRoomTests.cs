@@ -13,13 +13,19 @@ namespace Zvonim.Tests.Browser;
 [Collection(BrowserCollection.Name)]
 public sealed class LinkRoomTests(ChromiumFixture chromium, ITestOutputHelper output)
 {
+    /// <summary>A new room's link, as POST /api/rooms hands it out.</summary>
+    private static async Task<string> NewRoomAsync(ZvonimServer server)
+    {
+        using var http = server.Http();
+        var room = (await (await http.PostAsync("/api/rooms", null)).EnsureSuccessStatusCode().Content.ReadFromJsonAsync<JsonObject>())!;
+        return (string)room["url"]!;
+    }
+
     [Fact]
     public async Task Two_people_talk_through_a_room_link_reload_and_one_leaves()
     {
         await using var server = new ZvonimServer();
-        using var http = server.Http();
-        var room = (await (await http.PostAsync("/api/rooms", null)).EnsureSuccessStatusCode().Content.ReadFromJsonAsync<JsonObject>())!;
-        var url = (string)room["url"]!;
+        var url = await NewRoomAsync(server);
 
         await using var first = await Participant.OpenAsync(chromium, "first", output);
         await first.GotoAsync(url);
@@ -55,9 +61,7 @@ public sealed class LinkRoomTests(ChromiumFixture chromium, ITestOutputHelper ou
     public async Task Both_people_in_a_link_room_reload_at_once_and_are_connected_again()
     {
         await using var server = new ZvonimServer();
-        using var http = server.Http();
-        var room = (await (await http.PostAsync("/api/rooms", null)).EnsureSuccessStatusCode().Content.ReadFromJsonAsync<JsonObject>())!;
-        var url = (string)room["url"]!;
+        var url = await NewRoomAsync(server);
         await using var first = await Participant.OpenAsync(chromium, "first", output);
         await first.GotoAsync(url);
         await first.WaitForStatusAsync("waiting");

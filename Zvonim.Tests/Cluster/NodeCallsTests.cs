@@ -49,17 +49,12 @@ public sealed class NodeCallsTests(ITestOutputHelper output) : VirtualTimeTestKi
     }
 
     /// <summary>Stands where the cluster's call store would, passing on what the calls tell it.</summary>
-    private sealed class StoreProbe(IActorRef probe) : UntypedActor
-    {
-        protected override void OnReceive(object message) => probe.Forward(message);
-    }
-
     [Fact]
     public async Task A_node_holds_no_more_ended_calls_than_its_limit_the_oldest_retires_and_its_record_is_forgotten()
     {
         using var node = ActorSystem.Create("node", ConfigurationFactory.ParseString("zvonim.max-calls = 1").WithFallback(Sys.Settings.Config));
         var store = CreateTestProbe(node);
-        node.ActorOf(Props.Create(() => new StoreProbe(store.Ref)), CallStore.Name);
+        node.ActorOf(StandIn.For(store.Ref), CallStore.Name);
         foreach (var callId in new[] { "call-1", "call-2" })
         {
             var entity = node.ActorOf(CallEntity.Props(callId));
@@ -77,7 +72,7 @@ public sealed class NodeCallsTests(ITestOutputHelper output) : VirtualTimeTestKi
     {
         using var node = ActorSystem.Create("node", Sys.Settings.Config);
         var store = CreateTestProbe(node);
-        node.ActorOf(Props.Create(() => new StoreProbe(store.Ref)), CallStore.Name);
+        node.ActorOf(StandIn.For(store.Ref), CallStore.Name);
         var entity = node.ActorOf(CallEntity.Props("call-1"));
 
         // The store is down: the call may well exist, so it is "try again" (503, close 1013), never "not found" (4404).

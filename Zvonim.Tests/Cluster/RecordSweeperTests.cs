@@ -35,11 +35,6 @@ public sealed class RecordSweeperTests(ITestOutputHelper output) : VirtualTimeTe
         }
     }
 
-    private sealed class StoreProbe(IActorRef probe) : UntypedActor
-    {
-        protected override void OnReceive(object message) => probe.Forward(message);
-    }
-
     /// <summary>Returns once the actor has started (and armed its timer), so that virtual time moves past it.</summary>
     private void Started(IActorRef actor)
     {
@@ -51,7 +46,7 @@ public sealed class RecordSweeperTests(ITestOutputHelper output) : VirtualTimeTe
     public async Task A_call_lost_with_its_node_is_brought_back_by_the_sweep_ends_when_nobody_returns_and_its_record_goes()
     {
         var store = CreateTestProbe();
-        var storeActor = Sys.ActorOf(Props.Create(() => new StoreProbe(store.Ref)), CallStore.Name);
+        var storeActor = Sys.ActorOf(StandIn.For(store.Ref), CallStore.Name);
         var region = Sys.ActorOf(Props.Create<Region>(), "calls");
         Started(Sys.ActorOf(RecordSweeper.Props(storeActor, region, Interval, () => true)));
 
