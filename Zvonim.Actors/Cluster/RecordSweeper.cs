@@ -22,6 +22,9 @@ public sealed class RecordSweeper : UntypedActor, IWithTimers
 
     private static readonly TimeSpan Step = TimeSpan.FromSeconds(1);
 
+    /// <summary>How long the store may take to list the records before this sweep is given up (the next one asks again).</summary>
+    public static readonly TimeSpan ListTimeout = TimeSpan.FromMinutes(1);
+
     private readonly IActorRef _store;
     private readonly IActorRef _calls;
     private readonly TimeSpan _interval;
@@ -40,6 +43,11 @@ public sealed class RecordSweeper : UntypedActor, IWithTimers
     private sealed class AskMore : INoSerializationVerificationNeeded
     {
         public static readonly AskMore Instance = new();
+    }
+
+    private sealed class ListingTimedOut : INoSerializationVerificationNeeded
+    {
+        public static readonly ListingTimedOut Instance = new();
     }
 
     /// <param name="store">The node's <see cref="CallStore"/> (or SQL store), which lists the records.</param>
@@ -77,12 +85,22 @@ public sealed class RecordSweeper : UntypedActor, IWithTimers
                 if (_listing || _toAsk.Count > 0 || !_sweepsHere()) break; // the last sweep is still going
                 _listing = true;
                 _store.Tell(ListCalls.Instance, Self);
+                // A store that failed on the request (and restarted) never answers: this node must not stop sweeping.
+                Timers.StartSingleTimer(ListingTimedOut.Instance, ListingTimedOut.Instance, ListTimeout);
                 break;
+            case ListingTimedOut:
+                if (_listing) _log.Warning("The call store did not list its records within {Timeout}; the next sweep asks again", ListTimeout);
+                _listing = false;
+                break;
+            case CallsListed when !_listing:
+                break; // late, after its sweep was given up
             case CallsListed { Failed: true }:
                 _listing = false; // logged by the store; the next sweep tries again
+                Timers.Cancel(ListingTimedOut.Instance);
                 break;
             case CallsListed listed:
                 _listing = false;
+                Timers.Cancel(ListingTimedOut.Instance);
                 _log.Info("Sweeping {Count} call records: each call is asked after, and one that nobody runs ends by its own rules", listed.CallIds.Count);
                 foreach (var callId in listed.CallIds) _toAsk.Enqueue(callId);
                 AskSome();

@@ -127,6 +127,7 @@ public sealed class MediaSocketActor : UntypedActor, IWithUnboundedStash
 
     protected override void PostStop()
     {
+        _readAhead?.Release(); // what is stashed or in the mailbox goes with the actor: the reader reads on to the close
         _joinTimer?.Cancel();
         _connection.Close(CloseReason.ServerStopping, "The server is shutting down.");
     }

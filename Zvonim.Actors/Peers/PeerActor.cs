@@ -82,6 +82,7 @@ public sealed class PeerActor : UntypedActor
     protected override void PostStop()
     {
         _lane?.Open(null);
+        _lane?.Release();
         _connection.Close(CloseReason.ServerStopping, "The server is shutting down.");
         Release(_heldBytes);
         _retry?.Cancel();
@@ -256,7 +257,12 @@ public sealed class PeerActor : UntypedActor
         _log.Info("Call {call_id} of peer {peer_id} stopped; attaching again", _attach.CallId, PeerId);
         _call = ActorRefs.Nobody;
         _attaching = true;
-        foreach (var other in _others.Keys.ToList()) _others[other] = null;
+        foreach (var other in _others.Keys.ToList())
+        {
+            _others[other] = null;
+            // Their news of being relieved may be lost while their calls move; whoever is still slow says so again.
+            SetSlow(other, false);
+        }
         _routes.Clear();
         UpdateLane();
         Reattach();
@@ -274,7 +280,8 @@ public sealed class PeerActor : UntypedActor
 
     private void OnAdmitted(PeerAdmitted admitted)
     {
-        if (!_admittedOnce) Telemetry.ZvonimMetrics.Admission.Record(Stopwatch.GetElapsedTime(_started).TotalSeconds);
+        var again = _admittedOnce;
+        if (!again) Telemetry.ZvonimMetrics.Admission.Record(Stopwatch.GetElapsedTime(_started).TotalSeconds);
         if (!_call.IsNobody()) Context.Unwatch(_call);
         _attaching = false;
         _admittedOnce = true;
@@ -287,7 +294,8 @@ public sealed class PeerActor : UntypedActor
         _connection.Send(new StateEvent(admitted.Snapshot));
         foreach (var other in admitted.Others.Where(o => o.Peer is not null))
             _connection.Send(new PeerConnectedEvent(other.PeerId, other.DisplayName, WasThereFirst: true));
-        if (_congested) TellOthers(new PeerCongestion(PeerId, true));
+        // Admitted again, either way: a "relieved" said while this socket was between calls reached nobody.
+        if (_congested || again) TellOthers(new PeerCongestion(PeerId, _congested));
         // Handled right here rather than re-sent to Self: later frames already in the mailbox must not overtake them.
         if (_early is null) return;
         var early = _early;

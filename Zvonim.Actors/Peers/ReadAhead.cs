@@ -15,6 +15,7 @@ public sealed class ReadAhead
     private long _told;    // written by the reader only
     private long _handled; // written by the handlers, with Interlocked: a device's legs acknowledge on their own threads
     private TaskCompletionSource? _caughtUp; // the reader waiting for the handlers to work off its backlog
+    private volatile bool _released;         // the handlers are gone: nothing will be given back, nor need be
 
     /// <summary>Reader: one more message handed on, to be acknowledged with <see cref="Handled"/>.</summary>
     public void Told() => Volatile.Write(ref _told, _told + 1);
@@ -30,15 +31,23 @@ public sealed class ReadAhead
             Interlocked.Exchange(ref _caughtUp, null)?.TrySetResult();
     }
 
+    /// <summary>Handlers: they have stopped, and what they were given will never be handled. The reader no longer
+    /// waits (it reads on to the client's close reply, or the end of the socket).</summary>
+    public void Release()
+    {
+        _released = true;
+        Interlocked.Exchange(ref _caughtUp, null)?.TrySetResult();
+    }
+
     /// <summary>Reader: pending while <see cref="Limit"/> or more of its messages wait; completes once the handlers are
     /// down to half of that, so the reader reads on in bursts rather than one message a wake.</summary>
     public Task WhenCaughtUp()
     {
-        if (_told - Volatile.Read(ref _handled) < Limit) return Task.CompletedTask;
+        if (_released || _told - Volatile.Read(ref _handled) < Limit) return Task.CompletedTask;
         var waiter = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         Interlocked.Exchange(ref _caughtUp, waiter);
         // The handlers may have caught up between the check and the exchange, without seeing a waiter.
-        if (_told - Volatile.Read(ref _handled) <= Limit / 2) Interlocked.Exchange(ref _caughtUp, null)?.TrySetResult();
+        if (_released || _told - Volatile.Read(ref _handled) <= Limit / 2) Interlocked.Exchange(ref _caughtUp, null)?.TrySetResult();
         return waiter.Task;
     }
 }

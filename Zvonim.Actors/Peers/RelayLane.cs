@@ -42,6 +42,9 @@ public sealed class RelayLane(bool shortWay = true)
     /// <summary>Actor: one more of the reader's messages has been handled, and what it sent is queued.</summary>
     public void Handled() => _backlog.Handled();
 
+    /// <summary>Actor: it stops; the reader no longer waits for it.</summary>
+    public void Release() => _backlog.Release();
+
     /// <summary>Reader: pending while <see cref="Backlog"/> or more of its messages wait for the actor.</summary>
     public Task WhenCaughtUp() => _backlog.WhenCaughtUp();
 

@@ -73,6 +73,7 @@ public sealed class DeviceActor : UntypedActor
 
     protected override void PostStop()
     {
+        _readAhead?.Release();
         _registerAgain?.Cancel();
         _connection.Close(CloseReason.ServerStopping, "The server is shutting down.");
     }
@@ -187,7 +188,7 @@ public sealed class DeviceActor : UntypedActor
 
     private void OnLegClosed(LegClosed closed)
     {
-        if (_legs.TryGetValue(closed.CallId, out var leg) && Equals(leg.Leg, closed.Leg))
+        if (_legs.TryGetValue(closed.CallId, out var leg) && ReferenceEquals(leg, closed.Leg))
         {
             _legs.Remove(closed.CallId);
             leg.Retire();

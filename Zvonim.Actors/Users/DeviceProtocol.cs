@@ -31,8 +31,9 @@ public sealed record CallEndEvent(string CallId, string Reason) : PeerEvent;
 /// <summary>An error about one call, so the client knows which.</summary>
 public sealed record CallErrorEvent(string CallId, string Code, string Message) : PeerEvent;
 
-/// <summary>A call's leg (a <see cref="PeerActor"/> under the device) has closed.</summary>
-internal sealed record LegClosed(string CallId, IActorRef Leg, CloseReason Reason, string Message, Refusal? Refusal, CallSnapshot? Last)
+/// <summary>A call's leg (a <see cref="PeerActor"/> under the device) has closed. <paramref name="Leg"/> is its connection,
+/// which exists before its actor does: a leg refused at once may close before the device knows its actor.</summary>
+internal sealed record LegClosed(string CallId, LegConnection Leg, CloseReason Reason, string Message, Refusal? Refusal, CallSnapshot? Last)
     : INoSerializationVerificationNeeded;
 
 public static class EndReasons

@@ -43,7 +43,7 @@ internal sealed class LegConnection(string callId, IPeerConnection socket, IActo
 
     public void Close(CloseReason reason, string message, Refusal? refusal = null)
     {
-        if (Interlocked.Exchange(ref _closed, 1) == 0) device.Tell(new LegClosed(callId, Leg, reason, message, refusal, _last), ActorRefs.NoSender);
+        if (Interlocked.Exchange(ref _closed, 1) == 0) device.Tell(new LegClosed(callId, this, reason, message, refusal, _last), ActorRefs.NoSender);
     }
 
     public void PauseReading(bool paused) => socket.PauseReading(paused);

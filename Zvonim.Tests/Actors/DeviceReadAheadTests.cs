@@ -18,8 +18,10 @@ public sealed class DeviceReadAheadTests(ITestOutputHelper output) : VirtualTime
     private static DeviceSignal Frame(string callId, int n) =>
         new(callId, new ClientSignal(SignalKind.IceCandidate, null, Encoding.UTF8.GetBytes($$"""{"n":{{n}}}""")));
 
+    /// <summary>Answers and hang-ups are given back by the device; frames by the leg, which holds them until the call
+    /// answers (here it refuses: the call does not exist), more than <see cref="ReadAhead.Limit"/> of them.</summary>
     [Fact]
-    public void Answers_hang_ups_and_the_frames_of_a_leg_the_call_refused_are_all_given_back_to_the_reader()
+    public void Answers_hang_ups_and_the_frames_a_leg_held_are_all_given_back_to_the_reader()
     {
         var calls = CreateTestProbe();
         var users = CreateTestProbe();
@@ -67,5 +69,24 @@ public sealed class DeviceReadAheadTests(ITestOutputHelper output) : VirtualTime
         leg.Retire();
         readAhead.Told();
         Assert.False(readAhead.IsCaughtUp, "a late acknowledgement counted again would let a later message overtake");
+    }
+
+    /// <summary>A device that stops (its socket closed, or too many refusals) leaves messages it will never handle: its
+    /// reader must not wait for them, or it would never read the client's close.</summary>
+    [Fact]
+    public async Task A_device_that_stops_lets_its_reader_read_on()
+    {
+        var readAhead = new ReadAhead();
+        var device = Sys.ActorOf(DeviceActor.Props("anna", CreateTestProbe().Ref, CreateTestProbe().Ref, new ProbeConnection(CreateTestProbe()),
+            new LegSettings(256), readAhead));
+        for (var n = 0; n < ReadAhead.Limit; n++) readAhead.Told(); // read, and still on their way to the device
+        var waiting = readAhead.WhenCaughtUp();
+        Assert.False(waiting.IsCompleted);
+
+        Watch(device);
+        device.Tell(new SocketClosed("closed"));
+        ExpectTerminated(device);
+        await waiting.WaitAsync(TimeSpan.FromSeconds(5));
+        Assert.True(readAhead.WhenCaughtUp().IsCompleted);
     }
 }

@@ -42,4 +42,49 @@ public sealed class ReadmissionTests(ITestOutputHelper output) : VirtualTimeTest
         while (events.ReceiveOne(TimeSpan.FromMilliseconds(200)) is { } heard)
             Assert.False(heard is ErrorEvent, $"anna was told {heard}");
     }
+
+    /// <summary>Boris's socket was congested when the call moved, and drained while his socket was between calls: his
+    /// "relieved" reached nobody. Anna's socket must not stay paused for him for good: her marks go with the call, and
+    /// boris, admitted again, says how he is either way.</summary>
+    [Fact]
+    public void A_receiver_that_drained_while_the_call_moved_does_not_leave_its_sender_paused_for_good()
+    {
+        var manager = CreateTestProbe("calls");
+        var events = CreateTestProbe("socket-a");
+        var boris = CreateTestProbe("socket-b");
+        var anna = Sys.ActorOf(PeerActor.Props(new AttachPeer("call-1", "anna"), manager.Ref, new ProbeConnection(events), pendingLimit: 16));
+        var snapshot = new RoomState("call-1", new RoomPolicy(), Time.GetUtcNow()).Snapshot();
+        manager.ExpectMsg<AttachPeer>();
+        var first = CreateTestProbe("call-on-node-1");
+        anna.Tell(new PeerAdmitted("call-1", "anna", snapshot, [new PeerLink("boris", null, boris.Ref)]), first.Ref);
+        anna.Tell(new PeerCongestion("boris", true), boris.Ref);
+        Assert.True(events.FishForMessage<ProbeConnection.ReadingPaused>(_ => true).Paused);
+
+        Sys.Stop(first.Ref); // the call moves; boris's socket drains meanwhile and tells nobody
+        Assert.False(events.FishForMessage<ProbeConnection.ReadingPaused>(_ => true).Paused);
+        manager.ExpectMsg<AttachPeer>();
+        anna.Tell(new PeerAdmitted("call-1", "anna", snapshot, [new PeerLink("boris", null, boris.Ref)]), CreateTestProbe("call-on-node-2").Ref);
+        anna.Tell(new ClientSignal(SignalKind.IceCandidate, null, Encoding.UTF8.GetBytes("ice")), ActorRefs.NoSender);
+        Assert.Equal("ice", Encoding.UTF8.GetString(boris.FishForMessage<SignalEvent>(_ => true).Frame));
+    }
+
+    /// <summary>The other half: a socket admitted again tells the others whether it is congested, relieved included.</summary>
+    [Fact]
+    public void A_socket_admitted_again_tells_the_others_it_is_not_congested()
+    {
+        var manager = CreateTestProbe("calls");
+        var boris = CreateTestProbe("socket-b");
+        var anna = Sys.ActorOf(PeerActor.Props(new AttachPeer("call-1", "anna"), manager.Ref, new ProbeConnection(CreateTestProbe()), pendingLimit: 16));
+        var snapshot = new RoomState("call-1", new RoomPolicy(), Time.GetUtcNow()).Snapshot();
+        manager.ExpectMsg<AttachPeer>();
+        var first = CreateTestProbe("call-on-node-1");
+        anna.Tell(new PeerAdmitted("call-1", "anna", snapshot, [new PeerLink("boris", null, boris.Ref)]), first.Ref);
+        boris.ExpectMsg<OpenRoute>();
+        boris.ExpectNoMsg(TimeSpan.FromMilliseconds(100)); // first admitted and not congested: no word of congestion
+
+        Sys.Stop(first.Ref);
+        manager.ExpectMsg<AttachPeer>();
+        anna.Tell(new PeerAdmitted("call-1", "anna", snapshot, [new PeerLink("boris", null, boris.Ref)]), CreateTestProbe("call-on-node-2").Ref);
+        Assert.False(boris.FishForMessage<PeerCongestion>(_ => true).Congested);
+    }
 }

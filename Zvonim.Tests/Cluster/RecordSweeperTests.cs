@@ -108,6 +108,21 @@ public sealed class RecordSweeperTests(ITestOutputHelper output) : VirtualTimeTe
         Time.Advance(TimeSpan.FromSeconds(1)); // 6.0 s
         store.ExpectMsg<ListCalls>();
     }
+
+    [Fact]
+    public void A_store_that_never_answers_a_listing_does_not_stop_this_node_sweeping()
+    {
+        var store = CreateTestProbe();
+        var calls = CreateTestProbe();
+        Started(Sys.ActorOf(RecordSweeper.Props(store.Ref, calls.Ref, Interval, () => true)));
+        Time.Advance(Interval);
+        store.ExpectMsg<ListCalls>(); // and it never answers (it failed on the request and restarted)
+
+        Time.Advance(Interval);
+        store.ExpectMsg<ListCalls>();
+        store.Reply(new CallsListed(["call-1"]));
+        Assert.Equal("call-1", calls.ExpectMsg<GetCall>().CallId);
+    }
 }
 
 /// <summary>The in-memory store (DistributedData) lists what it holds, on a real one-node cluster.</summary>

@@ -39,6 +39,8 @@ public sealed class SocketConnection : IPeerConnection
     private bool _sending;           // a sender owns the socket
     private bool _closed;            // a close was asked for (or the socket is finished): nothing more is queued
     private bool _congested;
+    private bool _reportedCongested; // what CongestionChanged said last, under _report
+    private readonly Lock _report = new();
     private long _lastProgress;      // timestamp of the last completed send
     private ITimer? _stallTimer;
     private TaskCompletionSource? _readGate; // set while reading is paused
@@ -72,7 +74,8 @@ public sealed class SocketConnection : IPeerConnection
     /// <summary>How long a congested socket may go without completing a send before it is closed.</summary>
     public TimeSpan StallTimeout { get; }
 
-    /// <summary>Told true when the queue passes its high-water mark and false when it has drained; never from under a lock.</summary>
+    /// <summary>Told true when the queue passes its high-water mark and false when it has drained; never from under the
+    /// queue's lock (only under the reports' own, which orders them). The handler must not block.</summary>
     public Action<bool>? CongestionChanged { get; set; }
 
     /// <summary>Cancelled when the socket must be dropped without further ceremony.</summary>
@@ -268,7 +271,7 @@ public sealed class SocketConnection : IPeerConnection
         Volatile.Write(ref _lastProgress, _time.GetTimestamp());
         var check = StallTimeout / 4;
         _stallTimer ??= _time.CreateTimer(static state => ((SocketConnection)state!).CheckStall(), this, check, check);
-        CongestionChanged?.Invoke(true);
+        Report();
     }
 
     private void OpenWriteGate() => Interlocked.Exchange(ref _writeGate, null)?.TrySetResult();
@@ -277,7 +280,22 @@ public sealed class SocketConnection : IPeerConnection
     {
         OpenWriteGate();
         StopStallWatch();
-        CongestionChanged?.Invoke(false);
+        Report();
+    }
+
+    /// <summary>Tells the state as it is now, not the change that led here: a queuer reporting "congested" and the pump
+    /// reporting "relieved" race outside the queue's lock, and the later report must not be the stale one, or the
+    /// senders would stay paused for a socket that has drained. Each transition is followed by a report, and each report
+    /// reads the state under its own lock, so the last report says the last state.</summary>
+    private void Report()
+    {
+        lock (_report)
+        {
+            var congested = Volatile.Read(ref _congested);
+            if (congested == _reportedCongested) return;
+            _reportedCongested = congested;
+            CongestionChanged?.Invoke(congested);
+        }
     }
 
     private void CheckStall()

@@ -139,13 +139,18 @@ async function checkAccess() {
 async function watchVideo() {
   const report = await pc?.getStats().catch(() => null);
   if (!report) return;
-  const decoded = new Map();
+  const decoded = new Map(); // track id → frames decoded, the most of any of its streams (an SSRC change leaves two)
   report.forEach((s) => {
-    if (s.type === 'inbound-rtp' && s.kind === 'video' && s.trackIdentifier) decoded.set(s.trackIdentifier, s.framesDecoded ?? 0);
+    if (s.type !== 'inbound-rtp' || s.kind !== 'video' || !s.trackIdentifier) return;
+    decoded.set(s.trackIdentifier, Math.max(decoded.get(s.trackIdentifier) ?? 0, s.framesDecoded ?? 0));
   });
   for (const entry of state.remote.values()) {
     const track = entry.stream.getVideoTracks().find((candidate) => candidate.readyState === 'live');
     const frames = (track && decoded.get(track.id)) ?? 0;
+    if (track?.id !== entry.trackId) {
+      entry.trackId = track?.id; // another track: its count starts afresh
+      entry.frames = 0;
+    }
     entry.still = frames > (entry.frames ?? 0) ? 0 : (entry.still ?? 0) + 1;
     entry.frames = frames;
     entry.tile.dataset.video = entry.still >= 2 ? 'none' : 'on';
