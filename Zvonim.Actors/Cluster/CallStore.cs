@@ -55,8 +55,10 @@ public sealed class CallStore : UntypedActor
     {
         var hash = 17u;
         foreach (var c in callId) hash = hash * 31 + c;
-        return new($"calls-{hash % Keys}");
+        return Key((int)(hash % Keys));
     }
+
+    private static LWWDictionaryKey<string, CallRecord> Key(int index) => new($"calls-{index}");
 
     protected override void OnReceive(object message)
     {
@@ -88,7 +90,7 @@ public sealed class CallStore : UntypedActor
                 // This node's replica: the sweep that asks comes back, and what it misses now it finds next time.
                 var lister = Sender;
                 Task.WhenAll(Enumerable.Range(0, Keys).Select(k => _replicator.Ask<IGetResponse>(
-                        Dsl.Get(new LWWDictionaryKey<string, CallRecord>($"calls-{k}"), ReadLocal.Instance), TimeSpan.FromSeconds(5))))
+                        Dsl.Get(Key(k), ReadLocal.Instance), TimeSpan.FromSeconds(5))))
                     .ContinueWith(t => t.IsCompletedSuccessfully
                         ? new CallsListed([.. t.Result.OfType<GetSuccess>().SelectMany(found =>
                             found.Get((LWWDictionaryKey<string, CallRecord>)found.Key).Keys)])

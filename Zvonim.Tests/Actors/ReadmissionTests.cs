@@ -1,5 +1,6 @@
 using System.Text;
 using Akka.Actor;
+using Akka.TestKit;
 using Xunit.Abstractions;
 using Zvonim.Actors.Calls;
 using Zvonim.Actors.Peers;
@@ -13,26 +14,40 @@ namespace Zvonim.Tests.Actors;
 /// other socket are probes here, so the test decides what the call answers.</summary>
 public sealed class ReadmissionTests(ITestOutputHelper output) : VirtualTimeTestKit(output)
 {
+    /// <summary>Anna's socket (its client a probe), admitted by a call on a first node with <paramref name="others"/>.</summary>
+    private sealed record Admitted(TestProbe Manager, TestProbe Client, IActorRef Anna, TestProbe Call, CallSnapshot Snapshot);
+
+    private Admitted AdmittedAnna(params PeerLink[] others)
+    {
+        var manager = CreateTestProbe("calls");
+        var client = CreateTestProbe("socket-a");
+        var anna = Sys.ActorOf(PeerActor.Props(new AttachPeer("call-1", "anna"), manager.Ref, new ProbeConnection(client), pendingLimit: 16));
+        var snapshot = new RoomState("call-1", new RoomPolicy(), Time.GetUtcNow()).Snapshot();
+        manager.ExpectMsg<AttachPeer>();
+        var call = CreateTestProbe("call-on-node-1");
+        anna.Tell(new PeerAdmitted("call-1", "anna", snapshot, others), call.Ref);
+        return new Admitted(manager, client, anna, call, snapshot);
+    }
+
+    /// <summary>The call's node dies; anna's socket asks again and is admitted by the call brought back elsewhere.</summary>
+    private void MoveCall(Admitted a, params PeerLink[] others)
+    {
+        Sys.Stop(a.Call.Ref);
+        a.Manager.ExpectMsg<AttachPeer>();
+        a.Anna.Tell(new PeerAdmitted("call-1", "anna", a.Snapshot, others), CreateTestProbe("call-on-node-2").Ref);
+    }
+
     [Fact]
     public void Frames_held_for_someone_who_connected_while_the_call_moved_reach_them_and_nothing_waits_for_one_who_left()
     {
-        var manager = CreateTestProbe("calls");
-        var events = CreateTestProbe("socket-a");
         var boris = CreateTestProbe("socket-b");
-        var peer = Sys.ActorOf(PeerActor.Props(new AttachPeer("call-1", "anna"), manager.Ref, new ProbeConnection(events), pendingLimit: 16));
-        var snapshot = new RoomState("call-1", new RoomPolicy(), Time.GetUtcNow()).Snapshot();
-
         // Admitted; boris joined but is not connected, so anna's offer is held for him.
-        manager.ExpectMsg<AttachPeer>();
-        var first = CreateTestProbe("call-on-node-1");
-        peer.Tell(new PeerAdmitted("call-1", "anna", snapshot, [new PeerLink("boris", null, null), new PeerLink("carol", null, null)]), first.Ref);
+        var a = AdmittedAnna(new PeerLink("boris", null, null), new PeerLink("carol", null, null));
+        var (peer, events) = (a.Anna, a.Client);
         peer.Tell(new ClientSignal(SignalKind.Offer, null, Encoding.UTF8.GetBytes("offer-1")), ActorRefs.NoSender);
 
         // The call's node dies; the call comes back elsewhere, where boris has connected meanwhile and carol has left.
-        Sys.Stop(first.Ref);
-        manager.ExpectMsg<AttachPeer>();
-        var second = CreateTestProbe("call-on-node-2");
-        peer.Tell(new PeerAdmitted("call-1", "anna", snapshot, [new PeerLink("boris", null, boris.Ref)]), second.Ref);
+        MoveCall(a, new PeerLink("boris", null, boris.Ref));
 
         Assert.Equal("offer-1", Encoding.UTF8.GetString(boris.FishForMessage<SignalEvent>(_ => true).Frame));
 
@@ -49,22 +64,15 @@ public sealed class ReadmissionTests(ITestOutputHelper output) : VirtualTimeTest
     [Fact]
     public void A_receiver_that_drained_while_the_call_moved_does_not_leave_its_sender_paused_for_good()
     {
-        var manager = CreateTestProbe("calls");
-        var events = CreateTestProbe("socket-a");
         var boris = CreateTestProbe("socket-b");
-        var anna = Sys.ActorOf(PeerActor.Props(new AttachPeer("call-1", "anna"), manager.Ref, new ProbeConnection(events), pendingLimit: 16));
-        var snapshot = new RoomState("call-1", new RoomPolicy(), Time.GetUtcNow()).Snapshot();
-        manager.ExpectMsg<AttachPeer>();
-        var first = CreateTestProbe("call-on-node-1");
-        anna.Tell(new PeerAdmitted("call-1", "anna", snapshot, [new PeerLink("boris", null, boris.Ref)]), first.Ref);
-        anna.Tell(new PeerCongestion("boris", true), boris.Ref);
-        Assert.True(events.FishForMessage<ProbeConnection.ReadingPaused>(_ => true).Paused);
+        var a = AdmittedAnna(new PeerLink("boris", null, boris.Ref));
+        a.Anna.Tell(new PeerCongestion("boris", true), boris.Ref);
+        Assert.True(a.Client.FishForMessage<ProbeConnection.ReadingPaused>(_ => true).Paused);
 
-        Sys.Stop(first.Ref); // the call moves; boris's socket drains meanwhile and tells nobody
-        Assert.False(events.FishForMessage<ProbeConnection.ReadingPaused>(_ => true).Paused);
-        manager.ExpectMsg<AttachPeer>();
-        anna.Tell(new PeerAdmitted("call-1", "anna", snapshot, [new PeerLink("boris", null, boris.Ref)]), CreateTestProbe("call-on-node-2").Ref);
-        anna.Tell(new ClientSignal(SignalKind.IceCandidate, null, Encoding.UTF8.GetBytes("ice")), ActorRefs.NoSender);
+        // The call moves; boris's socket drains meanwhile and tells nobody.
+        MoveCall(a, new PeerLink("boris", null, boris.Ref));
+        Assert.False(a.Client.FishForMessage<ProbeConnection.ReadingPaused>(_ => true).Paused);
+        a.Anna.Tell(new ClientSignal(SignalKind.IceCandidate, null, Encoding.UTF8.GetBytes("ice")), ActorRefs.NoSender);
         Assert.Equal("ice", Encoding.UTF8.GetString(boris.FishForMessage<SignalEvent>(_ => true).Frame));
     }
 
@@ -72,19 +80,12 @@ public sealed class ReadmissionTests(ITestOutputHelper output) : VirtualTimeTest
     [Fact]
     public void A_socket_admitted_again_tells_the_others_it_is_not_congested()
     {
-        var manager = CreateTestProbe("calls");
         var boris = CreateTestProbe("socket-b");
-        var anna = Sys.ActorOf(PeerActor.Props(new AttachPeer("call-1", "anna"), manager.Ref, new ProbeConnection(CreateTestProbe()), pendingLimit: 16));
-        var snapshot = new RoomState("call-1", new RoomPolicy(), Time.GetUtcNow()).Snapshot();
-        manager.ExpectMsg<AttachPeer>();
-        var first = CreateTestProbe("call-on-node-1");
-        anna.Tell(new PeerAdmitted("call-1", "anna", snapshot, [new PeerLink("boris", null, boris.Ref)]), first.Ref);
+        var a = AdmittedAnna(new PeerLink("boris", null, boris.Ref));
         boris.ExpectMsg<OpenRoute>();
         boris.ExpectNoMsg(TimeSpan.FromMilliseconds(100)); // first admitted and not congested: no word of congestion
 
-        Sys.Stop(first.Ref);
-        manager.ExpectMsg<AttachPeer>();
-        anna.Tell(new PeerAdmitted("call-1", "anna", snapshot, [new PeerLink("boris", null, boris.Ref)]), CreateTestProbe("call-on-node-2").Ref);
+        MoveCall(a, new PeerLink("boris", null, boris.Ref));
         Assert.False(boris.FishForMessage<PeerCongestion>(_ => true).Congested);
     }
 }
