@@ -1,4 +1,5 @@
 using Akka.Actor;
+using Akka.Event;
 using Zvonim.Actors.Calls;
 using ShardPassivate = Akka.Cluster.Sharding.Passivate;
 
@@ -23,6 +24,7 @@ public sealed class CallEntity : UntypedActor, IWithUnboundedStash
     private bool _unreadable; // the last look failed: commands are answered "try again" until the next look may start
     private ICancelable? _readAgain;
     private readonly NodeCalls _node = NodeCalls.Get(Context.System);
+    private readonly ILoggingAdapter _log = Context.GetLogger();
     private bool _counted;
     private bool _heldEnded; // among the node's ended calls (NodeCalls)
 
@@ -45,6 +47,18 @@ public sealed class CallEntity : UntypedActor, IWithUnboundedStash
     {
         public static readonly ReadAgain Instance = new();
     }
+
+    /// <summary>How long a read of the record may take before it counts as failed. A store that never answers (a
+    /// database hanging, a store restarted with the request in its mailbox) would otherwise hold every command for the
+    /// call in this entity's stash for good, and its sockets would wait in silence.</summary>
+    internal static readonly TimeSpan LoadTimeout = TimeSpan.FromSeconds(10);
+
+    private sealed class LoadTimedOut : INoSerializationVerificationNeeded
+    {
+        public static readonly LoadTimedOut Instance = new();
+    }
+
+    private ICancelable? _loadTimeout;
 
     protected override void OnReceive(object message)
     {
@@ -80,30 +94,18 @@ public sealed class CallEntity : UntypedActor, IWithUnboundedStash
                 if (_loading) break;
                 _loading = true;
                 _store.Tell(new LoadCall(_callId), Self);
+                _loadTimeout = Context.System.Scheduler.ScheduleTellOnceCancelable(LoadTimeout, Self, LoadTimedOut.Instance, Self);
                 break;
-            case CallLoaded loaded:
-                _loading = false;
-                if (loaded.Failed)
-                {
-                    // Whether the call exists is not known: its sockets and requests are told to try again (503, close
-                    // 1013), not that it is gone, which a browser would take as final.
-                    _unreadable = true;
-                    _readAgain = Context.System.Scheduler.ScheduleTellOnceCancelable(ReadAgainAfter, Self, ReadAgain.Instance, Self);
-                }
-                else if (loaded.Record is { } record)
-                {
-                    _node.Add();
-                    _counted = true;
-                    _call = Context.ActorOf(CallActor.Props(_callId, record.Policy, _store, record), "call");
-                    Context.Watch(_call);
-                }
-                else
-                {
-                    _absent = true; // an id never started in this cluster, or a call already retired
-                    Context.Parent.Tell(new ShardPassivate(StopCall.Instance));
-                }
-                Stash.UnstashAll();
+            case LoadTimedOut when _loading:
+                _log.Warning("The record of call {call_id} was not read within {Timeout}; its requests are told to try again", _callId, LoadTimeout);
+                OnLoaded(new CallLoaded(_callId, null, Failed: true));
                 break;
+            case CallLoaded loaded when _loading:
+                _loadTimeout?.Cancel();
+                OnLoaded(loaded);
+                break;
+            case LoadTimedOut or CallLoaded:
+                break; // an answer given up on: the next read asks again
             case CallHeldAfterEnd when _counted:
                 // Ended: held only to answer about itself, it no longer counts against the node's limit, and the oldest
                 // ended calls past it retire now (each through its own entity, as a retention's end does).
@@ -139,11 +141,37 @@ public sealed class CallEntity : UntypedActor, IWithUnboundedStash
         }
     }
 
+    private void OnLoaded(CallLoaded loaded)
+    {
+        _loading = false;
+        if (loaded.Failed)
+        {
+            // Whether the call exists is not known: its sockets and requests are told to try again (503, close
+            // 1013), not that it is gone, which a browser would take as final.
+            _unreadable = true;
+            _readAgain = Context.System.Scheduler.ScheduleTellOnceCancelable(ReadAgainAfter, Self, ReadAgain.Instance, Self);
+        }
+        else if (loaded.Record is { } record)
+        {
+            _node.Add();
+            _counted = true;
+            _call = Context.ActorOf(CallActor.Props(_callId, record.Policy, _store, record), "call");
+            Context.Watch(_call);
+        }
+        else
+        {
+            _absent = true; // an id never started in this cluster, or a call already retired
+            Context.Parent.Tell(new ShardPassivate(StopCall.Instance));
+        }
+        Stash.UnstashAll();
+    }
+
     protected override void PostStop()
     {
         if (_counted) _node.Remove();
         if (_heldEnded) _node.Gone(_callId);
         _readAgain?.Cancel();
+        _loadTimeout?.Cancel();
     }
 
     /// <summary>As on a single node: a call that throws keeps its state and skips the message.</summary>

@@ -201,6 +201,14 @@ public sealed class PeerActor : UntypedActor
     private void OnRefused(CallRefused refused)
     {
         Telemetry.ZvonimMetrics.Refusals.Add(1, new KeyValuePair<string, object?>("reason", refused.Reason.ToString()));
+        if (_attaching && _admittedOnce && refused.Reason == Refusal.AtCapacity)
+        {
+            // Coming back after the call's node died, and the call cannot be brought back just now (its record
+            // unreadable, the node that would take it full): the socket keeps asking every second, as it does while
+            // the cluster moves the call, rather than drop a participant the call still holds a place for.
+            _log.Debug("Call {call_id} of peer {peer_id} cannot be taken up again yet: {Message}", _attach.CallId, PeerId, refused.Message);
+            return;
+        }
         _connection.Send(new ErrorEvent(ErrorCodes.For(refused.Reason), refused.Message));
         if (Admitted) return; // a refused hello or leave: the socket goes on
         _log.Info("Socket of peer {peer_id} refused by call {call_id}: {Reason}", PeerId, _attach.CallId, refused.Reason);

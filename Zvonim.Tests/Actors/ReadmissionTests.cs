@@ -88,4 +88,23 @@ public sealed class ReadmissionTests(ITestOutputHelper output) : VirtualTimeTest
         MoveCall(a, new PeerLink("boris", null, boris.Ref));
         Assert.False(boris.FishForMessage<PeerCongestion>(_ => true).Congested);
     }
+
+    /// <summary>The call cannot be brought back just yet (its record unreadable while the database is down): the
+    /// socket of someone the call still holds a place for stays open, tells its client nothing, and keeps asking until
+    /// the call is back.</summary>
+    [Fact]
+    public void A_socket_whose_call_cannot_be_brought_back_yet_stays_open_and_keeps_asking()
+    {
+        var a = AdmittedAnna();
+        a.Client.FishForMessage<StateEvent>(_ => true);
+        Sys.Stop(a.Call.Ref);
+        a.Manager.ExpectMsg<AttachPeer>();
+        a.Anna.Tell(CallRefused.Unreadable("call-1"), a.Manager.Ref);
+        a.Client.ExpectNoMsg(TimeSpan.FromMilliseconds(200));
+
+        Time.Advance(TimeSpan.FromSeconds(1));
+        Assert.False(a.Manager.ExpectMsg<AttachPeer>().JoinIfAbsent); // anna, coming back, not a newcomer
+        a.Anna.Tell(new PeerAdmitted("call-1", "anna", a.Snapshot, []), CreateTestProbe("call-on-node-2").Ref);
+        Assert.IsType<WelcomeEvent>(a.Client.ReceiveOne(TimeSpan.FromSeconds(3)));
+    }
 }

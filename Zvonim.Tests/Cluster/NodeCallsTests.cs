@@ -93,4 +93,28 @@ public sealed class NodeCallsTests(ITestOutputHelper output) : VirtualTimeTestKi
         Assert.Equal(CallStatus.Waiting, Assert.IsType<CallInfo>(await again).Snapshot.Status);
         await node.Terminate();
     }
+
+    /// <summary>A store that never answers (a database that hangs, or a store that failed with the request in hand):
+    /// the call's requests are not held for good but told to try again once the read has taken too long.</summary>
+    [Fact]
+    public async Task A_read_of_the_record_that_never_returns_is_given_up_and_asked_again()
+    {
+        using var node = ActorSystem.Create("node", Sys.Settings.Config);
+        var store = CreateTestProbe(node);
+        node.ActorOf(StandIn.For(store.Ref), CallStore.Name);
+        var entity = node.ActorOf(CallEntity.Props("call-1"));
+
+        var first = entity.Ask<ICallReply>(new GetCall("call-1"), Patience);
+        store.ExpectMsg<LoadCall>(Patience);
+        Time.Advance(CallEntity.LoadTimeout);
+        Assert.Equal(Refusal.AtCapacity, Assert.IsType<CallRefused>(await first).Reason);
+
+        Time.Advance(CallEntity.ReadAgainAfter);
+        var again = entity.Ask<ICallReply>(new GetCall("call-1"), Patience);
+        var load = store.ExpectMsg<LoadCall>(Patience);
+        var at = Time.GetUtcNow();
+        store.Reply(new CallLoaded(load.CallId, new CallRecord("call-1", new RoomPolicy(), at, false, [new ParticipantRecord("peer-a", null, at, null)])));
+        Assert.Equal(CallStatus.Waiting, Assert.IsType<CallInfo>(await again).Snapshot.Status);
+        await node.Terminate();
+    }
 }
