@@ -44,6 +44,16 @@ errors=$(count error)
 failed=$(( ${failed:-0} + ${errors:-0} ))
 # CI shows only the end of the output: name each failed test and the first lines of its message here, above the count.
 if [ "$failed" -gt 0 ]; then
+  # The first failure's own output, cut to what explains a cluster's behaviour (the nodes' warnings, errors and
+  # membership and failover lines, 15 a node), since the whole of it is far longer than what CI shows.
+  echo "What the first failed test printed, in brief:"
+  awk '/<UnitTestResult / && /outcome="Failed"/ && !done { failing = 1 }
+       failing && /<StdOut>/ { out = 1 }
+       out && /--- node [0-9] ---/ { print "  " $0; shown = 0; next }
+       out && /AssociationError|associate with unreachable|gated for/ { next }
+       out && (/ (WRN|ERR|FTL)\]/ || /attaching again|UNREACHABLE|SBR took|[Dd]owning|Leader is|killed|created by/) {
+         if (shown++ < 15) print "  " substr($0, 1, 240) }
+       out && /<\/StdOut>/ { out = 0; failing = 0; done = 1 }' "$trx"
   echo "Failed tests:"
   awk '/<UnitTestResult / && /outcome="Failed"/ { match($0, /testName="[^"]*"/); print "  " substr($0, RSTART + 10, RLENGTH - 11); grab = 1; next }
        grab && /<Message>/ { shown = 0; inmsg = 1 }

@@ -42,6 +42,7 @@ public sealed class ClusterPostgresTests(ThreeNodesOnPostgres cluster, ITestOutp
             {
                 await call.A.SyncAsync();
                 cluster.Node(call.Host).Kill();
+                output.WriteLine($"[{DateTime.Now:HH:mm:ss}] node {call.Host} killed");
                 var clock = Stopwatch.StartNew();
                 await call.A.ExpectStateAsync(connected: 2, timeout: TimeSpan.FromSeconds(40));
                 output.WriteLine($"node {call.Host} killed; both participants back {clock.Elapsed.TotalSeconds:F1} s later");

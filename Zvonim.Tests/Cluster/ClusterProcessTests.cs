@@ -219,7 +219,29 @@ public class ThreeNodes : IAsyncLifetime
         catch
         {
             output.WriteLine(Output);
+            await HealAsync(output);
             throw;
+        }
+    }
+
+    /// <summary>After a failure, starts again whichever node the test stopped or killed and never brought back, so the
+    /// next test of the class finds a whole cluster rather than failing for this one.</summary>
+    private async Task HealAsync(ITestOutputHelper output)
+    {
+        var stopped = Enumerable.Range(0, _nodes.Count).Where(i => _nodes[i].HasExited).ToList();
+        if (stopped.Count == 0) return;
+        try
+        {
+            foreach (var i in stopped)
+            {
+                await _nodes[i].DisposeAsync();
+                _nodes[i] = new ServerProcess(_settings[i], "--urls", Url(i).ToString().TrimEnd('/'));
+            }
+            await FormedAsync();
+        }
+        catch (Exception ex)
+        {
+            output.WriteLine($"nodes {string.Join(", ", stopped)} could not be started again for the next test: {ex.Message}");
         }
     }
 
