@@ -42,6 +42,12 @@ public sealed class PeerActor : UntypedActor
     private bool _attaching;            // asked to be admitted, no answer yet (first time, or after its call stopped)
     private readonly TimeSpan? _attachRetry;
     private bool _admittedOnce;
+
+    /// <summary>How many "try again" answers in a row a socket coming back to its moved call takes, a second apart,
+    /// before it is closed "try again" as a first attach would be.</summary>
+    internal const int GiveUpComingBackAfter = 60;
+
+    private int _refusedComingBack;
     private readonly long _started = Stopwatch.GetTimestamp();
     private ICancelable? _retry;
     private HashSet<string>? _slowPeers; // others whose sockets cannot; while any is, this client is not read
@@ -201,12 +207,14 @@ public sealed class PeerActor : UntypedActor
     private void OnRefused(CallRefused refused)
     {
         Telemetry.ZvonimMetrics.Refusals.Add(1, new KeyValuePair<string, object?>("reason", refused.Reason.ToString()));
-        if (_attaching && _admittedOnce && refused.Reason == Refusal.AtCapacity)
+        if (_attaching && _admittedOnce && refused.Reason == Refusal.AtCapacity && ++_refusedComingBack < GiveUpComingBackAfter)
         {
             // Coming back after the call's node died, and the call cannot be brought back just now (its record
             // unreadable, the node that would take it full): the socket keeps asking every second, as it does while
-            // the cluster moves the call, rather than drop a participant the call still holds a place for.
-            _log.Debug("Call {call_id} of peer {peer_id} cannot be taken up again yet: {Message}", _attach.CallId, PeerId, refused.Message);
+            // the cluster moves the call, rather than drop a participant the call still holds a place for. Past a
+            // minute it is closed "try again" like any refused socket: the call's graces have run out by then.
+            if (_refusedComingBack == 1)
+                _log.Warning("Call {call_id} of peer {peer_id} cannot be taken up again yet ({Message}); asking every second", _attach.CallId, PeerId, refused.Message);
             return;
         }
         _connection.Send(new ErrorEvent(ErrorCodes.For(refused.Reason), refused.Message));
@@ -293,6 +301,7 @@ public sealed class PeerActor : UntypedActor
         if (!_call.IsNobody()) Context.Unwatch(_call);
         _attaching = false;
         _admittedOnce = true;
+        _refusedComingBack = 0;
         _call = Sender;
         Context.Watch(_call);
         _peerId = admitted.PeerId;

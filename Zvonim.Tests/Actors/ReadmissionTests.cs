@@ -107,4 +107,25 @@ public sealed class ReadmissionTests(ITestOutputHelper output) : VirtualTimeTest
         a.Anna.Tell(new PeerAdmitted("call-1", "anna", a.Snapshot, []), CreateTestProbe("call-on-node-2").Ref);
         Assert.IsType<WelcomeEvent>(a.Client.ReceiveOne(TimeSpan.FromSeconds(3)));
     }
+
+    /// <summary>A call that cannot be brought back for a whole minute is not waited on in silence for ever: the socket
+    /// is closed "try again", as a first attach to a call that cannot be read is.</summary>
+    [Fact]
+    public void A_socket_whose_call_stays_unreadable_for_a_minute_is_closed_try_again()
+    {
+        var a = AdmittedAnna();
+        Sys.Stop(a.Call.Ref);
+        for (var refusal = 1; refusal < PeerActor.GiveUpComingBackAfter; refusal++)
+        {
+            a.Manager.ExpectMsg<AttachPeer>();
+            a.Anna.Tell(CallRefused.Unreadable("call-1"), a.Manager.Ref);
+            Time.Advance(TimeSpan.FromSeconds(1));
+        }
+        while (a.Client.ReceiveOne(TimeSpan.FromMilliseconds(100)) is { } heard)
+            Assert.False(heard is ProbeConnection.Closed or ErrorEvent, $"anna was told {heard} within the minute");
+        a.Manager.ExpectMsg<AttachPeer>();
+        a.Anna.Tell(CallRefused.Unreadable("call-1"), a.Manager.Ref);
+        var closed = a.Client.FishForMessage<ProbeConnection.Closed>(_ => true);
+        Assert.Equal(Refusal.AtCapacity, closed.Refusal);
+    }
 }
