@@ -285,12 +285,14 @@ public sealed class PeerActor : UntypedActor
     }
 
     /// <summary>Until the cluster has moved the call's shard off a dead node, a request can still be routed there and be
-    /// lost: ask again every second until admitted (or refused, which closes the socket).</summary>
+    /// lost: ask again every second until admitted (through a minute of "try again" answers; any other refusal closes the
+    /// socket).</summary>
     private void Reattach()
     {
         if (!_attaching || Admitted) return;
         // Once admitted, it is this participant that comes back, never a new one.
         _calls.Tell(_admittedOnce ? _attach with { PeerId = _peerId, JoinIfAbsent = false, Answer = false } : _attach, Self);
+        _retry?.Cancel(); // one chain of retries: the one started at PreStart may still be pending when the call is lost
         _retry = Context.System.Scheduler.ScheduleTellOnceCancelable(_attachRetry ?? DefaultAttachRetry, Self, RetryAttach.Instance, Self);
     }
 

@@ -128,4 +128,27 @@ public sealed class ReadmissionTests(ITestOutputHelper output) : VirtualTimeTest
         var closed = a.Client.FishForMessage<ProbeConnection.Closed>(_ => true);
         Assert.Equal(Refusal.AtCapacity, closed.Refusal);
     }
+
+    /// <summary>In a cluster a socket also asks again a second after its first attach, in case that request was lost. A
+    /// call lost before that second is up must not leave two rounds of asking running: one request a second.</summary>
+    [Fact]
+    public void A_call_lost_within_the_first_second_is_asked_after_once_a_second()
+    {
+        var manager = CreateTestProbe("calls");
+        var anna = Sys.ActorOf(PeerActor.Props(new AttachPeer("call-1", "anna"), manager.Ref, new ProbeConnection(CreateTestProbe("socket-a")),
+            pendingLimit: 16, attachRetry: TimeSpan.FromSeconds(1)));
+        manager.ExpectMsg<AttachPeer>();
+        var call = CreateTestProbe("call-on-node-1");
+        anna.Tell(new PeerAdmitted("call-1", "anna", new RoomState("call-1", new RoomPolicy(), Time.GetUtcNow()).Snapshot(), []), call.Ref);
+        Time.Advance(TimeSpan.FromMilliseconds(500));
+        Sys.Stop(call.Ref);
+        manager.ExpectMsg<AttachPeer>();
+
+        for (var second = 0; second < 3; second++)
+        {
+            Time.Advance(TimeSpan.FromSeconds(1));
+            manager.ExpectMsg<AttachPeer>();
+            manager.ExpectNoMsg(TimeSpan.FromMilliseconds(100));
+        }
+    }
 }
