@@ -159,14 +159,16 @@ public class ThreeNodes : IAsyncLifetime
         throw new InvalidOperationException($"The cluster did not form within 60 s (last answer {last0}):\n{Output}");
     }
 
-    /// <summary>Whether every node says it is ready (an Up member), as a load balancer would ask.</summary>
+    /// <summary>Whether every node says it is ready (an Up member), as a load balancer would ask, and sees all three up.
+    /// A node killed while another still saw the third joining would leave the survivors one against one, and the
+    /// split-brain resolver keeps the side with the lowest address: possibly the dead one.</summary>
     private async Task<bool> AllReadyAsync()
     {
         for (var node = 0; node < 3; node++)
         {
             using var http = Client(node);
             using var ready = await http.GetAsync("/readyz");
-            if (ready.StatusCode != HttpStatusCode.OK) return false;
+            if (ready.StatusCode != HttpStatusCode.OK || (int?)(await ready.JsonAsync())["members_up"] != 3) return false;
         }
         return true;
     }

@@ -16,6 +16,7 @@ namespace Zvonim.Web.Health;
 public static class HealthEndpoints
 {
     private const string Ready = "ready";
+    private const string MembersUp = "members_up";
 
     public static IServiceCollection AddZvonimHealth(this IServiceCollection services)
     {
@@ -39,12 +40,15 @@ public static class HealthEndpoints
         context.Response.ContentType = "application/json";
         context.Response.Headers.CacheControl = "no-store";
         var body = report.Status == HealthStatus.Healthy
-            ? new Dictionary<string, string> { ["status"] = context.Request.Path == "/healthz" ? "alive" : Ready }
-            : new Dictionary<string, string>
+            ? new Dictionary<string, object> { ["status"] = context.Request.Path == "/healthz" ? "alive" : Ready }
+            : new Dictionary<string, object>
             {
                 ["error"] = "not_ready",
                 ["message"] = string.Join(" ", report.Entries.Values.Select(e => e.Description).OfType<string>()),
             };
+        // In a cluster: how many members this node sees up, so a deployment can wait for every node to see all the others.
+        foreach (var entry in report.Entries.Values)
+            if (entry.Data.TryGetValue(MembersUp, out var up)) body[MembersUp] = up;
         return context.Response.WriteAsync(JsonSerializer.Serialize(body));
     }
 
@@ -60,7 +64,9 @@ public static class HealthEndpoints
             try
             {
                 await calls.ActorRef.Ask<CallCount>(new GetCallCount(), TimeSpan.FromSeconds(2), cancellationToken);
-                return HealthCheckResult.Healthy();
+                if (!system.Settings.ProviderClass.Contains("Cluster", StringComparison.Ordinal)) return HealthCheckResult.Healthy();
+                var up = Cluster.Get(system).State.Members.Count(m => m.Status == MemberStatus.Up);
+                return HealthCheckResult.Healthy(data: new Dictionary<string, object> { [MembersUp] = up });
             }
             catch (AskTimeoutException)
             {
