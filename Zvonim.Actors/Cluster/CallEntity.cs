@@ -93,8 +93,8 @@ public sealed class CallEntity : UntypedActor, IWithUnboundedStash
                 Stash.Stash();
                 if (_loading) break;
                 _loading = true;
-                _store.Tell(new LoadCall(_callId), Self);
                 _loadTimeout = Context.System.Scheduler.ScheduleTellOnceCancelable(LoadTimeout, Self, LoadTimedOut.Instance, Self);
+                _store.Tell(new LoadCall(_callId), Self); // after the timer: whoever sees the request sees it timed
                 break;
             case LoadTimedOut when _loading:
                 _log.Warning("The record of call {call_id} was not read within {Timeout}; its requests are told to try again", _callId, LoadTimeout);

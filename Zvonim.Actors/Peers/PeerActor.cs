@@ -79,8 +79,9 @@ public sealed class PeerActor : UntypedActor
     protected override void PreStart()
     {
         _attaching = true;
-        _calls.Tell(_attach, Self);
+        // The retry is timed before the request goes: whoever answers it finds the next one already on the clock.
         if (_attachRetry is { } every) _retry = Context.System.Scheduler.ScheduleTellOnceCancelable(every, Self, RetryAttach.Instance, Self);
+        _calls.Tell(_attach, Self);
     }
 
     /// <summary>However the actor ends (the node shutting down included), its socket does not outlive it. A socket
@@ -290,10 +291,10 @@ public sealed class PeerActor : UntypedActor
     private void Reattach()
     {
         if (!_attaching || Admitted) return;
-        // Once admitted, it is this participant that comes back, never a new one.
-        _calls.Tell(_admittedOnce ? _attach with { PeerId = _peerId, JoinIfAbsent = false, Answer = false } : _attach, Self);
         _retry?.Cancel(); // one chain of retries: the one started at PreStart may still be pending when the call is lost
         _retry = Context.System.Scheduler.ScheduleTellOnceCancelable(_attachRetry ?? DefaultAttachRetry, Self, RetryAttach.Instance, Self);
+        // Once admitted, it is this participant that comes back, never a new one.
+        _calls.Tell(_admittedOnce ? _attach with { PeerId = _peerId, JoinIfAbsent = false, Answer = false } : _attach, Self);
     }
 
     private void OnAdmitted(PeerAdmitted admitted)

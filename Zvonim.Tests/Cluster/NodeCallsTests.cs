@@ -1,5 +1,6 @@
 using Akka.Actor;
 using Akka.Configuration;
+using Akka.TestKit;
 using Xunit.Abstractions;
 using Zvonim.Actors.Calls;
 using Zvonim.Actors.Cluster;
@@ -67,13 +68,27 @@ public sealed class NodeCallsTests(ITestOutputHelper output) : VirtualTimeTestKi
         await node.Terminate();
     }
 
+    /// <summary>A node whose call store is a probe, and the entity of <c>call-1</c> on it.</summary>
+    private (ActorSystem Node, TestProbe Store, IActorRef Entity) EntityWithStoreProbe()
+    {
+        var node = ActorSystem.Create("node", Sys.Settings.Config);
+        var store = CreateTestProbe(node);
+        node.ActorOf(StandIn.For(store.Ref), CallStore.Name);
+        return (node, store, node.ActorOf(CallEntity.Props("call-1")));
+    }
+
+    /// <summary>The record of <c>call-1</c>, waiting for its one participant.</summary>
+    private CallLoaded WaitingRecord()
+    {
+        var at = Time.GetUtcNow();
+        return new CallLoaded("call-1", new CallRecord("call-1", new RoomPolicy(), at, false, [new ParticipantRecord("peer-a", null, at, null)]));
+    }
+
     [Fact]
     public async Task A_call_whose_record_cannot_be_read_is_answered_try_again_not_gone_and_is_read_again_a_second_later()
     {
-        using var node = ActorSystem.Create("node", Sys.Settings.Config);
-        var store = CreateTestProbe(node);
-        node.ActorOf(StandIn.For(store.Ref), CallStore.Name);
-        var entity = node.ActorOf(CallEntity.Props("call-1"));
+        var (node, store, entity) = EntityWithStoreProbe();
+        using var _ = node;
 
         // The store is down: the call may well exist, so it is "try again" (503, close 1013), never "not found" (4404).
         var first = entity.Ask<ICallReply>(new GetCall("call-1"), Patience);
@@ -88,8 +103,7 @@ public sealed class NodeCallsTests(ITestOutputHelper output) : VirtualTimeTestKi
         Time.Advance(CallEntity.ReadAgainAfter);
         var again = entity.Ask<ICallReply>(new GetCall("call-1"), Patience);
         store.ExpectMsg<LoadCall>(Patience);
-        var at = Time.GetUtcNow();
-        store.Reply(new CallLoaded("call-1", new CallRecord("call-1", new RoomPolicy(), at, false, [new ParticipantRecord("peer-a", null, at, null)])));
+        store.Reply(WaitingRecord());
         Assert.Equal(CallStatus.Waiting, Assert.IsType<CallInfo>(await again).Snapshot.Status);
         await node.Terminate();
     }
@@ -99,10 +113,8 @@ public sealed class NodeCallsTests(ITestOutputHelper output) : VirtualTimeTestKi
     [Fact]
     public async Task A_read_of_the_record_that_never_returns_is_given_up_and_asked_again()
     {
-        using var node = ActorSystem.Create("node", Sys.Settings.Config);
-        var store = CreateTestProbe(node);
-        node.ActorOf(StandIn.For(store.Ref), CallStore.Name);
-        var entity = node.ActorOf(CallEntity.Props("call-1"));
+        var (node, store, entity) = EntityWithStoreProbe();
+        using var _ = node;
 
         var first = entity.Ask<ICallReply>(new GetCall("call-1"), Patience);
         store.ExpectMsg<LoadCall>(Patience);
@@ -111,9 +123,8 @@ public sealed class NodeCallsTests(ITestOutputHelper output) : VirtualTimeTestKi
 
         Time.Advance(CallEntity.ReadAgainAfter);
         var again = entity.Ask<ICallReply>(new GetCall("call-1"), Patience);
-        var load = store.ExpectMsg<LoadCall>(Patience);
-        var at = Time.GetUtcNow();
-        store.Reply(new CallLoaded(load.CallId, new CallRecord("call-1", new RoomPolicy(), at, false, [new ParticipantRecord("peer-a", null, at, null)])));
+        store.ExpectMsg<LoadCall>(Patience);
+        store.Reply(WaitingRecord());
         Assert.Equal(CallStatus.Waiting, Assert.IsType<CallInfo>(await again).Snapshot.Status);
         await node.Terminate();
     }
