@@ -46,14 +46,15 @@ failed=$(( ${failed:-0} + ${errors:-0} ))
 if [ "$failed" -gt 0 ]; then
   # The first failure's own output, cut to what explains a cluster's behaviour (the nodes' warnings, errors and
   # membership and failover lines, 15 a node), since the whole of it is far longer than what CI shows.
-  echo "What the first failed test printed, in brief:"
-  awk '/<UnitTestResult / && /outcome="Failed"/ && !done { failing = 1 }
+  awk '/<UnitTestResult / { failing = !done && /outcome="Failed"/ }
        failing && /<StdOut>/ { out = 1 }
-       out && /--- node [0-9] ---/ { print "  " $0; shown = 0; next }
+       out && /--- node [0-9] ---/ { lines[n++] = "  " $0; shown = 0; next }
        out && /AssociationError|associate with unreachable|gated for/ { next }
-       out && (/ (WRN|ERR|FTL)\]/ || /attaching again|UNREACHABLE|SBR took|[Dd]owning|Leader is|killed|created by/) {
-         if (shown++ < 15) print "  " substr($0, 1, 240) }
-       out && /<\/StdOut>/ { out = 0; failing = 0; done = 1 }' "$trx"
+       out && (/ (WRN|ERR|FTL)\]/ || /attaching again|UNREACHABLE|SBR took|[Dd]owning|[Rr]ebalanc|Leader is|killed|created by/) {
+         if (shown++ < 15) lines[n++] = "  " substr($0, 1, 240) }
+       out && /<\/StdOut>/ { out = 0 }
+       failing && /<\/UnitTestResult>/ { failing = 0; done = 1 }
+       END { if (n > 0) { print "What the first failed test printed, in brief:"; for (i = 0; i < n; i++) print lines[i] } }' "$trx"
   echo "Failed tests:"
   awk '/<UnitTestResult / && /outcome="Failed"/ { match($0, /testName="[^"]*"/); print "  " substr($0, RSTART + 10, RLENGTH - 11); grab = 1; next }
        grab && /<Message>/ { shown = 0; inmsg = 1 }

@@ -59,6 +59,7 @@ public sealed class CallEntity : UntypedActor, IWithUnboundedStash
     }
 
     private ICancelable? _loadTimeout;
+    private bool _asked; // a LoadCall is with the store, answered or not
 
     protected override void OnReceive(object message)
     {
@@ -94,18 +95,25 @@ public sealed class CallEntity : UntypedActor, IWithUnboundedStash
                 if (_loading) break;
                 _loading = true;
                 _loadTimeout = Context.System.Scheduler.ScheduleTellOnceCancelable(LoadTimeout, Self, LoadTimedOut.Instance, Self);
-                _store.Tell(new LoadCall(_callId), Self); // after the timer: whoever sees the request sees it timed
+                // One request in the store at a time: a hanging database is not handed a queue of them, and the answer
+                // to one given up on, when it comes, serves this read. (After the timer: whoever sees the request sees
+                // it timed.)
+                if (_asked) break;
+                _asked = true;
+                _store.Tell(new LoadCall(_callId), Self);
                 break;
             case LoadTimedOut when _loading:
                 _log.Warning("The record of call {call_id} was not read within {Timeout}; its requests are told to try again", _callId, LoadTimeout);
                 OnLoaded(new CallLoaded(_callId, null, Failed: true));
                 break;
-            case CallLoaded loaded when _loading:
+            case CallLoaded loaded:
+                _asked = false;
+                if (!_loading) break; // given up on, and no read since: the next read asks again
                 _loadTimeout?.Cancel();
                 OnLoaded(loaded);
                 break;
-            case LoadTimedOut or CallLoaded:
-                break; // an answer given up on: the next read asks again
+            case LoadTimedOut:
+                break;
             case CallHeldAfterEnd when _counted:
                 // Ended: held only to answer about itself, it no longer counts against the node's limit, and the oldest
                 // ended calls past it retire now (each through its own entity, as a retention's end does).

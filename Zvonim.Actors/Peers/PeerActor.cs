@@ -43,8 +43,8 @@ public sealed class PeerActor : UntypedActor
     private readonly TimeSpan? _attachRetry;
     private bool _admittedOnce;
 
-    /// <summary>How many "try again" answers in a row a socket coming back to its moved call takes, a second apart,
-    /// before it is closed "try again" as a first attach would be.</summary>
+    /// <summary>The "try again" answer, in a row and a second apart, on which a socket coming back to its moved call is
+    /// closed "try again" as a first attach would be.</summary>
     internal const int GiveUpComingBackAfter = 60;
 
     private int _refusedComingBack;
@@ -207,17 +207,18 @@ public sealed class PeerActor : UntypedActor
 
     private void OnRefused(CallRefused refused)
     {
-        Telemetry.ZvonimMetrics.Refusals.Add(1, new KeyValuePair<string, object?>("reason", refused.Reason.ToString()));
         if (_attaching && _admittedOnce && refused.Reason == Refusal.AtCapacity && ++_refusedComingBack < GiveUpComingBackAfter)
         {
-            // Coming back after the call's node died, and the call cannot be brought back just now (its record
-            // unreadable, the node that would take it full): the socket keeps asking every second, as it does while
-            // the cluster moves the call, rather than drop a participant the call still holds a place for. Past a
-            // minute it is closed "try again" like any refused socket: the call's graces have run out by then.
+            // Coming back after the call's node died, and its record cannot be read just now (a brought-back call always
+            // gets its place, so this is the only "try again" here): the socket keeps asking every second, as it does
+            // while the cluster moves the call, rather than drop a participant the call still holds a place for. At a
+            // minute it is closed "try again" like any refused socket: the call's graces have run out by then. Not a
+            // refusal in the metrics until then.
             if (_refusedComingBack == 1)
                 _log.Warning("Call {call_id} of peer {peer_id} cannot be taken up again yet ({Message}); asking every second", _attach.CallId, PeerId, refused.Message);
             return;
         }
+        Telemetry.ZvonimMetrics.Refusals.Add(1, new KeyValuePair<string, object?>("reason", refused.Reason.ToString()));
         _connection.Send(new ErrorEvent(ErrorCodes.For(refused.Reason), refused.Message));
         if (Admitted) return; // a refused hello or leave: the socket goes on
         _log.Info("Socket of peer {peer_id} refused by call {call_id}: {Reason}", PeerId, _attach.CallId, refused.Reason);

@@ -108,6 +108,7 @@ public sealed class SqlCallStore : UntypedActor
     private void Write()
     {
         if (_pending.Count == 0) return;
+        var rows = Rows();
         try
         {
             var connection = Connection();
@@ -115,11 +116,11 @@ public sealed class SqlCallStore : UntypedActor
             using var upsert = Command(connection, transaction,
                 "INSERT INTO zvonim_calls (call_id, record) VALUES (@id, @record) ON CONFLICT (call_id) DO UPDATE SET record = excluded.record");
             using var delete = Command(connection, transaction, "DELETE FROM zvonim_calls WHERE call_id = @id");
-            foreach (var (callId, record) in _pending)
+            foreach (var (callId, json) in rows)
             {
-                var command = record is null ? delete : upsert;
+                var command = json is null ? delete : upsert;
                 command.Parameters[0].Value = callId;
-                if (record is not null) command.Parameters[1].Value = JsonSerializer.Serialize(record);
+                if (json is not null) command.Parameters[1].Value = json;
                 command.ExecuteNonQuery();
             }
             transaction.Commit();
@@ -134,6 +135,25 @@ public sealed class SqlCallStore : UntypedActor
             _connection?.Dispose();
             _connection = null;
         }
+    }
+
+    /// <summary>The pending changes as rows (null: delete). A record that cannot be written as JSON is dropped here, with
+    /// an error logged, so that it cannot hold back every later write as a database failure would.</summary>
+    private List<(string CallId, string? Json)> Rows()
+    {
+        var rows = new List<(string, string?)>(_pending.Count);
+        foreach (var (callId, record) in _pending)
+        {
+            try
+            {
+                rows.Add((callId, record is null ? null : JsonSerializer.Serialize(record)));
+            }
+            catch (Exception ex) when (ex is NotSupportedException or JsonException or InvalidOperationException)
+            {
+                _log.Error(ex, "The record of call {call_id} cannot be written as JSON; it is not kept", callId);
+            }
+        }
+        return rows;
     }
 
     private CallLoaded Load(string callId)

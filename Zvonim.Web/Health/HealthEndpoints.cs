@@ -65,7 +65,8 @@ public static class HealthEndpoints
             {
                 await calls.ActorRef.Ask<CallCount>(new GetCallCount(), TimeSpan.FromSeconds(2), cancellationToken);
                 if (!system.Settings.ProviderClass.Contains("Cluster", StringComparison.Ordinal)) return HealthCheckResult.Healthy();
-                var up = Cluster.Get(system).State.Members.Count(m => m.Status == MemberStatus.Up);
+                var state = Cluster.Get(system).State;
+                var up = state.Members.Count(m => m.Status == MemberStatus.Up && !state.Unreachable.Contains(m));
                 return HealthCheckResult.Healthy(data: new Dictionary<string, object> { [MembersUp] = up });
             }
             catch (AskTimeoutException)
