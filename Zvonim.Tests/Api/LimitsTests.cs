@@ -2,6 +2,8 @@ using Microsoft.Extensions.Time.Testing;
 using System.Diagnostics;
 using System.Net.WebSockets;
 using System.Text;
+using Microsoft.Extensions.DependencyInjection;
+using Zvonim.Web.Signaling;
 using Zvonim.Tests.TestKit;
 using static Zvonim.Tests.Api.ApiKit;
 using static Zvonim.Tests.Web.HttpKit;
@@ -79,9 +81,10 @@ public sealed class LimitsTests
     }
 
     /// <summary>
-    /// B reads slowly at first. A floods 24 MB of numbered frames: far more than the socket buffers and B's send queue
-    /// (256; congested at 64) hold. The server slows A down (stops reading it while B's queue is congested) rather than dropping B or
-    /// A's frames: B gets every frame, in order, and nobody is closed or told of an error.
+    /// B reads nothing at first. A floods 24 MB of numbered frames: far more than the socket buffers and B's send queue
+    /// (256; congested at 64) hold. The server slows A down (stops reading it while B's queue is congested) rather than
+    /// dropping B or A's frames: B starts reading once the server holds A back, gets every frame, in order, and nobody
+    /// is closed or told of an error. (Without the hold, B's queue overflows and B is closed long before A is done.)
     /// </summary>
     [Fact]
     public async Task A_slow_reader_slows_its_sender_down_and_loses_nothing()
@@ -104,8 +107,9 @@ public sealed class LimitsTests
             for (var i = 0; i < Count; i++) await a.SendTextAsync($$"""{"type":"ice-candidate","n":{{i}},"pad":"{{padding}}"}""");
         });
 
+        await Task.WhenAny(server.Services.GetRequiredService<WebSocketBridge>().HeldReaders.FirstHeld, flood).WaitAsync(TimeSpan.FromSeconds(60));
         using (var read = new CancellationTokenSource(TimeSpan.FromSeconds(60)))
-            Assert.Equal(Enumerable.Range(0, Count), await ReadAllAsync(slow, "ice-candidate", Count, new byte[1 << 17], read.Token, slowStart: true));
+            Assert.Equal(Enumerable.Range(0, Count), await ReadAllAsync(slow, "ice-candidate", Count, new byte[1 << 17], read.Token));
         await flood.WaitAsync(TimeSpan.FromSeconds(30));
         Assert.Equal(WebSocketState.Open, slow.State);
         Assert.False(a.IsClosed);
@@ -238,16 +242,12 @@ public sealed class LimitsTests
     }
 
     /// <summary>Reads until <paramref name="count"/> frames of <paramref name="type"/> have come (or the socket closed);
-    /// returns their numbers ("n") in the order they came. With <paramref name="slowStart"/> the first hundred are read
-    /// 2 ms apart, so that large frames back up in the server: that paces a real TCP reader, which the server's virtual
-    /// clock cannot slow down.</summary>
-    private static async Task<List<int>> ReadAllAsync(ClientWebSocket socket, string type, int count, byte[] buffer, CancellationToken ct,
-        bool slowStart = false)
+    /// returns their numbers ("n") in the order they came.</summary>
+    private static async Task<List<int>> ReadAllAsync(ClientWebSocket socket, string type, int count, byte[] buffer, CancellationToken ct)
     {
         var numbers = new List<int>();
         while (numbers.Count < count)
         {
-            if (slowStart && numbers.Count < 100) await Task.Delay(2, ct);
             var message = await ReceiveTextAsync(socket, buffer, ct);
             if (message is null) break;
             using var json = System.Text.Json.JsonDocument.Parse(message);

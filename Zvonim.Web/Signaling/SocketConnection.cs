@@ -44,16 +44,19 @@ public sealed class SocketConnection : IPeerConnection
     private long _lastProgress;      // timestamp of the last completed send
     private ITimer? _stallTimer;
     private TaskCompletionSource? _readGate; // set while reading is paused
+    private readonly HeldReaders _held;
     private TaskCompletionSource? _writeGate; // set while congested
 
     private readonly record struct Outgoing(byte[]? Frame, WebSocketCloseStatus Status = WebSocketCloseStatus.NormalClosure, string? Reason = null);
 
     /// <param name="sendQueueBytes">Bytes that may queue behind the send in flight; congested at a quarter, like frames.</param>
     /// <param name="node">The node's budget for all queues together: past it, a socket that queues more is congested.</param>
+    /// <param name="held">The node's count of sockets whose reading is paused.</param>
     public SocketConnection(WebSocket socket, ISignalingDialect dialect, int sendQueueLimit, TimeProvider? time = null, TimeSpan? stallTimeout = null,
-        long sendQueueBytes = long.MaxValue, SendQueueBudget? node = null)
+        long sendQueueBytes = long.MaxValue, SendQueueBudget? node = null, HeldReaders? held = null)
     {
         _node = node ?? SendQueueBudget.Unlimited;
+        _held = held ?? new HeldReaders();
         _socket = socket;
         _dialect = dialect;
         _limit = sendQueueLimit;
@@ -96,8 +99,16 @@ public sealed class SocketConnection : IPeerConnection
 
     public void PauseReading(bool paused)
     {
-        if (paused) Interlocked.CompareExchange(ref _readGate, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously), null);
-        else Interlocked.Exchange(ref _readGate, null)?.TrySetResult();
+        if (paused)
+        {
+            if (Interlocked.CompareExchange(ref _readGate, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously), null) is null)
+                _held.Held();
+        }
+        else if (Interlocked.Exchange(ref _readGate, null) is { } gate)
+        {
+            _held.Released();
+            gate.TrySetResult();
+        }
     }
 
     public void Close(CloseReason reason, string message, Refusal? refusal = null)

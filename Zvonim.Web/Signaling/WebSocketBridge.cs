@@ -24,6 +24,9 @@ public sealed class WebSocketBridge(ActorSystem system, IRequiredActor<CallManag
     private readonly PendingBudget _pending = new(options.Value.Signaling.PendingBytesLimit, options.Value.Limits.MaxPendingBytes);
     private readonly SendQueueBudget _sendQueues = new(options.Value.Limits.MaxSendQueueBytes);
 
+    /// <summary>This node's sockets held back for a receiver that cannot keep up.</summary>
+    public HeldReaders HeldReaders { get; } = new();
+
     // In a cluster an attach can be lost while a node is failing; on one node it is always answered.
     private readonly TimeSpan? _attachRetry = options.Value.Cluster.Enabled ? TimeSpan.FromSeconds(1) : null;
 
@@ -100,7 +103,7 @@ public sealed class WebSocketBridge(ActorSystem system, IRequiredActor<CallManag
             return ApiError.Result(503, "server_busy", "The server holds as many connections as it can; try again later.");
         }
         using var socket = accepted;
-        var connection = new SocketConnection(socket, dialect, settings.SendQueueLimit, time, settings.EffectiveStallTimeout, settings.SendQueueBytesLimit, _sendQueues);
+        var connection = new SocketConnection(socket, dialect, settings.SendQueueLimit, time, settings.EffectiveStallTimeout, settings.SendQueueBytesLimit, _sendQueues, HeldReaders);
         // A socket dropped without ceremony drops its TCP connection too: that completes a send stuck on a client that
         // reads nothing, which SocketConnection no longer cancels by token. ASP.NET Core's upgrade stream does the same
         // when an aborted WebSocket disposes it; said here so that it does not rest on that detail.
