@@ -119,10 +119,17 @@ public static class ActorHosting
         if (!options.Cluster.Enabled)
             return akka.WithActors((system, registry) => registry.Register<MediaRooms>(system.ActorOf(MediaRooms.Props(settings), MediaRooms.Name)));
 
-        return akka.WithShardRegion<MediaRoomActor>("media-rooms",
-                (_, registry) => key => MediaRoomActor.Props(key, settings, registry.Get<MediaRoomActor>()),
-                new MediaRoomKeyExtractor(maxShards: 100), new ShardOptions { StateStoreMode = StateStoreMode.DData, RememberEntities = false })
-            .WithActors((_, registry) => registry.Register<MediaRooms>(registry.Get<MediaRoomActor>()));
+        // Started by hand rather than with WithShardRegion, which takes no allocation strategy: a rebalance must not
+        // move a room people are in (LiveShardsStayStrategy). The sharding settings are the hocon's, as for the others.
+        return akka.WithActors(new ActorStarter(async (system, registry) =>
+        {
+            var region = await ClusterSharding.Get(system).StartAsync("media-rooms",
+                key => MediaRoomActor.Props(key, settings, registry.Get<MediaRoomActor>()),
+                ClusterShardingSettings.Create(system), new MediaRoomKeyExtractor(maxShards: 100),
+                new LiveShardsStayStrategy(), PoisonPill.Instance);
+            registry.Register<MediaRoomActor>(region);
+            registry.Register<MediaRooms>(region);
+        }));
     }
 
     /// <summary>Akka filters before Serilog sees anything: give it the level Serilog is asked for, so debug lines cost
