@@ -86,6 +86,18 @@ public sealed class LiveShardsStayTests(ITestOutputHelper output) : Akka.TestKit
             Assert.Equal(live["a-1"], await WhereAsync(region, "a-1"));
             Assert.Equal(live["c-1"], await WhereAsync(secondRegion, "c-1"));
             Assert.StartsWith($"{ClusterNode.Get(second).SelfAddress}|", await WhereAsync(region, "b-2"));
+
+            // The coordinator asks a region on another node the same way: shard d, made and left on the second node
+            // (now the one with fewer shards), is the one it would give up; b, with b-2 in it, is not.
+            Assert.StartsWith($"{ClusterNode.Get(second).SelfAddress}|", await WhereAsync(region, "d-2"));
+            region.Tell(new ShardingEnvelope("d-2", "leave"));
+            var remote = await Sys.ActorSelection(new RootActorPath(ClusterNode.Get(second).SelfAddress) / "system" / "sharding" / "rooms")
+                .ResolveOne(TimeSpan.FromSeconds(5));
+            var strategy = new LiveShardsStayStrategy();
+            strategy.Start(Sys);
+            await AwaitAssertAsync(async () => Assert.Equal(["d"], await strategy.Rebalance(
+                ImmutableDictionary<IActorRef, IImmutableList<string>>.Empty.Add(remote, ["b", "d"]).Add(CreateTestProbe().Ref, []),
+                ImmutableHashSet<string>.Empty)));
         }
         finally
         {
