@@ -2,6 +2,7 @@ using System.Collections.Immutable;
 using Akka.Actor;
 using Akka.Cluster;
 using Akka.Cluster.Sharding;
+using Akka.Event;
 
 namespace Zvonim.Actors.Cluster;
 
@@ -21,19 +22,23 @@ public sealed class LiveShardsStayStrategy : IActorSystemDependentAllocationStra
 {
     private static readonly IImmutableSet<string> Nothing = ImmutableHashSet<string>.Empty;
 
+    private readonly string _typeName;
     private readonly IShardAllocationStrategy _leastShards;
     private readonly int _absoluteLimit;
     private readonly double _relativeLimit;
     private readonly TimeSpan _askTimeout;
     private Akka.Cluster.Cluster? _cluster;
+    private ILoggingAdapter _log = NoLogger.Instance;
     private int _asking;
 
+    /// <param name="typeName">The region's entity type, for the log.</param>
     /// <param name="absoluteLimit">Shards moved in one round at most (Akka's <c>rebalance-absolute-limit</c>).</param>
     /// <param name="relativeLimit">The same as a fraction of all allocated shards; the lower of the two counts.</param>
     /// <param name="askTimeout">How long a region has to say what its shards hold.</param>
-    public LiveShardsStayStrategy(int absoluteLimit = 10, double relativeLimit = 0.1, TimeSpan? askTimeout = null)
+    public LiveShardsStayStrategy(string typeName, int absoluteLimit = 10, double relativeLimit = 0.1, TimeSpan? askTimeout = null)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(absoluteLimit, 1);
+        _typeName = typeName;
         _absoluteLimit = absoluteLimit;
         _relativeLimit = relativeLimit;
         _askTimeout = askTimeout ?? TimeSpan.FromSeconds(3);
@@ -43,6 +48,7 @@ public sealed class LiveShardsStayStrategy : IActorSystemDependentAllocationStra
     public void Start(ActorSystem system)
     {
         _cluster = Akka.Cluster.Cluster.Get(system);
+        _log = Logging.GetLogger(system, nameof(LiveShardsStayStrategy));
         if (_leastShards is IActorSystemDependentAllocationStrategy least) least.Start(system);
     }
 
@@ -63,7 +69,12 @@ public sealed class LiveShardsStayStrategy : IActorSystemDependentAllocationStra
             var empty = await Task.WhenAll(regions.Select((r, i) => donors.Contains(i) ? EmptyShardsOf(r.Key) : Task.FromResult<IReadOnlySet<string>>(new HashSet<string>())));
             var loads = regions.Select((r, i) => new RegionShards(r.Value, empty[i])).ToList();
             var total = regions.Sum(r => r.Value.Count);
-            return EmptyShardsRebalance.Choose(loads, Math.Max(1, Math.Min((int)(_relativeLimit * total), _absoluteLimit))).ToImmutableHashSet();
+            var chosen = EmptyShardsRebalance.Choose(loads, Math.Max(1, Math.Min((int)(_relativeLimit * total), _absoluteLimit)));
+            if (chosen.Count > 0)
+                _log.Info("Rebalancing {0}: moving {1} shards with no entity in them ({2}); shards with entities stay", _typeName, chosen.Count, string.Join(", ", chosen.Order()));
+            else
+                _log.Debug("Rebalancing {0}: the shards that could move all have entities in them; none moves this round", _typeName);
+            return chosen.ToImmutableHashSet();
         }
         finally
         {
@@ -92,5 +103,5 @@ public sealed class LiveShardsStayStrategy : IActorSystemDependentAllocationStra
         }
     }
 
-    public override string ToString() => $"LiveShardsStayStrategy({_absoluteLimit},{_relativeLimit})";
+    public override string ToString() => $"LiveShardsStayStrategy({_typeName},{_absoluteLimit},{_relativeLimit})";
 }

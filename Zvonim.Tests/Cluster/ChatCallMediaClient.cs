@@ -123,6 +123,12 @@ public sealed partial class ChatCallMediaClient : IAsyncDisposable
         }
     }
 
+    /// <summary>Sends <paramref name="count"/> more packets of its track at once, carrying on from the last one sent.</summary>
+    public void SendMore(int count)
+    {
+        for (var i = 0; i < count; i++) Media.SendNext(Ssrc, Vp8, 1000, _sent++, FrameEvery, timestampStep: 3000);
+    }
+
     private Task SendDescriptionAsync(string type, string sdp) =>
         Socket.SendTextAsync(System.Text.Json.JsonSerializer.Serialize(new Dictionary<string, object>
         {

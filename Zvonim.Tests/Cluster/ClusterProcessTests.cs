@@ -234,11 +234,7 @@ public class ThreeNodes : IAsyncLifetime
         if (stopped.Count == 0) return;
         try
         {
-            foreach (var i in stopped)
-            {
-                await _nodes[i].DisposeAsync();
-                _nodes[i] = new ServerProcess(_settings[i], "--urls", Url(i).ToString().TrimEnd('/'));
-            }
+            foreach (var i in stopped) await RespawnAsync(i);
             await FormedAsync();
         }
         catch (Exception ex)
@@ -251,10 +247,8 @@ public class ThreeNodes : IAsyncLifetime
     /// returns once it has rejoined: when it answers for <paramref name="callId"/>, which lives on some node.</summary>
     public async Task RestartAsync(int node, string callId)
     {
-        _nodes[node].Terminate();
-        Assert.Equal(0, await _nodes[node].WaitForExitAsync(TimeSpan.FromSeconds(30)));
-        await _nodes[node].DisposeAsync();
-        _nodes[node] = new ServerProcess(_settings[node], "--urls", Url(node).ToString().TrimEnd('/'));
+        await StopAsync(node);
+        await RespawnAsync(node);
         await _nodes[node].WaitUntilListeningAsync(HttpPorts[node], TimeSpan.FromSeconds(60));
         using var http = Client(node);
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
@@ -272,6 +266,26 @@ public class ThreeNodes : IAsyncLifetime
             await Task.Delay(200); // polling the node's rejoining, which has no event a client can wait on
         }
         throw new InvalidOperationException($"node {node} did not rejoin within 60 s:\n{Output}");
+    }
+
+    /// <summary>Stops <paramref name="node"/> with SIGTERM (it hands its shards over and leaves) and waits for its clean exit.</summary>
+    public async Task StopAsync(int node)
+    {
+        _nodes[node].Terminate();
+        Assert.Equal(0, await _nodes[node].WaitForExitAsync(TimeSpan.FromSeconds(30)));
+    }
+
+    /// <summary>Starts a stopped node again on its ports; returns once the three form one cluster again.</summary>
+    public async Task StartAgainAsync(int node)
+    {
+        await RespawnAsync(node);
+        await FormedAsync();
+    }
+
+    private async Task RespawnAsync(int node)
+    {
+        await _nodes[node].DisposeAsync();
+        _nodes[node] = new ServerProcess(_settings[node], "--urls", Url(node).ToString().TrimEnd('/'));
     }
 
     public virtual async Task DisposeAsync()

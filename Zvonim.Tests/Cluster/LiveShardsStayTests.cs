@@ -47,7 +47,7 @@ public sealed class LiveShardsStayTests(ITestOutputHelper output) : Akka.TestKit
 
     private static IActorRef StartRegion(ActorSystem system) =>
         ClusterSharding.Get(system).Start("rooms", _ => Props.Create<Entity>(), ClusterShardingSettings.Create(system),
-            new ByPrefix(), new LiveShardsStayStrategy(), PoisonPill.Instance);
+            new ByPrefix(), new LiveShardsStayStrategy("rooms"), PoisonPill.Instance);
 
     private static Task<string> WhereAsync(IActorRef region, string entity) =>
         region.Ask<string>(new ShardingEnvelope(entity, "where"), TimeSpan.FromSeconds(5));
@@ -93,7 +93,7 @@ public sealed class LiveShardsStayTests(ITestOutputHelper output) : Akka.TestKit
             region.Tell(new ShardingEnvelope("d-2", "leave"));
             var remote = await Sys.ActorSelection(new RootActorPath(ClusterNode.Get(second).SelfAddress) / "system" / "sharding" / "rooms")
                 .ResolveOne(TimeSpan.FromSeconds(5));
-            var strategy = new LiveShardsStayStrategy();
+            var strategy = new LiveShardsStayStrategy("rooms");
             strategy.Start(Sys);
             await AwaitAssertAsync(async () => Assert.Equal(["d"], await strategy.Rebalance(
                 ImmutableDictionary<IActorRef, IImmutableList<string>>.Empty.Add(remote, ["b", "d"]).Add(CreateTestProbe().Ref, []),

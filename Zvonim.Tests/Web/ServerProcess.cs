@@ -124,6 +124,20 @@ public sealed class ServerProcess : IAsyncDisposable
             if (_stdout.ToString().Contains(text, StringComparison.Ordinal)) return;
             _awaited.Add((text, seen));
         }
+        await SeenAsync(seen, text, timeout);
+    }
+
+    /// <summary>Waits for a line with <paramref name="text"/> printed after this call: lines already printed do not
+    /// count (the wait is registered before the method returns its task).</summary>
+    public Task WaitForNewOutputAsync(string text, TimeSpan timeout)
+    {
+        var seen = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        lock (_stdout) _awaited.Add((text, seen));
+        return SeenAsync(seen, text, timeout);
+    }
+
+    private async Task SeenAsync(TaskCompletionSource seen, string text, TimeSpan timeout)
+    {
         try
         {
             await seen.Task.WaitAsync(timeout);

@@ -126,7 +126,7 @@ public static class ActorHosting
             var region = await ClusterSharding.Get(system).StartAsync("media-rooms",
                 key => MediaRoomActor.Props(key, settings, registry.Get<MediaRoomActor>()),
                 ClusterShardingSettings.Create(system), new MediaRoomKeyExtractor(maxShards: 100),
-                new LiveShardsStayStrategy(), PoisonPill.Instance);
+                new LiveShardsStayStrategy("media-rooms"), PoisonPill.Instance);
             registry.Register<MediaRoomActor>(region);
             registry.Register<MediaRooms>(region);
         }));
