@@ -1,12 +1,7 @@
 namespace Zvonim.Actors.Cluster;
 
 /// <summary>One shard region as a rebalance sees it: the shards allocated to it, and which of them hold no entity.</summary>
-public sealed record RegionShards(IReadOnlyList<string> Shards, IReadOnlySet<string> Empty)
-{
-    /// <summary>Before anyone has asked the region what its shards hold: every shard counted as movable, to find out
-    /// whether a rebalance could want anything of it at all.</summary>
-    public static RegionShards AllEmpty(IReadOnlyList<string> shards) => new(shards, shards.ToHashSet());
-}
+public sealed record RegionShards(IReadOnlyList<string> Shards, IReadOnlySet<string> Empty);
 
 /// <summary>
 /// Which shards a rebalance moves: Akka's least-shard rule (regions above the rounded-up mean give their excess;
@@ -39,12 +34,16 @@ public static class EmptyShardsRebalance
             .Take(Math.Min(below, limit)).ToHashSet();
     }
 
-    /// <summary>The regions a rebalance could take anything from if all their shards were empty: only those are worth
-    /// asking what their shards hold.</summary>
-    public static IReadOnlySet<int> PossibleDonors(IReadOnlyList<IReadOnlyList<string>> shardsPerRegion)
+    /// <summary>The regions a rebalance could take a shard from, whatever their shards hold: those above the rounded-up
+    /// mean, and those at it when a region is two below. Only these are worth asking what their shards hold.</summary>
+    public static IReadOnlySet<int> PossibleDonors(IReadOnlyList<int> shardsPerRegion)
     {
-        var chosen = Choose(shardsPerRegion.Select(RegionShards.AllEmpty).ToList(), int.MaxValue);
-        return Enumerable.Range(0, shardsPerRegion.Count).Where(i => shardsPerRegion[i].Any(chosen.Contains)).ToHashSet();
+        var total = shardsPerRegion.Sum();
+        if (shardsPerRegion.Count == 0 || total == 0) return new HashSet<int>();
+        var optimal = (total + shardsPerRegion.Count - 1) / shardsPerRegion.Count;
+        var below = shardsPerRegion.Sum(count => Math.Max(0, optimal - 1 - count));
+        return Enumerable.Range(0, shardsPerRegion.Count)
+            .Where(i => shardsPerRegion[i] > optimal || (below > 0 && shardsPerRegion[i] >= optimal)).ToHashSet();
     }
 
     // In the region's own order, as Akka's strategy takes them.

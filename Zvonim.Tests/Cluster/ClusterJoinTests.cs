@@ -1,5 +1,6 @@
 using System.Net;
 using Xunit.Abstractions;
+using Zvonim.Actors.Cluster;
 using Zvonim.Bench.Sfu;
 using Zvonim.Tests.Contracts;
 using Zvonim.Tests.Web;
@@ -21,7 +22,7 @@ public sealed class ClusterJoinTests(ThreeNodesOneJoining cluster, ITestOutputHe
 {
     private const int Calls = 4;
     private const int EmptyRooms = 8; // enough that each node has some, whichever shards the rooms' keys fall in
-    private const string Rebalanced = "Rebalancing media-rooms: moving";
+    private static readonly string Rebalanced = LiveShardsStayStrategy.MovingLine("media-rooms");
 
     [Fact]
     public Task A_node_that_joins_leaves_the_group_calls_in_progress_on_the_nodes_that_hold_them() =>
@@ -36,10 +37,12 @@ public sealed class ClusterJoinTests(ThreeNodesOneJoining cluster, ITestOutputHe
             // Group calls in progress, Anna's media reaching Boris through whichever node holds each room (their sockets on
             // node 0, where their accounts are: without PostgreSQL each node keeps its own) ...
             var calls = new List<(ChatCallMediaClient Anna, ChatCallMediaClient Boris, ReceiveStats Heard)>();
-            await using var _ = new Disposer(calls.SelectMany(c => new[] { c.Anna, c.Boris })); // enumerated at the end
+            var groups = new List<long>(); // every room used, live or emptied
+            await using var hangUp = new Disposer(calls.SelectMany(c => new[] { c.Anna, c.Boris })); // enumerated at the end
             for (var i = 0; i < Calls; i++)
             {
                 var group = await GroupAsync(anna, boris, $"Live {i}");
+                groups.Add(group);
                 var annaCall = await ChatCallMediaClient.JoinAsync(On(0, $"/api/v1/group/{group}/call"), anna, group, $"anna-{i}");
                 await annaCall.PublishAsync();
                 var borisCall = await ChatCallMediaClient.JoinAsync(On(0, $"/api/v1/group/{group}/call"), boris, group, $"boris-{i}");
@@ -55,15 +58,19 @@ public sealed class ClusterJoinTests(ThreeNodesOneJoining cluster, ITestOutputHe
             for (var i = 0; i < EmptyRooms; i++)
             {
                 var group = await GroupAsync(anna, boris, $"Over {i}");
+                groups.Add(group);
                 await using var left = await ChatCallMediaClient.JoinAsync(On(0, $"/api/v1/group/{group}/call"), anna, group, $"anna-over-{i}");
                 await left.OfferAsync(); // the room exists
                 await left.Socket.SendTextAsync($$"""{"type":"leave","roomId":{{group}},"sessionId":"anna-over-{{i}}"}""");
                 await left.Socket.ClosedAsync(TimeSpan.FromSeconds(10));
             }
 
-            var rebalanced = new[] { cluster.Node(0), cluster.Node(1) }.Select(n => n.WaitForNewOutputAsync(Rebalanced, TimeSpan.FromSeconds(60))).ToList();
+            // The coordinator (on node 0 or 1, the oldest) rebalances within a round (10 s) of the cluster being whole again.
+            var rebalanced = new[] { cluster.Node(0), cluster.Node(1) }.Select(n => n.WaitForNewOutputAsync(Rebalanced, TimeSpan.FromSeconds(120))).ToList();
             await cluster.StartAgainAsync(2);
-            await await Task.WhenAny(rebalanced); // the coordinator's round after node 2 joined
+            var first = await Task.WhenAny(rebalanced);
+            foreach (var other in rebalanced.Where(w => w != first)) _ = other.ContinueWith(w => w.Exception, TaskContinuationOptions.OnlyOnFaulted);
+            await first;
 
             // Every call goes on where it was: Anna's next packets reach Boris through the same forwarder, as they were.
             for (var i = 0; i < Calls; i++)
@@ -76,7 +83,19 @@ public sealed class ClusterJoinTests(ThreeNodesOneJoining cluster, ITestOutputHe
                 Assert.True(arrived.IsCompleted, $"group call {i}: Boris heard {heard.Received - before} of Anna's 10 packets after the rebalance");
                 Assert.True(heard.Corrupted == 0 && heard.Duplicated == 0 && heard.Reordered == 0, heard.FirstProblem);
             }
+
+            // And the node that joined takes the next room: one in a shard no room has used is the fewest-shards node's.
+            var used = groups.Select(ShardOf).ToHashSet();
+            long next;
+            do next = await GroupAsync(anna, boris, "Next");
+            while (used.Contains(ShardOf(next)));
+            await using var newcomer = await ChatCallMediaClient.JoinAsync(On(0, $"/api/v1/group/{next}/call"), anna, next, "anna-next");
+            await newcomer.PublishAsync();
+            Assert.Equal(cluster.SfuPorts[2], newcomer.Forwarder!.Port);
         });
+
+    private static string ShardOf(long group) =>
+        new MediaRoomKeyExtractor(Zvonim.Web.Hosting.ActorHosting.ShardsPerRegion).ShardId(Zvonim.Web.Chats.CallRoomKey.Group(group));
 
     private async Task<long> GroupAsync(SignedInUser owner, SignedInUser member, string name)
     {

@@ -47,9 +47,13 @@ public sealed class EmptyShardsRebalanceTests
     }
 
     [Fact]
-    public void Only_regions_above_the_mean_are_worth_asking_what_their_shards_hold()
+    public void The_regions_worth_asking_are_those_above_the_mean_and_those_at_it_when_one_is_two_below()
     {
-        Assert.Equal([0, 2], EmptyShardsRebalance.PossibleDonors([Split("a b c d"), Split("e f"), Split("g h i j"), []]).Order());
-        Assert.Empty(EmptyShardsRebalance.PossibleDonors([Split("a b"), Split("c d")]));
+        Assert.Equal([0, 2], EmptyShardsRebalance.PossibleDonors([4, 2, 4, 0]).Order());
+        // 7 over 3: nobody above the rounded-up mean of 3, the third two below it: either of the first two may give.
+        Assert.Equal([0, 1], EmptyShardsRebalance.PossibleDonors([3, 3, 1]).Order());
+        Assert.Empty(EmptyShardsRebalance.PossibleDonors([2, 2]));
+        Assert.Empty(EmptyShardsRebalance.PossibleDonors([2, 2, 1]));
+        Assert.Empty(EmptyShardsRebalance.PossibleDonors([]));
     }
 }

@@ -25,7 +25,9 @@ public sealed class LiveShardsStayTests(ITestOutputHelper output) : Akka.TestKit
         }
         akka.cluster.jmx.enabled = off
         akka.loglevel = INFO
-        """);
+        """)
+        // Known before the first gossip arrives, not only once the node starts sharding.
+        .WithFallback(ClusterSharding.DefaultConfig()).WithFallback(Akka.DistributedData.DistributedData.DefaultConfig());
 
     /// <summary>"b-1" is entity b-1 of shard b (the region opens the envelopes itself).</summary>
     private sealed class ByPrefix() : HashCodeMessageExtractor(maxNumberOfShards: 1)

@@ -22,6 +22,9 @@ namespace Zvonim.Web.Hosting;
 /// <see cref="TimeProvider"/>, Akka's log through Serilog, and the <see cref="CallManager"/> in the actor registry.</summary>
 public static class ActorHosting
 {
+    /// <summary>Shards of each region in a cluster: ten times the nodes a cluster is expected to have, Akka's advice.</summary>
+    public const int ShardsPerRegion = 100;
+
     public const string SystemName = "zvonim";
 
     /// <summary>Where the build and publish put the top-level <c>hocon/</c> folder.</summary>
@@ -83,12 +86,12 @@ public static class ActorHosting
             })
             .WithCustomSerializer("zvonim", ProtocolSerializer.BoundTypes,
                 system => new ProtocolSerializer(system))
-            .WithShardRegion<CallEntity>("calls", CallEntity.Props, new CallIdExtractor(maxShards: 100), new ShardOptions
+            .WithShardRegion<CallEntity>("calls", CallEntity.Props, new CallIdExtractor(maxShards: ShardsPerRegion), new ShardOptions
             {
                 StateStoreMode = StateStoreMode.DData,
                 RememberEntities = false,
             })
-            .WithShardRegion<UserPresence>("users", UserPresence.EntityProps, new UserIdExtractor(maxShards: 100), new ShardOptions
+            .WithShardRegion<UserPresence>("users", UserPresence.EntityProps, new UserIdExtractor(maxShards: ShardsPerRegion), new ShardOptions
             {
                 StateStoreMode = StateStoreMode.DData,
                 RememberEntities = false,
@@ -120,12 +123,13 @@ public static class ActorHosting
             return akka.WithActors((system, registry) => registry.Register<MediaRooms>(system.ActorOf(MediaRooms.Props(settings), MediaRooms.Name)));
 
         // Started by hand rather than with WithShardRegion, which takes no allocation strategy: a rebalance must not
-        // move a room people are in (LiveShardsStayStrategy). The sharding settings are the hocon's, as for the others.
+        // move a room people are in (LiveShardsStayStrategy). The sharding settings are the hocon's, as for the others; the
+        // strategy moves at most 10 shards, or a tenth of them, a round (the limits Akka recommends for its own).
         return akka.WithActors(new ActorStarter(async (system, registry) =>
         {
             var region = await ClusterSharding.Get(system).StartAsync("media-rooms",
                 key => MediaRoomActor.Props(key, settings, registry.Get<MediaRoomActor>()),
-                ClusterShardingSettings.Create(system), new MediaRoomKeyExtractor(maxShards: 100),
+                ClusterShardingSettings.Create(system), new MediaRoomKeyExtractor(maxShards: ShardsPerRegion),
                 new LiveShardsStayStrategy("media-rooms"), PoisonPill.Instance);
             registry.Register<MediaRoomActor>(region);
             registry.Register<MediaRooms>(region);
