@@ -14,7 +14,7 @@ namespace Zvonim.Actors.Cluster;
 /// </summary>
 /// <remarks>
 /// Runs in the shard coordinator (one per cluster, on the oldest node). Before choosing, it asks the regions that could
-/// give a shard (<see cref="GetShardRegionState"/>, answered by every region with its shards' entity ids) which of
+/// give a shard (<see cref="GetShardRegionStats"/>, answered by every region with its shards' entity counts) which of
 /// their shards are empty; a region that does not answer in time gives nothing this round. A room made in a shard
 /// between that answer and the hand-off is moved as before: its few seconds' window is the only one left.
 /// </remarks>
@@ -115,8 +115,10 @@ public sealed class LiveShardsStayStrategy : IActorSystemDependentAllocationStra
     {
         try
         {
-            var state = await region.Ask<CurrentShardRegionState>(GetShardRegionState.Instance, _askTimeout).ConfigureAwait(false);
-            return state.Shards.Where(s => s.EntityIds.Count == 0).Select(s => s.ShardId).ToHashSet();
+            // Counts, not the entities' ids: a region of many rooms answers in a few bytes a shard. An entity starting,
+            // passivating or stopping counts as one.
+            var stats = await region.Ask<ShardRegionStats>(GetShardRegionStats.Instance, _askTimeout).ConfigureAwait(false);
+            return stats.Stats.Where(shard => shard.Value == 0).Select(shard => shard.Key).ToHashSet();
         }
         catch (Exception ex) when (ex is AskTimeoutException or TaskCanceledException)
         {
