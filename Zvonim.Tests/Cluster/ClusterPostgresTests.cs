@@ -106,9 +106,7 @@ public sealed class ClusterPostgresTests(ThreeNodesOnPostgres cluster, ITestOutp
             using var http0 = cluster.Client(0);
             var anna = await Contracts.SignedInUser.RegisterAsync(http0, path => On(0, path), "anna-" + Guid.NewGuid().ToString("N")[..8]);
             var boris = await Contracts.SignedInUser.RegisterAsync(http0, path => On(0, path), "boris-" + Guid.NewGuid().ToString("N")[..8]);
-            using var created = await anna.SendAsync(HttpMethod.Post, "/api/v1/groups", $$"""{"name":"Across","memberIds":["{{boris.Id}}"]}""");
-            Assert.Equal(System.Net.HttpStatusCode.Created, created.StatusCode);
-            var group = (long)(await created.JsonAsync())["id"]!;
+            var group = await anna.CreateGroupAsync("Across", boris);
 
             // Anna's socket is on node 0; the answer names the forwarder of the node that holds the room's media.
             await using var annaCall = await ChatCallMediaClient.JoinAsync(On(0, $"/api/v1/group/{group}/call"), anna, group, "anna-1");

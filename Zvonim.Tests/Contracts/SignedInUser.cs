@@ -57,6 +57,14 @@ public sealed class SignedInUser(HttpClient http, Func<string, Uri> webSocketUri
     public async Task<HttpResponseMessage> SendAsync(HttpMethod method, string path, string? json = null) =>
         await Http.SendAsync(Request(method, path, json));
 
+    /// <summary>Makes a group of this user and <paramref name="member"/>; returns its id (201).</summary>
+    public async Task<long> CreateGroupAsync(string name, SignedInUser member)
+    {
+        using var created = await SendAsync(HttpMethod.Post, "/api/v1/groups", $$"""{"name":"{{name}}","memberIds":["{{member.Id}}"]}""");
+        Xunit.Assert.Equal(System.Net.HttpStatusCode.Created, created.StatusCode);
+        return (long)(await created.JsonAsync())["id"]!;
+    }
+
     /// <summary>Places a call; returns its id (201 {callId, status: "created"}).</summary>
     public async Task<string> CallAsync(SignedInUser callee)
     {

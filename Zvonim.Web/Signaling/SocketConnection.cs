@@ -44,19 +44,19 @@ public sealed class SocketConnection : IPeerConnection
     private long _lastProgress;      // timestamp of the last completed send
     private ITimer? _stallTimer;
     private TaskCompletionSource? _readGate; // set while reading is paused
-    private readonly HeldReaders _held;
+    private readonly HeldReaders? _held;
     private TaskCompletionSource? _writeGate; // set while congested
 
     private readonly record struct Outgoing(byte[]? Frame, WebSocketCloseStatus Status = WebSocketCloseStatus.NormalClosure, string? Reason = null);
 
     /// <param name="sendQueueBytes">Bytes that may queue behind the send in flight; congested at a quarter, like frames.</param>
     /// <param name="node">The node's budget for all queues together: past it, a socket that queues more is congested.</param>
-    /// <param name="held">The node's count of sockets whose reading is paused.</param>
+    /// <param name="held">Told when this socket's reading is paused.</param>
     public SocketConnection(WebSocket socket, ISignalingDialect dialect, int sendQueueLimit, TimeProvider? time = null, TimeSpan? stallTimeout = null,
         long sendQueueBytes = long.MaxValue, SendQueueBudget? node = null, HeldReaders? held = null)
     {
         _node = node ?? SendQueueBudget.Unlimited;
-        _held = held ?? new HeldReaders();
+        _held = held;
         _socket = socket;
         _dialect = dialect;
         _limit = sendQueueLimit;
@@ -102,13 +102,9 @@ public sealed class SocketConnection : IPeerConnection
         if (paused)
         {
             if (Interlocked.CompareExchange(ref _readGate, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously), null) is null)
-                _held.Held();
+                _held?.Held();
         }
-        else if (Interlocked.Exchange(ref _readGate, null) is { } gate)
-        {
-            _held.Released();
-            gate.TrySetResult();
-        }
+        else Interlocked.Exchange(ref _readGate, null)?.TrySetResult();
     }
 
     public void Close(CloseReason reason, string message, Refusal? refusal = null)
