@@ -13,7 +13,7 @@ namespace Zvonim.Web.Signaling;
 /// mark the socket reports congestion (so the senders' read loops pause, see <see cref="PeerActor"/>), and a client
 /// that stops reading for <see cref="StallTimeout"/>, or overruns the hard limit, is closed.
 /// </summary>
-public sealed class SocketConnection : IPeerConnection
+public sealed class SocketConnection : IPeerConnection, IDisposable
 {
     /// <summary>How long a closing handshake may take before the socket is simply dropped.</summary>
     public static readonly TimeSpan CloseTimeout = TimeSpan.FromSeconds(5);
@@ -147,6 +147,17 @@ public sealed class SocketConnection : IPeerConnection
         StopStallWatch();
         if (idle) _done.TrySetResult();
         else _abort.CancelAfter(CloseTimeout); // a send stuck on a client that is gone must not hold the socket forever
+    }
+
+    /// <summary>Called once the socket is finished (after <see cref="Completion"/>): the close deadline armed by the
+    /// close no longer has anything to end. Left armed, its timer would hold this connection, the WebSocket and what
+    /// they reference for <see cref="CloseTimeout"/> after every ordinary close, and fire for nothing.</summary>
+    /// <remarks>The token source itself is not disposed: the PeerActor may still call <see cref="Close"/> or
+    /// <see cref="Send"/> on a socket that has gone, and those must stay harmless.</remarks>
+    public void Dispose()
+    {
+        Finish();
+        if (!_abort.IsCancellationRequested) _abort.CancelAfter(Timeout.InfiniteTimeSpan);
     }
 
     private void Enqueue(Outgoing item)

@@ -103,7 +103,7 @@ public sealed class WebSocketBridge(ActorSystem system, IRequiredActor<CallManag
             return ApiError.Result(503, "server_busy", "The server holds as many connections as it can; try again later.");
         }
         using var socket = accepted;
-        var connection = new SocketConnection(socket, dialect, settings.SendQueueLimit, time, settings.EffectiveStallTimeout, settings.SendQueueBytesLimit, _sendQueues, HeldReaders);
+        using var connection = new SocketConnection(socket, dialect, settings.SendQueueLimit, time, settings.EffectiveStallTimeout, settings.SendQueueBytesLimit, _sendQueues, HeldReaders);
         // A socket dropped without ceremony drops its TCP connection too: that completes a send stuck on a client that
         // reads nothing, which SocketConnection no longer cancels by token. ASP.NET Core's upgrade stream does the same
         // when an aborted WebSocket disposes it; said here so that it does not rest on that detail.
