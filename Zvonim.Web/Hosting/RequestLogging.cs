@@ -20,8 +20,12 @@ public static class RequestLogging
     public static IApplicationBuilder UseZvonimRequestLogging(this IApplicationBuilder app)
     {
         var allowance = new AddressBuckets(ClientErrorLinesPerMinute, app.ApplicationServices.GetRequiredService<TimeProvider>());
+        // Given no logger, the middleware makes one per request (Log.ForContext): four per call setup, for a line that
+        // is nearly always below the level written.
+        var logger = app.ApplicationServices.GetService<Serilog.ILogger>() ?? Log.Logger;
         return app.UseSerilogRequestLogging(options =>
         {
+            options.Logger = logger;
             // The route template, not the path: ids in paths are the keys to calls. Serilog would attach the path as
             // RequestPath all the same (shown by any template that prints the event's properties): it gets the
             // properties the message names and nothing more.
