@@ -15,6 +15,7 @@ using Zvonim.Bench.Micro;
 using Zvonim.Bench.Results;
 using Zvonim.Bench.Scenarios;
 using Zvonim.Bench.Servers;
+using Zvonim.Bench.Stats;
 using Zvonim.Bench.Sfu;
 
 namespace Zvonim.Bench.Cli;
@@ -180,6 +181,25 @@ public static class BenchCli
             return 0;
         });
         root.Add(micro);
+
+        // allocations: what a running server allocates, by type (run beside a setup or relay bench; divide by its rate)
+        var allocationsCommand = new Command("allocations", "What a running .NET server allocates over a window, by type (the runtime's allocation samples through its diagnostics port).");
+        var pid = new Option<int>("--pid") { Description = "The server's process id.", Required = true };
+        var seconds = new Option<double>("--seconds") { Description = "Length of the window.", DefaultValueFactory = _ => 10 };
+        var top = new Option<int>("--top") { Description = "Types to list.", DefaultValueFactory = _ => 30 };
+        allocationsCommand.Add(pid);
+        allocationsCommand.Add(seconds);
+        allocationsCommand.Add(top);
+        allocationsCommand.SetAction(async (parse, ct) =>
+        {
+            var window = AllocationProbe.Sample(parse.GetValue(pid), TimeSpan.FromSeconds(parse.GetValue(seconds)));
+            var perSecond = window.SampledBytes / window.Length.TotalSeconds;
+            await output.WriteLineAsync($"{perSecond / 1e6:N1} MB/s sampled; GCs in the window: gen0 {window.Gen0}, gen1 {window.Gen1}, gen2 {window.Gen2}").ConfigureAwait(false);
+            foreach (var (type, bytes) in window.ByType.Take(parse.GetValue(top)))
+                await output.WriteLineAsync($"{bytes / window.Length.TotalSeconds / 1e3,12:N1} KB/s  {100.0 * bytes / window.SampledBytes,5:N1} %  {type}").ConfigureAwait(false);
+            return 0;
+        });
+        root.Add(allocationsCommand);
 
         // serve-bare: the baseline in its own process (what --spawn starts)
         var serveBare = new Command("serve-bare", "Run the bare relay on 127.0.0.1 until stopped.") { Hidden = true };
