@@ -67,6 +67,29 @@ public sealed class BenchSmokeTests : IDisposable
         }
     }
 
+    private sealed class MarkedAllocation(int index)
+    {
+        public readonly long Value = index;
+        public readonly Guid Padding = Guid.NewGuid();
+    }
+
+    [Fact]
+    public async Task Allocations_names_what_a_process_allocates()
+    {
+        using var stop = new CancellationTokenSource();
+        var kept = 0L;
+        var allocating = Task.Run(() =>
+        {
+            for (var i = 0; !stop.IsCancellationRequested; i++) kept += new MarkedAllocation(i).Value & 1;
+        });
+        var window = await Task.Run(() => Zvonim.Bench.Stats.AllocationProbe.Sample(Environment.ProcessId, TimeSpan.FromSeconds(2)));
+        await stop.CancelAsync();
+        await allocating;
+
+        Assert.Contains(window.ByType, t => t.Type.EndsWith(nameof(MarkedAllocation), StringComparison.Ordinal) && t.Bytes > 0);
+        Assert.True(window.Gen0 + window.Gen1 + window.Gen2 > 0, "a loop that allocates this fast collects within two seconds");
+    }
+
     [Fact]
     public async Task Micro_quick_measures_every_relay_path()
     {
