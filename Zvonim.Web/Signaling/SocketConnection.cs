@@ -150,8 +150,9 @@ public sealed class SocketConnection : IPeerConnection, IDisposable
     }
 
     /// <summary>Called once the socket is finished (after <see cref="Completion"/>): the close deadline armed by the
-    /// close no longer has anything to end. Left armed, its timer would hold this connection, the WebSocket and what
-    /// they reference for <see cref="CloseTimeout"/> after every ordinary close, and fire for nothing.</summary>
+    /// close no longer has anything to end. Left armed, its timer would hold the WebSocket (its abort is registered on
+    /// the token) and what Kestrel hangs off it for <see cref="CloseTimeout"/> after every ordinary close, and fire for
+    /// nothing.</summary>
     /// <remarks>The token source itself is not disposed: the PeerActor may still call <see cref="Close"/> or
     /// <see cref="Send"/> on a socket that has gone, and those must stay harmless.</remarks>
     public void Dispose()
