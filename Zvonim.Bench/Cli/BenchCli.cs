@@ -192,7 +192,16 @@ public static class BenchCli
         allocationsCommand.Add(top);
         allocationsCommand.SetAction(async (parse, ct) =>
         {
-            var window = AllocationProbe.Sample(parse.GetValue(pid), TimeSpan.FromSeconds(parse.GetValue(seconds)));
+            AllocationProbe.Window window;
+            try
+            {
+                window = AllocationProbe.Sample(parse.GetValue(pid), TimeSpan.FromSeconds(parse.GetValue(seconds)));
+            }
+            catch (Microsoft.Diagnostics.NETCore.Client.ServerNotAvailableException)
+            {
+                await error.WriteLineAsync($"zvonim-bench: no .NET process with a diagnostics port has pid {parse.GetValue(pid)}.").ConfigureAwait(false);
+                return 2;
+            }
             var perSecond = window.SampledBytes / window.Length.TotalSeconds;
             await output.WriteLineAsync($"{perSecond / 1e6:N1} MB/s sampled; GCs in the window: gen0 {window.Gen0}, gen1 {window.Gen1}, gen2 {window.Gen2}").ConfigureAwait(false);
             foreach (var (type, bytes) in window.ByType.Take(parse.GetValue(top)))

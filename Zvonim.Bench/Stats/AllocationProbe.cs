@@ -14,6 +14,7 @@ public static class AllocationProbe
 {
     public sealed record Window(TimeSpan Length, long SampledBytes, IReadOnlyList<(string Type, long Bytes)> ByType, int Gen0, int Gen1, int Gen2);
 
+    /// <exception cref="ServerNotAvailableException">No .NET process with a diagnostics port has that id.</exception>
     public static Window Sample(int pid, TimeSpan length)
     {
         var client = new DiagnosticsClient(pid);
@@ -32,16 +33,7 @@ public static class AllocationProbe
         {
             if (start.Depth is >= 0 and <= 2) gens[start.Depth]++;
         };
-        using var timer = new Timer(_ =>
-        {
-            try
-            {
-                session.Stop();
-            }
-            catch (Exception ex) when (ex is ServerNotAvailableException or IOException or ObjectDisposedException or EndOfStreamException)
-            {
-            }
-        }, null, length, Timeout.InfiniteTimeSpan);
+        using var timer = new Timer(_ => GcProbe.StopQuietly(session), null, length, Timeout.InfiniteTimeSpan);
         source.Process();
         var byType = bytes.OrderByDescending(p => p.Value).Select(p => (p.Key, p.Value)).ToList();
         return new Window(length, byType.Sum(p => p.Value), byType, gens[0], gens[1], gens[2]);

@@ -61,7 +61,8 @@ public static class GcProbe
         return sample;
     }
 
-    private static void StopQuietly(EventPipeSession session)
+    /// <summary>Ends a diagnostics session whose process may have gone or already ended it.</summary>
+    internal static void StopQuietly(EventPipeSession session)
     {
         try
         {

@@ -70,7 +70,6 @@ public sealed class BenchSmokeTests : IDisposable
     private sealed class MarkedAllocation(int index)
     {
         public readonly long Value = index;
-        public readonly Guid Padding = Guid.NewGuid();
     }
 
     [Fact]
@@ -82,12 +81,24 @@ public sealed class BenchSmokeTests : IDisposable
         {
             for (var i = 0; !stop.IsCancellationRequested; i++) kept += new MarkedAllocation(i).Value & 1;
         });
-        var window = await Task.Run(() => Zvonim.Bench.Stats.AllocationProbe.Sample(Environment.ProcessId, TimeSpan.FromSeconds(2)));
+        var output = new StringWriter();
+        var error = new StringWriter();
+        var code = await BenchCli.RunAsync(["allocations", "--pid", Environment.ProcessId.ToString(), "--seconds", "2"], output, error);
         await stop.CancelAsync();
         await allocating;
 
-        Assert.Contains(window.ByType, t => t.Type.EndsWith(nameof(MarkedAllocation), StringComparison.Ordinal) && t.Bytes > 0);
-        Assert.True(window.Gen0 + window.Gen1 + window.Gen2 > 0, "a loop that allocates this fast collects within two seconds");
+        Assert.True(code == 0, $"zvonim-bench allocations exited with {code}:\n{output}\n{error}");
+        Assert.Contains(nameof(MarkedAllocation), output.ToString());
+        Assert.DoesNotMatch("gen0 0, gen1 0, gen2 0", output.ToString()); // a loop that allocates this fast collects within two seconds
+    }
+
+    [Fact]
+    public async Task Allocations_refuses_a_pid_with_no_dotnet_process()
+    {
+        var error = new StringWriter();
+        var code = await BenchCli.RunAsync(["allocations", "--pid", int.MaxValue.ToString(), "--seconds", "1"], new StringWriter(), error);
+        Assert.Equal(2, code);
+        Assert.Contains("no .NET process", error.ToString());
     }
 
     [Fact]

@@ -1,6 +1,7 @@
 using System.Net.WebSockets;
 using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Time.Testing;
+using Zvonim.Bench.Micro;
 using Zvonim.Tests.TestKit;
 using Zvonim.Web.Signaling;
 
@@ -15,39 +16,6 @@ namespace Zvonim.Tests.Signaling;
 /// </summary>
 public sealed class FinishedSocketTests
 {
-    /// <summary>A client that reads and answers at once: every send and the close complete immediately.</summary>
-    private sealed class PromptWebSocket : WebSocket
-    {
-        public int Aborts;
-
-        public override ValueTask SendAsync(ReadOnlyMemory<byte> buffer, WebSocketMessageType messageType, bool endOfMessage, CancellationToken cancellationToken) =>
-            ValueTask.CompletedTask;
-
-        public override Task SendAsync(ArraySegment<byte> buffer, WebSocketMessageType messageType, bool endOfMessage, CancellationToken cancellationToken) =>
-            Task.CompletedTask;
-
-        public override WebSocketCloseStatus? CloseStatus => null;
-
-        public override string? CloseStatusDescription => null;
-
-        public override WebSocketState State => WebSocketState.Open;
-
-        public override string? SubProtocol => null;
-
-        public override void Abort() => Interlocked.Increment(ref Aborts);
-
-        public override Task CloseAsync(WebSocketCloseStatus closeStatus, string? statusDescription, CancellationToken cancellationToken) => Task.CompletedTask;
-
-        public override Task CloseOutputAsync(WebSocketCloseStatus closeStatus, string? statusDescription, CancellationToken cancellationToken) => Task.CompletedTask;
-
-        public override Task<WebSocketReceiveResult> ReceiveAsync(ArraySegment<byte> buffer, CancellationToken cancellationToken) =>
-            Task.FromException<WebSocketReceiveResult>(new NotSupportedException());
-
-        public override void Dispose()
-        {
-        }
-    }
-
     /// <summary>What the bridge does with a socket whose call ended: the server closes it, the client answers, the
     /// reader ends, and the connection is disposed.</summary>
     private static async Task CloseTheOrdinaryWayAsync(SocketConnection connection)
@@ -75,35 +43,35 @@ public sealed class FinishedSocketTests
     public async Task A_socket_closed_the_ordinary_way_is_not_aborted_when_the_deadline_would_have_come()
     {
         var time = Clocks.Fake();
-        var socket = new PromptWebSocket();
+        var socket = new NullWebSocket();
         var connection = new SocketConnection(socket, Apiv2Dialect.Instance, sendQueueLimit: 512, time);
         await CloseTheOrdinaryWayAsync(connection);
 
         time.Advance(SocketConnection.CloseTimeout * 2);
 
-        Assert.Equal(0, socket.Aborts);
+        Assert.Equal(WebSocketState.CloseSent, socket.State);
     }
 
     [Fact]
     public async Task A_close_the_client_never_answers_is_still_dropped_at_the_deadline()
     {
         var time = Clocks.Fake();
-        var socket = new PromptWebSocket();
+        var socket = new NullWebSocket();
         var connection = new SocketConnection(socket, Apiv2Dialect.Instance, sendQueueLimit: 512, time);
         connection.CloseAfterQueued(WebSocketCloseStatus.NormalClosure, "The call ended.");
         await connection.Completion.WaitAsync(TimeSpan.FromSeconds(10)); // the close frame is out; the reader still waits
 
         time.Advance(SocketConnection.CloseTimeout - TimeSpan.FromMilliseconds(1));
-        Assert.Equal(0, socket.Aborts);
+        Assert.Equal(WebSocketState.CloseSent, socket.State);
         time.Advance(TimeSpan.FromMilliseconds(1));
-        Assert.Equal(1, socket.Aborts);
+        Assert.Equal(WebSocketState.Aborted, socket.State);
         Assert.True(connection.Aborted.IsCancellationRequested);
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static async Task<WeakReference> CloseOneAsync(FakeTimeProvider time)
     {
-        var socket = new PromptWebSocket();
+        var socket = new NullWebSocket();
         var connection = new SocketConnection(socket, Apiv2Dialect.Instance, sendQueueLimit: 512, time);
         await CloseTheOrdinaryWayAsync(connection);
         return new WeakReference(socket);
