@@ -43,6 +43,9 @@ public static class BenchCli
         Option<int> Calls, Option<int> ConnectParallel, Option<int> SourceAddresses, Option<bool> Quiet, Option<bool> BareBuffered,
         Option<string?> PeerUrl, Option<bool> Pin, Option<string?> PeerJsDir);
 
+    /// <summary>setup --versus: another build (or settings) measured in turns with this one.</summary>
+    private sealed record Versus(string? Dll, string[] Environment, TimeSpan Slice);
+
     private static RootCommand Build(string[] args, TextWriter output, TextWriter error)
     {
         var root = new RootCommand(
@@ -52,8 +55,23 @@ public static class BenchCli
         // setup
         var setup = new Command("setup", "Full call setups (create, join, both sockets, offer, answer, 4 ICE candidates each way): setups/s and setup time.");
         var setupCommon = AddCommon(setup, calls: 32, duration: 20, warmup: 5);
+        var versus = new Option<string?>("--versus")
+        {
+            Description = "Another build's Zvonim.Web.dll, spawned beside this one (on the same core with --pin): the load goes to one at a time, " +
+                "swapped every --slice seconds, so that both are measured in the same minutes (column \"versus\"). --duration is both turns together.",
+        };
+        var versusEnv = new Option<string[]>("--versus-env")
+        {
+            Description = "KEY=VALUE settings for the --versus server only, after --server-env (repeatable): with --versus naming this same build, " +
+                "a setting measured against the build without it.",
+        };
+        var slice = new Option<double>("--slice") { Description = "--versus: seconds of each turn.", DefaultValueFactory = _ => 5 };
+        setup.Add(versus);
+        setup.Add(versusEnv);
+        setup.Add(slice);
         setup.SetAction((parse, ct) => RunScenarioAsync("setup", args, parse, setupCommon, output, error,
-            settings => settings, (server, settings, token) => SetupScenario.RunAsync(server, settings, token).ContinueWith(t => new List<RunResult> { t.Result }, token), ct));
+            settings => settings, (server, settings, token) => SetupScenario.RunAsync(server, settings, token).ContinueWith(t => new List<RunResult> { t.Result }, token), ct,
+            new Versus(parse.GetValue(versus), parse.GetValue(versusEnv) ?? [], TimeSpan.FromSeconds(Math.Max(0.5, parse.GetValue(slice))))));
         root.Add(setup);
 
         // relay
@@ -292,8 +310,10 @@ public static class BenchCli
     }
 
     private static async Task<int> RunScenarioAsync(string scenario, string[] args, ParseResult parse, Common common, TextWriter output, TextWriter error,
-        Func<ScenarioSettings, ScenarioSettings> configure, Func<ServerUnderTest, ScenarioSettings, CancellationToken, Task<List<RunResult>>> run, CancellationToken ct)
+        Func<ScenarioSettings, ScenarioSettings> configure, Func<ServerUnderTest, ScenarioSettings, CancellationToken, Task<List<RunResult>>> run, CancellationToken ct,
+        Versus? versus = null)
     {
+        var versusDll = versus?.Dll;
         var target = parse.GetValue(common.Target)!;
         var targets = Targets(target)!;
         var url = parse.GetValue(common.Url);
@@ -337,6 +357,22 @@ public static class BenchCli
             return 2;
         }
         report.Parameters["peer_url"] = settings.PeerUrl?.ToString() ?? "";
+        if (versusDll is null && versus?.Environment is { Length: > 0 })
+        {
+            await error.WriteLineAsync("--versus-env is for the server --versus starts: name its Zvonim.Web.dll with --versus.").ConfigureAwait(false);
+            return CannotRun;
+        }
+        if (versusDll is not null)
+        {
+            if (!spawn || targets is not ["zvonim"] || settings.PeerUrl is not null)
+            {
+                await error.WriteLineAsync("--versus needs --spawn and --target zvonim, on one node.").ConfigureAwait(false);
+                return CannotRun;
+            }
+            report.Parameters["versus"] = Path.GetFullPath(versusDll);
+            report.Parameters["versus_env"] = versus!.Environment;
+            report.Parameters["slice_s"] = versus.Slice.TotalSeconds;
+        }
 
         try
         {
@@ -345,7 +381,17 @@ public static class BenchCli
             if (pin && targets.Contains("zvonim") && !spawn)
                 throw new ArgumentException("--pin starts the server under test on its core itself: add --spawn.");
             using var pinned = pin ? CorePinning.PinGenerator() : null;
-            foreach (var name in targets)
+            if (versusDll is not null)
+            {
+                await using var server = await ProvideAsync("zvonim", parse, common, progress, ct).ConfigureAwait(false);
+                string[] versusEnv = [.. parse.GetValue(common.ServerEnv) ?? [], .. versus!.Environment];
+                await using var other = await SpawnedServer.StartZvonimAsync(versusDll, versusEnv, pin ? CorePinning.ServerCore : null,
+                    progress, target: "versus").ConfigureAwait(false);
+                var both = await SetupScenario.RunAlternatingAsync(server, other, settings, versus.Slice, ct).ConfigureAwait(false);
+                foreach (var (result, by) in both.Zip(new ServerUnderTest[] { server, other })) result.Note ??= by.Note;
+                report.Runs.AddRange(both);
+            }
+            else foreach (var name in targets)
             {
                 await using var server = await ProvideAsync(name, parse, common, progress, ct).ConfigureAwait(false);
                 var runs = await run(server, settings, ct).ConfigureAwait(false);

@@ -19,34 +19,168 @@ public static class SetupScenario
 
     public static async Task<RunResult> RunAsync(ServerUnderTest server, ScenarioSettings settings, CancellationToken ct)
     {
-        using var client = new BenchClient(server.Url, settings.SourceAddresses, settings.PeerUrl);
-        var result = new RunResult("setup", server.Target);
-        var integrity = result.Integrity;
-        var times = new LatencyHistogram();
-        var offer = Frames.Offer("bnch");
-        var answer = Frames.Answer("bnch");
-        long completed = 0, teardownFailures = 0, failed = 0;
-        long recordedFrom = long.MaxValue;
-
-        var total = settings.Warmup + settings.Duration;
+        using var load = new SetupLoad(server, settings);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        stop.CancelAfter(total);
+        stop.CancelAfter(settings.Warmup + settings.Duration);
         settings.Progress?.WriteLine($"[setup {server.Target}] {settings.Calls} concurrent setups against {server.Describe()}");
-
-        async Task WorkerAsync()
+        await using (load.ShowProgress(settings.Progress))
         {
+            var workers = load.Start(Turn.Always, stop.Token, ct);
+            await Task.Delay(settings.Warmup, ct).ConfigureAwait(false);
+            var clock = Stopwatch.StartNew();
+            var cpu = ProcessCpu.Start(server.Pid);
+            load.StartRecording();
+            await Task.WhenAll(workers).ConfigureAwait(false);
+            var seconds = clock.Elapsed.TotalSeconds;
+            var usage = cpu.Stop();
+            load.Report(seconds, usage.Server is { } cores ? cores * seconds : null, usage.Generator);
+        }
+        return load.Result;
+    }
+
+    /// <summary>
+    /// Two servers (two builds, or one build with and without a setting) measured in the same minutes: both run, and
+    /// the load goes to one at a time, swapped every <paramref name="slice"/>, warm-up included. Each gets the whole
+    /// server core in its turns, as in a run of its own, and a slow or fast stretch of the machine falls on both.
+    /// Driving both at once instead was tried: the one the scheduler happened to favour got more of the core, did more
+    /// per wake-up and came out cheaper per setup, 2–6 % either way between two copies of one build.
+    /// </summary>
+    /// <returns>Each server's figures: setups/s over its own turns, CPU per setup over the whole window (what it spends
+    /// idle in the other's turns included).</returns>
+    public static async Task<RunResult[]> RunAlternatingAsync(ServerUnderTest first, ServerUnderTest second, ScenarioSettings settings, TimeSpan slice,
+        CancellationToken ct)
+    {
+        using var a = new SetupLoad(first, settings);
+        using var b = new SetupLoad(second, settings);
+        SetupLoad[] loads = [a, b];
+        var turns = new[] { new Turn(), new Turn() };
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        settings.Progress?.WriteLine($"[setup] {settings.Calls} concurrent setups, alternating every {slice.TotalSeconds:0.#} s between " +
+            $"{first.Describe()} and {second.Describe()}");
+        await using var progressA = a.ShowProgress(settings.Progress);
+        await using var progressB = b.ShowProgress(settings.Progress);
+        var workers = loads.SelectMany((load, i) => load.Start(turns[i], stop.Token, ct)).ToArray();
+
+        var active = new double[2];
+        async Task AlternateAsync(TimeSpan length, bool measured)
+        {
+            var clock = Stopwatch.StartNew();
+            for (var i = 0; clock.Elapsed < length; i ^= 1)
+            {
+                var turn = Stopwatch.StartNew();
+                turns[i].Open();
+                await Task.Delay(TimeSpan.FromTicks(Math.Min(slice.Ticks, (length - clock.Elapsed).Ticks)), ct).ConfigureAwait(false);
+                turns[i].Close();
+                if (measured) active[i] += turn.Elapsed.TotalSeconds;
+            }
+        }
+
+        await AlternateAsync(settings.Warmup, measured: false).ConfigureAwait(false);
+        var window = Stopwatch.StartNew();
+        var cpu = loads.Select(l => ProcessCpu.Start(l.Server.Pid)).ToArray();
+        foreach (var load in loads) load.StartRecording();
+        await AlternateAsync(settings.Duration, measured: true).ConfigureAwait(false);
+        await stop.CancelAsync().ConfigureAwait(false);
+        foreach (var turn in turns) turn.Open(); // let the waiting workers see the stop
+        await Task.WhenAll(workers).ConfigureAwait(false);
+        var seconds = window.Elapsed.TotalSeconds;
+        for (var i = 0; i < 2; i++)
+        {
+            var usage = cpu[i].Stop();
+            loads[i].Report(active[i], usage.Server is { } cores ? cores * seconds : null, usage.Generator);
+        }
+        return [a.Result, b.Result];
+    }
+
+    /// <summary>Whose turn it is: workers wait here before each setup.</summary>
+    private sealed class Turn
+    {
+        public static readonly Turn Always = Opened();
+        private volatile TaskCompletionSource _open = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        private static Turn Opened()
+        {
+            var turn = new Turn();
+            turn.Open();
+            return turn;
+        }
+
+        public Task WaitAsync() => _open.Task;
+
+        public void Open() => _open.TrySetResult();
+
+        public void Close()
+        {
+            if (_open.Task.IsCompleted) _open = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        }
+    }
+
+    /// <summary>One server's workers and what they measured.</summary>
+    private sealed class SetupLoad(ServerUnderTest server, ScenarioSettings settings) : IDisposable
+    {
+        private readonly BenchClient _client = new(server.Url, settings.SourceAddresses, settings.PeerUrl);
+        private readonly LatencyHistogram _times = new();
+        private readonly byte[] _offer = Frames.Offer("bnch");
+        private readonly byte[] _answer = Frames.Answer("bnch");
+        private long _completed, _teardownFailures, _failed, _recordedFrom = long.MaxValue;
+
+        public ServerUnderTest Server { get; } = server;
+
+        public RunResult Result { get; } = new("setup", server.Target);
+
+        public Task[] Start(Turn turn, CancellationToken stop, CancellationToken ct) =>
+            [.. Enumerable.Range(0, Math.Max(1, settings.Calls)).Select(_ => Task.Run(() => WorkerAsync(turn, stop, ct)))];
+
+        /// <summary>Setups begun from now on are counted.</summary>
+        public void StartRecording() => Volatile.Write(ref _recordedFrom, Stopwatch.GetTimestamp());
+
+        public Progress ShowProgress(TextWriter? output)
+        {
+            long last = 0;
+            return Progress.Start(output, $"setup {Server.Target}", () =>
+            {
+                var now = Interlocked.Read(ref _completed);
+                var line = $"{now - last,6:N0} setups/s  done {now:N0}  p50 {_times.PercentileMs(0.5):F1} ms  p99 {_times.PercentileMs(0.99):F1} ms  failed {Interlocked.Read(ref _failed)}";
+                last = now;
+                return line;
+            });
+        }
+
+        /// <param name="seconds">How long it had the load.</param>
+        /// <param name="serverCpuSeconds">Its CPU time over the window; null when unknown.</param>
+        public void Report(double seconds, double? serverCpuSeconds, double generatorCores)
+        {
+            var completed = Interlocked.Read(ref _completed);
+            Result.Add("concurrency", settings.Calls, "setups")
+                .Add("setups", completed, "setups")
+                .Add("setups_per_s", completed / seconds, "setups/s")
+                .Add("setup_p50_ms", _times.PercentileMs(0.50), "ms")
+                .Add("setup_p99_ms", _times.PercentileMs(0.99), "ms")
+                .Add("setup_max_ms", _times.MaxMs, "ms")
+                .Add("teardown_failures", _teardownFailures, "calls");
+            if (serverCpuSeconds is { } cpu)
+                Result.Add("server_cpu_cores", cpu / seconds, "cores").Add("server_cpu_ms_per_setup", completed == 0 ? 0 : cpu * 1e3 / completed, "ms");
+            Result.Add("generator_cpu_cores", generatorCores, "cores");
+            Result.Integrity.Sent = Result.Integrity.Received = completed * (2 + 2 * Candidates);
+            settings.Progress?.WriteLine($"[setup {Server.Target}] done: {completed / seconds:N0} setups/s, p99 {_times.PercentileMs(0.99)} ms, failed {_failed}");
+        }
+
+        private async Task WorkerAsync(Turn turn, CancellationToken stop, CancellationToken ct)
+        {
+            var integrity = Result.Integrity;
             while (!stop.IsCancellationRequested)
             {
+                await turn.WaitAsync().ConfigureAwait(false);
+                if (stop.IsCancellationRequested) break;
                 var began = Stopwatch.GetTimestamp();
                 CallPair? pair = null;
                 try
                 {
-                    pair = await SetUpAsync(client, offer, answer, ct).ConfigureAwait(false);
-                    var took = Stopwatch.GetTimestamp() - began;
-                    if (began >= Volatile.Read(ref recordedFrom))
+                    pair = await SetUpAsync(_client, _offer, _answer, ct).ConfigureAwait(false);
+                    if (began >= Volatile.Read(ref _recordedFrom))
                     {
-                        times.RecordTicks(took);
-                        Interlocked.Increment(ref completed);
+                        _times.RecordTicks(Stopwatch.GetTimestamp() - began);
+                        Interlocked.Increment(ref _completed);
                     }
                 }
                 catch (OrderViolation ex)
@@ -61,46 +195,15 @@ public static class SetupScenario
                 }
                 catch (Exception ex) when (ex is not OperationCanceledException || !ct.IsCancellationRequested)
                 {
-                    Interlocked.Increment(ref failed);
+                    Interlocked.Increment(ref _failed);
                     integrity.AddFailure($"setup failed: {ex.GetType().Name}: {ex.Message}");
                     await Task.Delay(50, CancellationToken.None).ConfigureAwait(false); // do not spin on a broken server
                 }
-                if (pair is not null && !await TearDownAsync(pair).ConfigureAwait(false)) Interlocked.Increment(ref teardownFailures);
+                if (pair is not null && !await TearDownAsync(pair).ConfigureAwait(false)) Interlocked.Increment(ref _teardownFailures);
             }
         }
 
-        long lastCompleted = 0;
-        await using (Progress.Start(settings.Progress, $"setup {server.Target}", () =>
-        {
-            var now = Interlocked.Read(ref completed);
-            var line = $"{now - lastCompleted,6:N0} setups/s  done {now:N0}  p50 {times.PercentileMs(0.5):F1} ms  p99 {times.PercentileMs(0.99):F1} ms  failed {Interlocked.Read(ref failed)}";
-            lastCompleted = now;
-            return line;
-        }))
-        {
-            var workers = Enumerable.Range(0, Math.Max(1, settings.Calls)).Select(_ => Task.Run(WorkerAsync)).ToArray();
-            await Task.Delay(settings.Warmup, ct).ConfigureAwait(false);
-            var clock = Stopwatch.StartNew();
-            var cpu = ProcessCpu.Start(server.Pid);
-            Volatile.Write(ref recordedFrom, Stopwatch.GetTimestamp());
-            await Task.WhenAll(workers).ConfigureAwait(false);
-            var seconds = clock.Elapsed.TotalSeconds;
-
-            result.Add("concurrency", settings.Calls, "setups")
-                .Add("setups", completed, "setups")
-                .Add("setups_per_s", completed / seconds, "setups/s")
-                .Add("setup_p50_ms", times.PercentileMs(0.50), "ms")
-                .Add("setup_p99_ms", times.PercentileMs(0.99), "ms")
-                .Add("setup_max_ms", times.MaxMs, "ms")
-                .Add("teardown_failures", teardownFailures, "calls");
-            var usage = cpu.Stop();
-            if (usage.Server is { } serverCores)
-                result.Add("server_cpu_cores", serverCores, "cores").Add("server_cpu_ms_per_setup", completed == 0 ? 0 : serverCores * seconds * 1e3 / completed, "ms");
-            result.Add("generator_cpu_cores", usage.Generator, "cores");
-        }
-        integrity.Sent = integrity.Received = completed * (2 + 2 * Candidates);
-        settings.Progress?.WriteLine($"[setup {server.Target}] done: {result.Metrics["setups_per_s"]:N0} setups/s, p99 {result.Metrics["setup_p99_ms"]} ms, failed {failed}");
-        return result;
+        public void Dispose() => _client.Dispose();
     }
 
     private static async Task<CallPair> SetUpAsync(BenchClient client, byte[] offer, byte[] answer, CancellationToken ct)

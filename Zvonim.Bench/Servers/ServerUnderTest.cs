@@ -10,7 +10,7 @@ namespace Zvonim.Bench.Servers;
 /// <summary>A server the scenarios drive: Zvonim, the bare relay or the PeerJS server, running somewhere on loopback.</summary>
 public abstract class ServerUnderTest : IAsyncDisposable
 {
-    /// <summary>"zvonim", "bare" or "peerjs".</summary>
+    /// <summary>"zvonim", "versus" (another Zvonim build beside it), "bare" or "peerjs".</summary>
     public required string Target { get; init; }
 
     /// <summary>How the generator speaks to it.</summary>
@@ -58,6 +58,7 @@ public sealed class SpawnedServer : ServerUnderTest
 {
     private readonly Process _process;
     private readonly StringBuilder _log;
+    private string? _scratch; // a SQLite file of the server's own, deleted (with its log files) when it stops
 
     private SpawnedServer(Process process, StringBuilder log)
     {
@@ -73,20 +74,28 @@ public sealed class SpawnedServer : ServerUnderTest
         }
     }
 
-    public static Task<SpawnedServer> StartZvonimAsync(string? serverDll, IEnumerable<string> environment, int? core, TextWriter? progress)
+    /// <param name="target">The name it is reported under: "zvonim", or "versus" for another build run beside it.</param>
+    public static Task<SpawnedServer> StartZvonimAsync(string? serverDll, IEnumerable<string> environment, int? core, TextWriter? progress, string target = "zvonim")
     {
         var dll = serverDll ?? FindZvonimDll()
             ?? throw new FileNotFoundException("Zvonim.Web.dll not found; build Zvonim.Web (dotnet build -c Release) or pass --server-dll.");
+        dll = Path.GetFullPath(dll); // the server runs in the dll's directory, where a relative path means something else
+        if (!File.Exists(dll)) throw new FileNotFoundException($"{dll} does not exist.");
         var port = FreePort();
         var env = new Dictionary<string, string>
         {
             ["ASPNETCORE_ENVIRONMENT"] = "Production",
             ["Serilog__MinimumLevel__Default"] = "Warning",
         };
+        // A database of its own, new and deleted after: a file left by the last run would bring its ended calls back at
+        // start, and two servers sharing one would wait on each other's locks.
+        var database = Path.Combine(Path.GetTempPath(), $"zvonim-bench-{Environment.ProcessId}-{port}.db");
+        env["Zvonim__Store__Path"] = database;
         // The generator is one client on a few loopback addresses: per-address limits would measure the limiter.
         foreach (var (key, value) in Zvonim.Web.Settings.LimitOptions.PerAddressLifted("__")) env[key] = value;
         foreach (var (key, value) in ParseEnvironment(environment)) env[key] = value;
-        return StartAsync("zvonim", "dotnet", [dll, "--urls", $"http://127.0.0.1:{port}"], DirectoryOf(dll), port, env, core, progress);
+        return StartAsync(target, "dotnet", [dll, "--urls", $"http://127.0.0.1:{port}"], DirectoryOf(dll), port, env, core, progress,
+            scratch: env["Zvonim__Store__Path"] == database ? database : null);
     }
 
     /// <param name="environment">--server-env: only the runtime's own settings (DOTNET_*, e.g. the perf map for a
@@ -113,7 +122,7 @@ public sealed class SpawnedServer : ServerUnderTest
     /// <summary>Starts <paramref name="program"/> (under <c>taskset -c <paramref name="core"/></c> when given, which
     /// execs it: the pid stays the server's) and waits until it answers HTTP on <paramref name="port"/>.</summary>
     internal static async Task<SpawnedServer> StartAsync(string target, string program, string[] args, string workingDirectory, int port,
-        Dictionary<string, string> env, int? core, TextWriter? progress, string? note = null)
+        Dictionary<string, string> env, int? core, TextWriter? progress, string? note = null, string? scratch = null)
     {
         if (core is { } pinTo) (program, args) = CorePinning.Taskset(pinTo, program, args);
         var start = new ProcessStartInfo(program)
@@ -144,7 +153,7 @@ public sealed class SpawnedServer : ServerUnderTest
         process.BeginErrorReadLine();
 
         var url = new Uri($"http://127.0.0.1:{port}/");
-        var server = new SpawnedServer(process, log) { Target = target, Url = url, Pid = process.Id, Note = note };
+        var server = new SpawnedServer(process, log) { Target = target, Url = url, Pid = process.Id, Note = note, _scratch = scratch };
         progress?.WriteLine($"[{target}] started pid {process.Id}: {program} {string.Join(' ', args)}");
         using var http = new HttpClient(new SocketsHttpHandler { UseProxy = false }) { BaseAddress = BenchClient.RequireLoopback(url), Timeout = TimeSpan.FromSeconds(2) };
         var deadline = Stopwatch.StartNew();
@@ -183,6 +192,10 @@ public sealed class SpawnedServer : ServerUnderTest
         {
         }
         _process.Dispose();
+        if (_scratch is not null)
+        {
+            foreach (var file in new[] { _scratch, _scratch + "-wal", _scratch + "-shm" }) File.Delete(file);
+        }
     }
 
     /// <summary>The repository's Zvonim.Web build of the same configuration as this tool, else any, else a copy

@@ -32,6 +32,40 @@ public sealed class BenchSmokeTests : IDisposable
     }
 
     [Fact]
+    public async Task Setup_versus_drives_two_spawned_servers_in_turns_and_compares_them()
+    {
+        var dll = Zvonim.Bench.Servers.SpawnedServer.FindZvonimDll();
+        Assert.NotNull(dll);
+        var json = Path.Combine(_dir, "versus.json");
+        var output = new StringWriter();
+        var error = new StringWriter();
+        string[] args = ["setup", "--target", "zvonim", "--spawn", "--versus", dll, "--versus-env", "Zvonim__Store__WriteDelay=00:00:00", "--slice", "0.5",
+            "--calls", "2", "--duration", "3", "--warmup", "0", "--json", json, "--quiet"];
+        var code = await BenchCli.RunAsync(args, output, error);
+        Assert.True(code == 0, $"zvonim-bench {string.Join(' ', args)} exited with {code}:\n{output}\n{error}");
+        Assert.Contains("zvonim/versus", output.ToString());
+        using var document = JsonDocument.Parse(await File.ReadAllTextAsync(json));
+        var report = document.RootElement;
+        foreach (var run in Runs(report, "setup", "zvonim", "versus"))
+        {
+            Assert.True(run.GetProperty("metrics").GetProperty("setups").GetDouble() > 0);
+            Assert.True(run.GetProperty("metrics").GetProperty("server_cpu_ms_per_setup").GetDouble() > 0);
+            AssertClean(run);
+        }
+        Assert.Contains(Comparisons(report), c => c == "server_cpu_ms_per_setup");
+        Assert.Equal("Zvonim__Store__WriteDelay=00:00:00", report.GetProperty("parameters").GetProperty("versus_env")[0].GetString());
+    }
+
+    [Fact]
+    public async Task Setup_refuses_settings_for_a_versus_server_it_was_not_given()
+    {
+        var error = new StringWriter();
+        var code = await BenchCli.RunAsync(["setup", "--target", "zvonim", "--spawn", "--versus-env", "A=B", "--quiet"], new StringWriter(), error);
+        Assert.Equal(BenchCli.CannotRun, code);
+        Assert.Contains("--versus-env", error.ToString());
+    }
+
+    [Fact]
     public async Task Relay_runs_closed_and_open_loop_against_zvonim_and_the_bare_relay()
     {
         await using var server = new ZvonimServer();
