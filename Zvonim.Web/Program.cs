@@ -15,6 +15,7 @@ using Zvonim.Web.Settings;
 using Zvonim.Web.Telemetry;
 using Zvonim.Web.Turn;
 
+SingleCpuTuning.BeforeThreadPool();
 try
 {
     // Settings are bound and validated once, at start: a changed appsettings.json takes a restart. Not watching the
@@ -30,6 +31,9 @@ try
         app.Logger.LogWarning("Unknown setting {Setting} is ignored{Hint}", unknown,
             UnknownSettings.Suggest(unknown) is { } meant ? $"; did you mean {meant}?" : "");
     }
+    app.Logger.LogInformation(SingleCpuTuning.Applies
+        ? "One CPU: the thread pool's idle workers do not spin, and Kestrel runs socket work on the pool directly"
+        : "{Cpus} CPUs: the thread pool and Kestrel as .NET sets them", Environment.ProcessorCount);
     var exit = app.Services.GetRequiredService<NodeExit>(); // read after the host is gone, so taken now
     app.UseForwardedHeaders();
     app.UseZvonimRequestLogging();

@@ -41,6 +41,7 @@ public static class ZvonimHosting
             json.SerializerOptions.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower));
         });
 
+        builder.Services.Configure<Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets.SocketTransportOptions>(SingleCpuTuning.Configure);
         builder.WebHost.ConfigureKestrel((context, kestrel) =>
         {
             if (FileLimit.RaiseToHard() is { } files)

@@ -1,0 +1,52 @@
+using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
+using Zvonim.Tests.Web;
+using Zvonim.Web.Hosting;
+
+namespace Zvonim.Tests.Api;
+
+/// <summary>A node given one CPU (a one-CPU VM or container; here a process under <c>taskset</c>) runs with the two
+/// runtime defaults that only cost it changed, and still sets up calls.</summary>
+public sealed class SingleCpuTests
+{
+    [Fact]
+    public async Task A_node_on_one_cpu_says_so_at_start_and_relays_a_call()
+    {
+        var port = ServerProcess.FreePort();
+        await using var server = new ServerProcess(new Dictionary<string, string>(), ["taskset", "-c", "0"], "--urls", $"http://127.0.0.1:{port}");
+        await server.WaitUntilListeningAsync(port, TimeSpan.FromSeconds(60));
+        await server.WaitForOutputAsync("One CPU: the thread pool's idle workers do not spin", TimeSpan.FromSeconds(10));
+
+        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromSeconds(30) };
+        var call = await ApiKit.CreateAsync(http);
+        var peerB = await ApiKit.JoinAsync(http, call.CallId);
+        Uri Socket(string peer) => new($"ws://127.0.0.1:{port}/apiv2/ws?call_id={call.CallId}&peer_id={peer}");
+        await using var a = await WsClient.ConnectAsync(Socket(call.PeerId), "a");
+        await a.ExpectStateAsync();
+        await using var b = await WsClient.ConnectAsync(Socket(peerB), "b");
+        await b.ExpectStateAsync("active");
+        await ApiKit.AssertRelayAsync(a, b);
+        await ApiKit.AssertRelayAsync(b, a);
+    }
+
+    [Fact]
+    public async Task A_node_with_two_cpus_keeps_the_defaults()
+    {
+        var port = ServerProcess.FreePort();
+        await using var server = new ServerProcess(new Dictionary<string, string>(), ["taskset", "-c", "0,1"], "--urls", $"http://127.0.0.1:{port}");
+        await server.WaitUntilListeningAsync(port, TimeSpan.FromSeconds(60));
+        await server.WaitForOutputAsync("2 CPUs: the thread pool and Kestrel as .NET sets them", TimeSpan.FromSeconds(10));
+        Assert.DoesNotContain("One CPU", server.Stdout);
+    }
+
+    [Theory]
+    [InlineData(1, 0)]
+    [InlineData(2, -1)]
+    [InlineData(8, -1)]
+    public void Kestrel_runs_socket_work_on_the_pool_directly_only_with_one_cpu(int cpus, int expected)
+    {
+        var sockets = new SocketTransportOptions();
+        var before = sockets.IOQueueCount;
+        SingleCpuTuning.Configure(sockets, cpus);
+        Assert.Equal(expected < 0 ? before : expected, sockets.IOQueueCount);
+    }
+}

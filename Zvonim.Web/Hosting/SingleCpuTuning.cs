@@ -1,0 +1,36 @@
+using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
+
+namespace Zvonim.Web.Hosting;
+
+/// <summary>
+/// Two runtime defaults that cost a node with one CPU (a one-CPU VM or container, or a process pinned to one core)
+/// and buy it nothing, both measured per call setup against the defaults in alternating turns (docs/benchmarks.md,
+/// twelfth session). With more CPUs both are left as .NET sets them.
+/// </summary>
+public static class SingleCpuTuning
+{
+    /// <summary>True when the process may run on one CPU only.</summary>
+    public static bool Applies => AppliesTo(Environment.ProcessorCount);
+
+    internal static bool AppliesTo(int processorCount) => processorCount == 1;
+
+    /// <summary>An idle pool worker spins up to 70 times before it sleeps, so as to catch work another CPU is about to
+    /// queue. With one CPU nothing else can queue while it spins: each spin is a <c>sched_yield</c> that hands the CPU
+    /// to another thread and back. Must run before the thread pool's first use, which reads it once.</summary>
+    public static void BeforeThreadPool()
+    {
+        if (Applies && AppContext.GetData(SpinLimit) is null) AppContext.SetData(SpinLimit, 0);
+    }
+
+    /// <summary>Kestrel hands each connection's socket work to IO queues of its own (one per CPU), which run on the
+    /// thread pool in turn: with one CPU that is one more queue and hand-off per read and write in front of the
+    /// pool's own. Zero schedules it on the pool directly.</summary>
+    public static void Configure(SocketTransportOptions sockets) => Configure(sockets, Environment.ProcessorCount);
+
+    internal static void Configure(SocketTransportOptions sockets, int processorCount)
+    {
+        if (AppliesTo(processorCount)) sockets.IOQueueCount = 0;
+    }
+
+    private const string SpinLimit = "System.Threading.ThreadPool.UnfairSemaphoreSpinLimit";
+}
