@@ -11,10 +11,8 @@ public sealed class SingleCpuTests
     [Fact]
     public async Task A_node_on_one_cpu_says_so_at_start_and_relays_a_call()
     {
-        var port = ServerProcess.FreePort();
-        await using var server = new ServerProcess(new Dictionary<string, string>(), ["taskset", "-c", "0"], "--urls", $"http://127.0.0.1:{port}");
-        await server.WaitUntilListeningAsync(port, TimeSpan.FromSeconds(60));
-        await server.WaitForOutputAsync("One CPU: the thread pool's idle workers do not spin", TimeSpan.FromSeconds(10));
+        var (server, port) = await StartOnAsync("0", "One CPU: the thread pool's idle workers do not spin");
+        await using var running = server;
 
         using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromSeconds(30) };
         var call = await ApiKit.CreateAsync(http);
@@ -31,11 +29,28 @@ public sealed class SingleCpuTests
     [Fact]
     public async Task A_node_with_two_cpus_keeps_the_defaults()
     {
-        var port = ServerProcess.FreePort();
-        await using var server = new ServerProcess(new Dictionary<string, string>(), ["taskset", "-c", "0,1"], "--urls", $"http://127.0.0.1:{port}");
-        await server.WaitUntilListeningAsync(port, TimeSpan.FromSeconds(60));
-        await server.WaitForOutputAsync("2 CPUs: the thread pool and Kestrel as .NET sets them", TimeSpan.FromSeconds(10));
+        var (server, _) = await StartOnAsync("0,1", "2 CPUs: the thread pool and Kestrel as .NET sets them");
+        await using var running = server;
         Assert.DoesNotContain("One CPU", server.Stdout);
+    }
+
+    /// <summary>The real server under <c>taskset -c <paramref name="cpus"/></c>, once it listens and has logged
+    /// <paramref name="line"/>.</summary>
+    private static async Task<(ServerProcess Server, int Port)> StartOnAsync(string cpus, string line)
+    {
+        var port = ServerProcess.FreePort();
+        var server = new ServerProcess(new Dictionary<string, string>(), ["taskset", "-c", cpus], "--urls", $"http://127.0.0.1:{port}");
+        try
+        {
+            await server.WaitUntilListeningAsync(port, TimeSpan.FromSeconds(60));
+            await server.WaitForOutputAsync(line, TimeSpan.FromSeconds(10));
+            return (server, port);
+        }
+        catch
+        {
+            await server.DisposeAsync();
+            throw;
+        }
     }
 
     [Theory]
