@@ -31,9 +31,9 @@ try
         app.Logger.LogWarning("Unknown setting {Setting} is ignored{Hint}", unknown,
             UnknownSettings.Suggest(unknown) is { } meant ? $"; did you mean {meant}?" : "");
     }
-    app.Logger.LogInformation(SingleCpuTuning.Applies
-        ? "One CPU: the thread pool's idle workers do not spin, and Kestrel runs socket work on the pool directly"
-        : "{Cpus} CPUs: the thread pool and Kestrel as .NET sets them", Environment.ProcessorCount);
+    app.Logger.LogInformation("{Cpus} CPU(s): thread pool spin limit {SpinLimit}, Kestrel IO queues {IOQueues} (0: socket work on the pool directly)",
+        Environment.ProcessorCount, SingleCpuTuning.EffectiveSpinLimit(),
+        app.Services.GetRequiredService<IOptions<Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets.SocketTransportOptions>>().Value.IOQueueCount);
     var exit = app.Services.GetRequiredService<NodeExit>(); // read after the host is gone, so taken now
     app.UseForwardedHeaders();
     app.UseZvonimRequestLogging();

@@ -12,7 +12,7 @@ namespace Zvonim.Actors.Storage;
 /// links outlive a restart. The same protocol as the cluster's <see cref="CallStore"/>: calls tell it
 /// <see cref="SaveCall"/> and <see cref="ForgetCall"/> and never wait for it. Changes are gathered for a short while
 /// (<c>Store:WriteDelay</c>) and written together in one transaction, the latest record of a call winning: a setup's
-/// half-dozen changes become one or two rows, and a busy node commits tens of times a second, not once per change.
+/// half-dozen changes become one or two rows, and a busy node commits about ten times a second, not once per change.
 /// A node that stops writes what it gathered; a crash may lose that much. It blocks on the database, so it runs on a
 /// thread of its own (see hocon).
 /// Plain ADO.NET with SQL that SQLite and PostgreSQL both speak (upsert by ON CONFLICT).

@@ -44,7 +44,25 @@ public static class BenchCli
         Option<string?> PeerUrl, Option<bool> Pin, Option<string?> PeerJsDir);
 
     /// <summary>setup --versus: another build (or settings) measured in turns with this one.</summary>
-    private sealed record Versus(string? Dll, string[] Environment, TimeSpan Slice);
+    /// <param name="Slice">Seconds of a turn; null when not given.</param>
+    private sealed record Versus(string? Dll, string[] Environment, double? Slice)
+    {
+        public const double DefaultSlice = 5;
+
+        public TimeSpan Turn => TimeSpan.FromSeconds(Slice ?? DefaultSlice);
+
+        /// <summary>What is wrong with these options, or null.</summary>
+        public string? Problem(bool spawn, string[] targets, ScenarioSettings settings)
+        {
+            if (Dll is null)
+                return Environment.Length > 0 || Slice is not null ? "--versus-env and --slice are for the server --versus starts: name its Zvonim.Web.dll with --versus." : null;
+            if (Dll.Length == 0 || !File.Exists(Dll)) return $"--versus: no file '{Dll}'.";
+            if (!spawn || targets is not ["zvonim"] || settings.PeerUrl is not null) return "--versus needs --spawn and --target zvonim, on one node.";
+            if (Slice is <= 0 or double.NaN) return "--slice: a number of seconds above 0.";
+            if (settings.Duration < 2 * Turn) return $"--duration must hold a turn of each server: at least {2 * Turn.TotalSeconds:0.##} s with --slice {Turn.TotalSeconds:0.##}.";
+            return null;
+        }
+    }
 
     private static RootCommand Build(string[] args, TextWriter output, TextWriter error)
     {
@@ -65,13 +83,13 @@ public static class BenchCli
             Description = "KEY=VALUE settings for the --versus server only, after --server-env (repeatable): with --versus naming this same build, " +
                 "a setting measured against the build without it.",
         };
-        var slice = new Option<double>("--slice") { Description = "--versus: seconds of each turn.", DefaultValueFactory = _ => 5 };
+        var slice = new Option<double?>("--slice") { Description = $"--versus: seconds of each turn (default {Versus.DefaultSlice}); the warm-up and --duration are rounded to an even number of turns." };
         setup.Add(versus);
         setup.Add(versusEnv);
         setup.Add(slice);
         setup.SetAction((parse, ct) => RunScenarioAsync("setup", args, parse, setupCommon, output, error,
             settings => settings, (server, settings, token) => SetupScenario.RunAsync(server, settings, token).ContinueWith(t => new List<RunResult> { t.Result }, token), ct,
-            new Versus(parse.GetValue(versus), parse.GetValue(versusEnv) ?? [], TimeSpan.FromSeconds(Math.Max(0.5, parse.GetValue(slice))))));
+            new Versus(parse.GetValue(versus), parse.GetValue(versusEnv) ?? [], parse.GetValue(slice))));
         root.Add(setup);
 
         // relay
@@ -357,21 +375,16 @@ public static class BenchCli
             return 2;
         }
         report.Parameters["peer_url"] = settings.PeerUrl?.ToString() ?? "";
-        if (versusDll is null && versus?.Environment is { Length: > 0 })
+        if (versus?.Problem(spawn, targets, settings) is { } problem)
         {
-            await error.WriteLineAsync("--versus-env is for the server --versus starts: name its Zvonim.Web.dll with --versus.").ConfigureAwait(false);
+            await error.WriteLineAsync(problem).ConfigureAwait(false);
             return CannotRun;
         }
         if (versusDll is not null)
         {
-            if (!spawn || targets is not ["zvonim"] || settings.PeerUrl is not null)
-            {
-                await error.WriteLineAsync("--versus needs --spawn and --target zvonim, on one node.").ConfigureAwait(false);
-                return CannotRun;
-            }
             report.Parameters["versus"] = Path.GetFullPath(versusDll);
             report.Parameters["versus_env"] = versus!.Environment;
-            report.Parameters["slice_s"] = versus.Slice.TotalSeconds;
+            report.Parameters["slice_s"] = versus.Turn.TotalSeconds;
         }
 
         try
@@ -381,16 +394,7 @@ public static class BenchCli
             if (pin && targets.Contains("zvonim") && !spawn)
                 throw new ArgumentException("--pin starts the server under test on its core itself: add --spawn.");
             using var pinned = pin ? CorePinning.PinGenerator() : null;
-            if (versusDll is not null)
-            {
-                await using var server = await ProvideAsync("zvonim", parse, common, progress, ct).ConfigureAwait(false);
-                string[] versusEnv = [.. parse.GetValue(common.ServerEnv) ?? [], .. versus!.Environment];
-                await using var other = await SpawnedServer.StartZvonimAsync(versusDll, versusEnv, pin ? CorePinning.ServerCore : null,
-                    progress, target: "versus").ConfigureAwait(false);
-                var both = await SetupScenario.RunAlternatingAsync(server, other, settings, versus.Slice, ct).ConfigureAwait(false);
-                foreach (var (result, by) in both.Zip(new ServerUnderTest[] { server, other })) result.Note ??= by.Note;
-                report.Runs.AddRange(both);
-            }
+            if (versusDll is not null) report.Runs.AddRange(await RunVersusAsync(parse, common, versus!, settings, progress, ct).ConfigureAwait(false));
             else foreach (var name in targets)
             {
                 await using var server = await ProvideAsync(name, parse, common, progress, ct).ConfigureAwait(false);
@@ -415,6 +419,19 @@ public static class BenchCli
         }
         if (!report.Clean) await error.WriteLineAsync("zvonim-bench: some messages were lost, reordered, duplicated or changed, or steps failed (see the integrity line).").ConfigureAwait(false);
         return report.Clean ? 0 : IntegrityFailed;
+    }
+
+    /// <summary>This build and the --versus one, spawned, given the setup load in turns.</summary>
+    private static async Task<RunResult[]> RunVersusAsync(ParseResult parse, Common common, Versus versus, ScenarioSettings settings, TextWriter? progress,
+        CancellationToken ct)
+    {
+        await using var server = await ProvideAsync("zvonim", parse, common, progress, ct).ConfigureAwait(false);
+        string[] environment = [.. parse.GetValue(common.ServerEnv) ?? [], .. versus.Environment];
+        await using var other = await SpawnedServer.StartZvonimAsync(versus.Dll, environment, parse.GetValue(common.Pin) ? CorePinning.ServerCore : null,
+            progress, target: "versus").ConfigureAwait(false);
+        var both = await SetupScenario.RunAlternatingAsync(server, other, settings, versus.Turn, ct).ConfigureAwait(false);
+        foreach (var (result, by) in both.Zip(new ServerUnderTest[] { server, other })) result.Note ??= by.Note;
+        return both;
     }
 
     private static async Task<ServerUnderTest> ProvideAsync(string target, ParseResult parse, Common common, TextWriter? progress, CancellationToken ct)

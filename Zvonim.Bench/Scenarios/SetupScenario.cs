@@ -40,13 +40,15 @@ public static class SetupScenario
 
     /// <summary>
     /// Two servers (two builds, or one build with and without a setting) measured in the same minutes: both run, and
-    /// the load goes to one at a time, swapped every <paramref name="slice"/>, warm-up included. Each gets the whole
-    /// server core in its turns, as in a run of its own, and a slow or fast stretch of the machine falls on both.
-    /// Driving both at once instead was tried: the one the scheduler happened to favour got more of the core, did more
-    /// per wake-up and came out cheaper per setup, 2–6 % either way between two copies of one build.
+    /// the load goes to one at a time, swapped every <paramref name="slice"/>. The warm-up and the measured window are
+    /// each a whole, even number of turns (so both servers get as many), at least two. A server has the core to itself
+    /// in its turns except for the first tens of milliseconds, while the other's last setups finish; a slow or fast
+    /// stretch of the machine falls on both. Driving both at once instead was tried: the one the scheduler happened to
+    /// favour got more of the core, did more per wake-up and came out cheaper per setup, 2–6 % either way between two
+    /// copies of one build.
     /// </summary>
-    /// <returns>Each server's figures: setups/s over its own turns, CPU per setup over the whole window (what it spends
-    /// idle in the other's turns included).</returns>
+    /// <returns>Each server's figures: setups/s and server cores over its own turns; CPU per setup over the whole
+    /// window (what it spends idle in the other's turns included).</returns>
     public static async Task<RunResult[]> RunAlternatingAsync(ServerUnderTest first, ServerUnderTest second, ScenarioSettings settings, TimeSpan slice,
         CancellationToken ct)
     {
@@ -64,33 +66,48 @@ public static class SetupScenario
         var active = new double[2];
         async Task AlternateAsync(TimeSpan length, bool measured)
         {
-            var clock = Stopwatch.StartNew();
-            for (var i = 0; clock.Elapsed < length; i ^= 1)
+            for (var n = 0; n < EvenTurns(length, slice); n++)
             {
+                var i = n % 2;
                 var turn = Stopwatch.StartNew();
                 turns[i].Open();
-                await Task.Delay(TimeSpan.FromTicks(Math.Min(slice.Ticks, (length - clock.Elapsed).Ticks)), ct).ConfigureAwait(false);
+                await Task.Delay(slice, ct).ConfigureAwait(false);
                 turns[i].Close();
                 if (measured) active[i] += turn.Elapsed.TotalSeconds;
             }
         }
 
-        await AlternateAsync(settings.Warmup, measured: false).ConfigureAwait(false);
-        var window = Stopwatch.StartNew();
-        var cpu = loads.Select(l => ProcessCpu.Start(l.Server.Pid)).ToArray();
-        foreach (var load in loads) load.StartRecording();
-        await AlternateAsync(settings.Duration, measured: true).ConfigureAwait(false);
-        await stop.CancelAsync().ConfigureAwait(false);
-        foreach (var turn in turns) turn.Open(); // let the waiting workers see the stop
-        await Task.WhenAll(workers).ConfigureAwait(false);
-        var seconds = window.Elapsed.TotalSeconds;
-        for (var i = 0; i < 2; i++)
+        try
         {
-            var usage = cpu[i].Stop();
-            loads[i].Report(active[i], usage.Server is { } cores ? cores * seconds : null, usage.Generator);
+            if (settings.Warmup > TimeSpan.Zero) await AlternateAsync(settings.Warmup, measured: false).ConfigureAwait(false);
+            var window = Stopwatch.StartNew();
+            var cpu = loads.Select(l => ProcessCpu.Start(l.Server.Pid)).ToArray();
+            foreach (var load in loads) load.StartRecording();
+            await AlternateAsync(settings.Duration, measured: true).ConfigureAwait(false);
+            await StopAsync().ConfigureAwait(false);
+            var seconds = window.Elapsed.TotalSeconds;
+            for (var i = 0; i < 2; i++)
+            {
+                var usage = cpu[i].Stop();
+                loads[i].Report(active[i], usage.Server is { } cores ? cores * seconds : null, usage.Generator);
+            }
+            return [a.Result, b.Result];
         }
-        return [a.Result, b.Result];
+        finally
+        {
+            await StopAsync().ConfigureAwait(false); // a cancelled run must not leave workers waiting for a turn
+        }
+
+        async Task StopAsync()
+        {
+            await stop.CancelAsync().ConfigureAwait(false);
+            foreach (var turn in turns) turn.Open(); // let the waiting workers see the stop
+            await Task.WhenAll(workers).ConfigureAwait(false);
+        }
     }
+
+    /// <summary>Turns of <paramref name="slice"/> in <paramref name="length"/>, rounded to an even number, at least two.</summary>
+    public static int EvenTurns(TimeSpan length, TimeSpan slice) => Math.Max(2, 2 * (int)Math.Round(length / slice / 2));
 
     /// <summary>Whose turn it is: workers wait here before each setup.</summary>
     private sealed class Turn

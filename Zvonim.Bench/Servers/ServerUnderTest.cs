@@ -58,7 +58,7 @@ public sealed class SpawnedServer : ServerUnderTest
 {
     private readonly Process _process;
     private readonly StringBuilder _log;
-    private string? _scratch; // a SQLite file of the server's own, deleted (with its log files) when it stops
+    private string? _scratch; // a folder of the server's own (its SQLite file), deleted when it stops
 
     private SpawnedServer(Process process, StringBuilder log)
     {
@@ -89,13 +89,14 @@ public sealed class SpawnedServer : ServerUnderTest
         };
         // A database of its own, new and deleted after: a file left by the last run would bring its ended calls back at
         // start, and two servers sharing one would wait on each other's locks.
-        var database = Path.Combine(Path.GetTempPath(), $"zvonim-bench-{Environment.ProcessId}-{port}.db");
+        var scratch = Directory.CreateTempSubdirectory("zvonim-bench-").FullName;
+        var database = Path.Combine(scratch, "zvonim.db");
         env["Zvonim__Store__Path"] = database;
         // The generator is one client on a few loopback addresses: per-address limits would measure the limiter.
         foreach (var (key, value) in Zvonim.Web.Settings.LimitOptions.PerAddressLifted("__")) env[key] = value;
         foreach (var (key, value) in ParseEnvironment(environment)) env[key] = value;
         return StartAsync(target, "dotnet", [dll, "--urls", $"http://127.0.0.1:{port}"], DirectoryOf(dll), port, env, core, progress,
-            scratch: env["Zvonim__Store__Path"] == database ? database : null);
+            scratch: scratch);
     }
 
     /// <param name="environment">--server-env: only the runtime's own settings (DOTNET_*, e.g. the perf map for a
@@ -160,7 +161,11 @@ public sealed class SpawnedServer : ServerUnderTest
         while (true)
         {
             if (process.HasExited)
-                throw new InvalidOperationException($"The {target} server exited with {process.ExitCode}:\n{server.RecentOutput}");
+            {
+                var exitCode = process.ExitCode;
+                await server.DisposeAsync().ConfigureAwait(false);
+                throw new InvalidOperationException($"The {target} server exited with {exitCode}:\n{server.RecentOutput}");
+            }
             try
             {
                 using var probe = await http.GetAsync("/apiv2/calls/readiness-probe").ConfigureAwait(false);
@@ -194,7 +199,14 @@ public sealed class SpawnedServer : ServerUnderTest
         _process.Dispose();
         if (_scratch is not null)
         {
-            foreach (var file in new[] { _scratch, _scratch + "-wal", _scratch + "-shm" }) File.Delete(file);
+            try
+            {
+                Directory.Delete(_scratch, recursive: true);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                // A server that would not die keeps its folder; the run's figures matter more than a leftover file.
+            }
         }
     }
 

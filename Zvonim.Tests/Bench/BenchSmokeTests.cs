@@ -56,6 +56,19 @@ public sealed class BenchSmokeTests : IDisposable
         Assert.Equal("Zvonim__Store__WriteDelay=00:00:00", report.GetProperty("parameters").GetProperty("versus_env")[0].GetString());
     }
 
+    [Theory]
+    [InlineData("--slice", "2", "--duration", "3", "--duration must hold a turn of each server")]
+    [InlineData("--slice", "0", "--duration", "3", "--slice: a number of seconds above 0")]
+    public async Task Setup_versus_refuses_turns_that_do_not_fit(string sliceOption, string slice, string durationOption, string duration, string expected)
+    {
+        var dll = Zvonim.Bench.Servers.SpawnedServer.FindZvonimDll()!;
+        var error = new StringWriter();
+        var code = await BenchCli.RunAsync(["setup", "--target", "zvonim", "--spawn", "--versus", dll, sliceOption, slice, durationOption, duration, "--quiet"],
+            new StringWriter(), error);
+        Assert.Equal(BenchCli.CannotRun, code);
+        Assert.Contains(expected, error.ToString());
+    }
+
     [Fact]
     public async Task Setup_refuses_settings_for_a_versus_server_it_was_not_given()
     {

@@ -9,7 +9,7 @@ namespace Zvonim.Web.Hosting;
 /// </summary>
 public static class SingleCpuTuning
 {
-    /// <summary>True when the process may run on one CPU only.</summary>
+    /// <summary>True when <see cref="Environment.ProcessorCount"/> is 1: one CPU's worth, by affinity or by quota.</summary>
     public static bool Applies => AppliesTo(Environment.ProcessorCount);
 
     internal static bool AppliesTo(int processorCount) => processorCount == 1;
@@ -31,6 +31,13 @@ public static class SingleCpuTuning
     {
         if (AppliesTo(processorCount)) sockets.IOQueueCount = 0;
     }
+
+    /// <summary>The spin limit the pool runs with: the environment's (which the runtime reads first), else the one set
+    /// here or in runtimeconfig.json, else .NET's default.</summary>
+    public static string EffectiveSpinLimit() =>
+        Environment.GetEnvironmentVariable("DOTNET_ThreadPool_UnfairSemaphoreSpinLimit")
+        ?? AppContext.GetData(SpinLimit)?.ToString()
+        ?? "70 (.NET's default)";
 
     private const string SpinLimit = "System.Threading.ThreadPool.UnfairSemaphoreSpinLimit";
 }
