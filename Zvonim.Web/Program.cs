@@ -32,7 +32,7 @@ try
             UnknownSettings.Suggest(unknown) is { } meant ? $"; did you mean {meant}?" : "");
     }
     app.Logger.LogInformation("{Cpus} CPU(s): thread pool spin limit {SpinLimit}, Kestrel IO queues {IOQueues} (0: socket work on the pool directly)",
-        Environment.ProcessorCount, SingleCpuTuning.EffectiveSpinLimit(),
+        Environment.ProcessorCount, SingleCpuTuning.PoolSpinLimit()?.ToString() ?? "unknown",
         app.Services.GetRequiredService<IOptions<Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets.SocketTransportOptions>>().Value.IOQueueCount);
     var exit = app.Services.GetRequiredService<NodeExit>(); // read after the host is gone, so taken now
     app.UseForwardedHeaders();

@@ -74,7 +74,6 @@ public static class RelayScenario
             await Task.Delay(settings.Warmup, ct).ConfigureAwait(false);
             var receivedAtStart = traffic.TotalReceived;
             var sentAtStart = traffic.TotalSent;
-            var clock = Stopwatch.StartNew();
             var cpu = ProcessCpu.Start(server.Pid);
             traffic.RecordInto(latency);
             try
@@ -85,8 +84,8 @@ public static class RelayScenario
             {
             }
             traffic.RecordInto(null);
-            var seconds = clock.Elapsed.TotalSeconds;
             var usage = cpu.Stop();
+            var seconds = usage.Seconds;
             var received = traffic.TotalReceived - receivedAtStart;
             var sent = traffic.TotalSent - sentAtStart;
             await Task.WhenAll(senders).ConfigureAwait(false);
@@ -108,14 +107,15 @@ public static class RelayScenario
                 .Add("latency_max_ms", latency.MaxMs, "ms")
                 .Add("message_bytes", streams[0].MessageBytes, "B");
             // CPU time per message is what each side spends, whatever else runs on the machine: the least noisy figure here.
-            if (usage.Server is { } serverCores)
+            if (usage.ServerSeconds is { } serverSeconds)
             {
-                result.Add("server_cpu_cores", serverCores, "cores").Add("server_cpu_us_per_msg", received == 0 ? 0 : serverCores * seconds * 1e6 / received, "µs")
+                var serverCores = serverSeconds / usage.Seconds;
+                result.Add("server_cpu_cores", serverCores, "cores").Add("server_cpu_us_per_msg", received == 0 ? 0 : serverSeconds * 1e6 / received, "µs")
                     // What one core of the server relays when busy: the figure to compare servers by on a shared machine,
                     // where the share of a core each one gets from the scheduler differs (node has one thread, Kestrel many).
-                    .Add("msgs_per_server_core", serverCores == 0 ? 0 : received / seconds / serverCores, "msg/s");
+                    .Add("msgs_per_server_core", serverSeconds == 0 ? 0 : received / serverSeconds, "msg/s");
             }
-            result.Add("generator_cpu_cores", usage.Generator, "cores");
+            result.Add("generator_cpu_cores", usage.GeneratorCores, "cores");
         }
 
         if (!await traffic.DrainAsync(TimeSpan.FromSeconds(10)).ConfigureAwait(false))

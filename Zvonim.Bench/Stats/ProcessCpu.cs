@@ -2,8 +2,9 @@ using System.Diagnostics;
 
 namespace Zvonim.Bench.Stats;
 
-/// <summary>CPU used by the server and by this generator over a measured window, in cores (1.0 = one core busy).
-/// On this 2-core machine the two share the cores, so these say which side a figure is limited by.</summary>
+/// <summary>CPU time used by the server and by this generator over a measured window, and the window's length: CPU
+/// seconds over wall seconds are cores (1.0 = one core busy). On this 2-core machine the two share the cores, so
+/// these say which side a figure is limited by.</summary>
 public sealed class ProcessCpu
 {
     private readonly int? _serverPid;
@@ -20,13 +21,14 @@ public sealed class ProcessCpu
 
     public static ProcessCpu Start(int? serverPid) => new(serverPid);
 
-    /// <summary>Server cores (null when unknown or the same process) and generator cores since <see cref="Start"/>.</summary>
-    public (double? Server, double Generator) Stop()
+    /// <summary>Since <see cref="Start"/>: the server's CPU seconds (null when unknown or the same process), the
+    /// generator's, and the wall seconds they were spent in.</summary>
+    public CpuUsage Stop()
     {
         var seconds = Stopwatch.GetElapsedTime(_start).TotalSeconds;
-        double? server = _serverPid is null || Read(_serverPid) is not { } s ? null : (s - _server).TotalSeconds / seconds;
-        var self = ((Read(Environment.ProcessId) ?? _self) - _self).TotalSeconds / seconds;
-        return (server, self);
+        double? server = _serverPid is null || Read(_serverPid) is not { } s ? null : (s - _server).TotalSeconds;
+        var self = ((Read(Environment.ProcessId) ?? _self) - _self).TotalSeconds;
+        return new CpuUsage(server, self, seconds);
     }
 
     /// <summary>The machine's load average (1, 5, 15 min) from /proc/loadavg: anything else running skews every figure.</summary>
@@ -55,4 +57,12 @@ public sealed class ProcessCpu
             return null;
         }
     }
+}
+
+/// <summary>CPU seconds spent by the server (null when unknown) and by the generator in <see cref="Seconds"/> of wall time.</summary>
+public readonly record struct CpuUsage(double? ServerSeconds, double GeneratorSeconds, double Seconds)
+{
+    public double? ServerCores => ServerSeconds / Seconds;
+
+    public double GeneratorCores => GeneratorSeconds / Seconds;
 }

@@ -29,7 +29,7 @@ public sealed class SingleCpuTests
     [Fact]
     public async Task A_node_with_two_cpus_keeps_the_defaults()
     {
-        var (server, _) = await StartOnAsync(2, "2 CPU(s): thread pool spin limit 70 (.NET's default), Kestrel IO queues 2");
+        var (server, _) = await StartOnAsync(2, "2 CPU(s): thread pool spin limit 70, Kestrel IO queues 2");
         await using var running = server;
     }
 

@@ -1,3 +1,4 @@
+using System.Reflection;
 using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
 
 namespace Zvonim.Web.Hosting;
@@ -32,12 +33,22 @@ public static class SingleCpuTuning
         if (AppliesTo(processorCount)) sockets.IOQueueCount = 0;
     }
 
-    /// <summary>The spin limit the pool runs with: the environment's (which the runtime reads first), else the one set
-    /// here or in runtimeconfig.json, else .NET's default.</summary>
-    public static string EffectiveSpinLimit() =>
-        Environment.GetEnvironmentVariable("DOTNET_ThreadPool_UnfairSemaphoreSpinLimit")
-        ?? AppContext.GetData(SpinLimit)?.ToString()
-        ?? "70 (.NET's default)";
+    /// <summary>The spin limit the pool's workers took when it started, read from the pool itself (the semaphore its
+    /// idle workers wait on): what is in force, whoever set it and whenever the pool first ran. There is no public way
+    /// to read it; null where a runtime keeps it elsewhere.</summary>
+    public static int? PoolSpinLimit()
+    {
+        try
+        {
+            var semaphore = typeof(ThreadPool).Assembly.GetType("System.Threading.PortableThreadPool+WorkerThread")
+                ?.GetField("s_semaphore", BindingFlags.Static | BindingFlags.NonPublic)?.GetValue(null);
+            return semaphore?.GetType().GetField("_spinCount", BindingFlags.Instance | BindingFlags.NonPublic)?.GetValue(semaphore) as int?;
+        }
+        catch (Exception ex) when (ex is MemberAccessException or TargetInvocationException or NotSupportedException)
+        {
+            return null;
+        }
+    }
 
     private const string SpinLimit = "System.Threading.ThreadPool.UnfairSemaphoreSpinLimit";
 }
