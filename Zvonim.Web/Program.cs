@@ -15,7 +15,7 @@ using Zvonim.Web.Settings;
 using Zvonim.Web.Telemetry;
 using Zvonim.Web.Turn;
 
-SingleCpuTuning.BeforeThreadPool();
+SingleCpuTuning.AtStart();
 try
 {
     // Settings are bound and validated once, at start: a changed appsettings.json takes a restart. Not watching the
@@ -31,9 +31,10 @@ try
         app.Logger.LogWarning("Unknown setting {Setting} is ignored{Hint}", unknown,
             UnknownSettings.Suggest(unknown) is { } meant ? $"; did you mean {meant}?" : "");
     }
-    app.Logger.LogInformation("{Cpus} CPU(s): thread pool spin limit {SpinLimit}, Kestrel IO queues {IOQueues} (0: socket work on the pool directly)",
+    app.Logger.LogInformation("{Cpus} CPU(s): thread pool spin limit {SpinLimit}, Kestrel IO queues {IOQueues} (0: socket work on the pool directly), scheduling {Scheduling}",
         Environment.ProcessorCount, SingleCpuTuning.PoolSpinLimit()?.ToString() ?? "unknown",
-        app.Services.GetRequiredService<IOptions<Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets.SocketTransportOptions>>().Value.IOQueueCount);
+        app.Services.GetRequiredService<IOptions<Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets.SocketTransportOptions>>().Value.IOQueueCount,
+        BatchScheduling.Describe(BatchScheduling.Policy()));
     var exit = app.Services.GetRequiredService<NodeExit>(); // read after the host is gone, so taken now
     app.UseForwardedHeaders();
     app.UseZvonimRequestLogging();

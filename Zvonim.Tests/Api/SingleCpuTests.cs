@@ -4,14 +4,14 @@ using Zvonim.Web.Hosting;
 
 namespace Zvonim.Tests.Api;
 
-/// <summary>A node given one CPU (a one-CPU VM or container; here a process under <c>taskset</c>) runs with the two
-/// runtime defaults that only cost it changed, and still sets up calls.</summary>
+/// <summary>A node given one CPU (a one-CPU VM or container; here a process under <c>taskset</c>) runs with the
+/// defaults that only cost it changed, and still sets up calls.</summary>
 public sealed class SingleCpuTests
 {
     [Fact]
     public async Task A_node_on_one_cpu_says_so_at_start_and_relays_a_call()
     {
-        var (server, port) = await StartOnAsync(1, "1 CPU(s): thread pool spin limit 0, Kestrel IO queues 0");
+        var (server, port) = await StartOnAsync(1, "1 CPU(s): thread pool spin limit 0, Kestrel IO queues 0 (0: socket work on the pool directly), scheduling batch");
         await using var running = server;
 
         using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromSeconds(30) };
@@ -24,13 +24,43 @@ public sealed class SingleCpuTests
         await b.ExpectStateAsync("active");
         await ApiKit.AssertRelayAsync(a, b);
         await ApiKit.AssertRelayAsync(b, a);
+
+        // Threads made after the start (the socket engine's, the pool's workers) too: they inherit the policy.
+        var threads = Threads(server.Pid);
+        Assert.Contains(threads, t => t.Name == ".NET Sockets");
+        Assert.Contains(threads, t => t.Name == ".NET TP Worker");
+        Assert.All(threads, t => Assert.True(t.Policy == BatchScheduling.Batch, $"thread '{t.Name}' runs under policy {t.Policy}"));
     }
 
     [Fact]
     public async Task A_node_with_two_cpus_keeps_the_defaults()
     {
-        var (server, _) = await StartOnAsync(2, "2 CPU(s): thread pool spin limit 70, Kestrel IO queues 2");
+        var (server, _) = await StartOnAsync(2, "2 CPU(s): thread pool spin limit 70, Kestrel IO queues 2 (0: socket work on the pool directly), scheduling normal");
         await using var running = server;
+        Assert.All(Threads(server.Pid), t => Assert.True(t.Policy == BatchScheduling.Normal, $"thread '{t.Name}' runs under policy {t.Policy}"));
+    }
+
+    /// <summary>Each thread of process <paramref name="pid"/>: its name and the scheduling policy the kernel runs it
+    /// under (field 41 of <c>/proc/pid/task/tid/stat</c>; the name, field 2, may hold spaces).</summary>
+    private static List<(string Name, int Policy)> Threads(int pid)
+    {
+        var threads = new List<(string, int)>();
+        foreach (var task in Directory.EnumerateDirectories($"/proc/{pid}/task"))
+        {
+            string stat;
+            try
+            {
+                stat = File.ReadAllText(Path.Combine(task, "stat"));
+            }
+            catch (IOException)
+            {
+                continue; // the thread ended since the listing
+            }
+            var close = stat.LastIndexOf(')');
+            var fields = stat[(close + 2)..].Split(' ');
+            threads.Add((stat[(stat.IndexOf('(') + 1)..close], int.Parse(fields[41 - 3], System.Globalization.CultureInfo.InvariantCulture)));
+        }
+        return threads;
     }
 
     /// <summary>The real server under <c>taskset</c> on the first <paramref name="cpus"/> CPUs this process may use,

@@ -81,6 +81,9 @@ public sealed class ServerProcess : IAsyncDisposable
 
     public bool HasExited => _process.HasExited;
 
+    /// <summary>The server's process id (wrappers such as taskset and prlimit exec the server in their own process).</summary>
+    public int Pid => _process.Id;
+
     /// <summary>The server's resident memory now, from /proc (prlimit execs the server in its own process).</summary>
     public long RssBytes()
     {

@@ -4,9 +4,10 @@ using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
 namespace Zvonim.Web.Hosting;
 
 /// <summary>
-/// Two runtime defaults that cost a node with one CPU (a one-CPU VM or container, or a process pinned to one core)
-/// and buy it nothing, both measured per call setup against the defaults in alternating turns (docs/benchmarks.md,
-/// twelfth session). With more CPUs both are left as .NET sets them.
+/// Defaults that cost a node with one CPU (a one-CPU VM or container, or a process pinned to one core) and buy it
+/// nothing, each measured per call setup against the defaults in alternating turns (docs/benchmarks.md, twelfth and
+/// thirteenth sessions): the thread pool's spin, Kestrel's IO queues, and the scheduler's preemption on waking
+/// (<see cref="BatchScheduling"/>). With more CPUs all are left as they are.
 /// </summary>
 public static class SingleCpuTuning
 {
@@ -15,12 +16,16 @@ public static class SingleCpuTuning
 
     internal static bool AppliesTo(int processorCount) => processorCount == 1;
 
-    /// <summary>An idle pool worker spins up to 70 times before it sleeps, so as to catch work another CPU is about to
+    /// <summary>Runs first thing: before the thread pool's first use, which reads the spin limit once, and before the
+    /// threads the process makes, which inherit the scheduling policy.</summary>
+    /// <remarks>An idle pool worker spins up to 70 times before it sleeps, so as to catch work another CPU is about to
     /// queue. With one CPU nothing else can queue while it spins: each spin is a <c>sched_yield</c> that hands the CPU
-    /// to another thread and back. Must run before the thread pool's first use, which reads it once.</summary>
-    public static void BeforeThreadPool()
+    /// to another thread and back.</remarks>
+    public static void AtStart()
     {
-        if (Applies && AppContext.GetData(SpinLimit) is null) AppContext.SetData(SpinLimit, 0);
+        if (!Applies) return;
+        if (AppContext.GetData(SpinLimit) is null) AppContext.SetData(SpinLimit, 0);
+        BatchScheduling.Apply();
     }
 
     /// <summary>Kestrel hands each connection's socket work to IO queues of its own (one per CPU), which run on the
