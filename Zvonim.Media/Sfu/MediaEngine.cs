@@ -145,6 +145,7 @@ public sealed class MediaEngine : IDisposable
 
     private void Run()
     {
+        Options.OnPacketThread?.Invoke();
         var receiver = new BatchReceiver(_socket, ReceiveCapacity, MaxDatagram);
         var from = new SocketAddress(AddressFamily.InterNetwork);
         var response = new byte[IceLiteResponder.MaxResponseLength];

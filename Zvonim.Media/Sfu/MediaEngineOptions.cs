@@ -8,8 +8,10 @@ namespace Zvonim.Media.Sfu;
 /// <param name="HandshakeTimeout">How long a DTLS handshake may take.</param>
 /// <param name="InactivityTimeout">A connection heard from once and then silent this long (browsers send an ICE
 /// consent check every few seconds, and media) is reported inactive.</param>
+/// <param name="OnPacketThread">Run on the packet thread as it starts, before any packet: for what a host sets per
+/// thread (its scheduling, say).</param>
 public sealed record MediaEngineOptions(int Port = 0, IReadOnlyList<IPAddress>? Advertised = null, TimeSpan? HandshakeTimeout = null,
-    TimeSpan? InactivityTimeout = null)
+    TimeSpan? InactivityTimeout = null, Action? OnPacketThread = null)
 {
     public TimeSpan Handshake => HandshakeTimeout ?? TimeSpan.FromSeconds(15);
 

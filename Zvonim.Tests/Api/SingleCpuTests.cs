@@ -1,4 +1,6 @@
 using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
+using Zvonim.Tests.Cluster;
+using Zvonim.Tests.Contracts;
 using Zvonim.Tests.Web;
 using Zvonim.Web.Hosting;
 
@@ -25,11 +27,21 @@ public sealed class SingleCpuTests
         await ApiKit.AssertRelayAsync(a, b);
         await ApiKit.AssertRelayAsync(b, a);
 
-        // Threads made after the start (the socket engine's, the pool's workers) too: they inherit the policy.
+        // A group call's offer starts the media forwarder, whose packet thread stays under the normal policy.
+        Uri On(string path) => new($"ws://127.0.0.1:{port}{path}");
+        var anna = await SignedInUser.RegisterAsync(http, On, "anna");
+        var boris = await SignedInUser.RegisterAsync(http, On, "boris");
+        var group = await anna.CreateGroupAsync("one cpu", boris);
+        await using var groupCall = await ChatCallMediaClient.JoinAsync(On($"/api/v1/group/{group}/call"), anna, group, "anna-1");
+        await groupCall.OfferAsync();
+
+        // Threads made after the start (the socket engine's, the pool's workers) inherit the batch policy.
         var threads = Threads(server.Pid);
         Assert.Contains(threads, t => t.Name == ".NET Sockets");
         Assert.Contains(threads, t => t.Name == ".NET TP Worker");
-        Assert.All(threads, t => Assert.True(t.Policy == BatchScheduling.Batch, $"thread '{t.Name}' runs under policy {t.Policy}"));
+        Assert.Contains(threads, t => t is { Name: "zvonim-media", Policy: BatchScheduling.Normal });
+        Assert.All(threads.Where(t => t.Name != "zvonim-media"),
+            t => Assert.True(t.Policy == BatchScheduling.Batch, $"thread '{t.Name}' runs under policy {t.Policy}"));
     }
 
     [Fact]

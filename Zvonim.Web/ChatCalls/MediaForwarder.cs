@@ -2,6 +2,7 @@ using System.Net;
 using Microsoft.Extensions.Options;
 using Zvonim.Actors.Media;
 using Zvonim.Media.Sfu;
+using Zvonim.Web.Hosting;
 using Zvonim.Web.Settings;
 
 namespace Zvonim.Web.ChatCalls;
@@ -14,7 +15,7 @@ public sealed class MediaForwarder(IOptions<ZvonimOptions> options, TimeProvider
 {
     private readonly Lazy<MediaEngine> _engine = new(() => new MediaEngine(new MediaEngineOptions(options.Value.Sfu.Port,
         options.Value.Sfu.Addresses.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(IPAddress.Parse).ToArray(),
-        InactivityTimeout: options.Value.Sfu.InactivityTimeout), time));
+        InactivityTimeout: options.Value.Sfu.InactivityTimeout, OnPacketThread: BatchScheduling.ExemptCallingThread), time));
 
     public MediaEngine Engine => _engine.Value;
 

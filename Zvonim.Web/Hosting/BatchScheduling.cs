@@ -34,6 +34,7 @@ public static partial class BatchScheduling
     public static int? Apply()
     {
         if (!OperatingSystem.IsLinux() || Policy() != Normal) return null;
+        _applied = true;
         var moved = 0;
         foreach (var thread in Directory.EnumerateDirectories("/proc/self/task"))
         {
@@ -42,6 +43,16 @@ public static partial class BatchScheduling
         }
         return moved;
     }
+
+    /// <summary>Puts the calling thread back under the normal policy, where <see cref="Apply"/> moved the process: for
+    /// a thread whose wake-ups must not wait for the running thread's slice to end. The media forwarder's packet thread
+    /// is one (a packet held a few milliseconds is heard).</summary>
+    public static void ExemptCallingThread()
+    {
+        if (_applied && Policy() == Batch) sched_setscheduler(0, Normal, new SchedParam());
+    }
+
+    private static volatile bool _applied;
 
     /// <summary>The calling thread's policy (0 normal, 3 batch, ...); null where there is no such thing (not Linux).</summary>
     public static int? Policy()
