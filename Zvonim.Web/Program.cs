@@ -34,7 +34,7 @@ try
     app.Logger.LogInformation("{Cpus} CPU(s): thread pool spin limit {SpinLimit}, Kestrel IO queues {IOQueues} (0: socket work on the pool directly), scheduling {Scheduling}",
         Environment.ProcessorCount, SingleCpuTuning.PoolSpinLimit()?.ToString() ?? "unknown",
         app.Services.GetRequiredService<IOptions<Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets.SocketTransportOptions>>().Value.IOQueueCount,
-        BatchScheduling.Describe(BatchScheduling.Policy()));
+        BatchScheduling.Describe());
     var exit = app.Services.GetRequiredService<NodeExit>(); // read after the host is gone, so taken now
     app.UseForwardedHeaders();
     app.UseZvonimRequestLogging();

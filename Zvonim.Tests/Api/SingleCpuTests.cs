@@ -35,13 +35,44 @@ public sealed class SingleCpuTests
         await using var groupCall = await ChatCallMediaClient.JoinAsync(On($"/api/v1/group/{group}/call"), anna, group, "anna-1");
         await groupCall.OfferAsync();
 
-        // Threads made after the start (the socket engine's, the pool's workers) inherit the batch policy.
-        var threads = Threads(server.Pid);
-        Assert.Contains(threads, t => t.Name == ".NET Sockets");
-        Assert.Contains(threads, t => t.Name == ".NET TP Worker");
-        Assert.Contains(threads, t => t is { Name: "zvonim-media", Policy: BatchScheduling.Normal });
-        Assert.All(threads.Where(t => t.Name != "zvonim-media"),
-            t => Assert.True(t.Policy == BatchScheduling.Batch, $"thread '{t.Name}' runs under policy {t.Policy}"));
+        // The packet thread puts itself back under the normal policy as it starts; threads made after the start (the
+        // socket engine's, the pool's workers) inherit the batch policy, and any that a normal thread made are moved
+        // within a resweep.
+        await EventuallyAsync(server.Pid, threads =>
+            threads.Any(t => t is { Name: "zvonim-media", Policy: BatchScheduling.Normal })
+            && threads.Any(t => t.Name == ".NET Sockets") && threads.Any(t => t.Name == ".NET TP Worker")
+            && threads.All(t => t.Name == "zvonim-media" || t.Policy == BatchScheduling.Batch));
+
+        // A worker put back under the normal policy from outside (as a thread made by the packet thread would be)
+        // is moved again.
+        var worker = Threads(server.Pid).First(t => t.Name == ".NET TP Worker");
+        await RunAsync("chrt", "--other", "-p", "0", worker.Tid.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        Assert.Contains(Threads(server.Pid), t => t.Tid == worker.Tid && t.Policy == BatchScheduling.Normal);
+        await EventuallyAsync(server.Pid, threads => threads.Any(t => t.Tid == worker.Tid && t.Policy == BatchScheduling.Batch));
+    }
+
+    /// <summary>Waits up to two resweeps and a half for <paramref name="holds"/> to hold of the threads of process
+    /// <paramref name="pid"/>; fails with the threads as they were last.</summary>
+    private static async Task EventuallyAsync(int pid, Func<List<(int Tid, string Name, int Policy)>, bool> holds)
+    {
+        var deadline = DateTime.UtcNow + BatchScheduling.Resweep * 2.5;
+        var threads = Threads(pid);
+        while (!holds(threads))
+        {
+            Assert.True(DateTime.UtcNow < deadline, "not so within two resweeps: " + string.Join(", ", threads.Select(t => $"{t.Name} ({t.Tid}): {t.Policy}")));
+            await Task.Delay(100);
+            threads = Threads(pid);
+        }
+    }
+
+    private static async Task RunAsync(string program, params string[] args)
+    {
+        var start = new System.Diagnostics.ProcessStartInfo(program) { RedirectStandardError = true, RedirectStandardOutput = true };
+        foreach (var arg in args) start.ArgumentList.Add(arg);
+        using var process = System.Diagnostics.Process.Start(start)!;
+        var error = await process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        Assert.True(process.ExitCode == 0, $"{program} {string.Join(' ', args)}: {error}");
     }
 
     [Fact]
@@ -52,11 +83,11 @@ public sealed class SingleCpuTests
         Assert.All(Threads(server.Pid), t => Assert.True(t.Policy == BatchScheduling.Normal, $"thread '{t.Name}' runs under policy {t.Policy}"));
     }
 
-    /// <summary>Each thread of process <paramref name="pid"/>: its name and the scheduling policy the kernel runs it
+    /// <summary>Each thread of process <paramref name="pid"/>: its id, its name and the scheduling policy the kernel runs it
     /// under (field 41 of <c>/proc/pid/task/tid/stat</c>; the name, field 2, may hold spaces).</summary>
-    private static List<(string Name, int Policy)> Threads(int pid)
+    private static List<(int Tid, string Name, int Policy)> Threads(int pid)
     {
-        var threads = new List<(string, int)>();
+        var threads = new List<(int, string, int)>();
         foreach (var task in Directory.EnumerateDirectories($"/proc/{pid}/task"))
         {
             string stat;
@@ -70,7 +101,8 @@ public sealed class SingleCpuTests
             }
             var close = stat.LastIndexOf(')');
             var fields = stat[(close + 2)..].Split(' ');
-            threads.Add((stat[(stat.IndexOf('(') + 1)..close], int.Parse(fields[41 - 3], System.Globalization.CultureInfo.InvariantCulture)));
+            threads.Add((int.Parse(Path.GetFileName(task), System.Globalization.CultureInfo.InvariantCulture), stat[(stat.IndexOf('(') + 1)..close],
+                int.Parse(fields[41 - 3], System.Globalization.CultureInfo.InvariantCulture)));
         }
         return threads;
     }

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Runtime.InteropServices;
 
 namespace Zvonim.Web.Hosting;
@@ -15,6 +16,14 @@ public static partial class BatchScheduling
     public const int Normal = 0; // SCHED_OTHER
     public const int Batch = 3; // SCHED_BATCH
 
+    /// <summary>How often the threads are gone over again: a thread made by an exempt thread inherits the normal
+    /// policy (a pool worker the packet thread asked for, say).</summary>
+    public static readonly TimeSpan Resweep = TimeSpan.FromSeconds(2);
+
+    private static readonly ConcurrentDictionary<int, byte> Exempt = new();
+    private static volatile bool _applied;
+    private static Timer? _resweep; // held here so that it is not collected
+
     [StructLayout(LayoutKind.Sequential)]
     private struct SchedParam
     {
@@ -27,34 +36,36 @@ public static partial class BatchScheduling
     [LibraryImport("libc", SetLastError = true)]
     private static partial int sched_setscheduler(int pid, int policy, in SchedParam param);
 
-    /// <summary>Puts every thread the process has now under the batch policy; the threads made later inherit it from
-    /// the thread that makes them, so this runs first thing. A process an operator started under another policy
-    /// (<c>chrt</c>, systemd's <c>CPUSchedulingPolicy=</c>) is left as it is.</summary>
-    /// <returns>The threads moved; null where it does not apply (not Linux, or not under the normal policy).</returns>
-    public static int? Apply()
+    /// <summary>What the first pass did: threads moved, threads that refused, and the error of the last refusal.</summary>
+    public static (int Moved, int Refused, int LastError) FirstPass { get; private set; }
+
+    /// <summary>Puts every thread the process has under the batch policy. The threads made later inherit it from the
+    /// thread that makes them, so this runs first thing; a pass every <see cref="Resweep"/> catches those made by an
+    /// exempt thread. A process an operator started under a policy other than normal or batch (<c>chrt</c>, systemd's
+    /// <c>CPUSchedulingPolicy=</c>) is left as it is.</summary>
+    /// <returns>False where it does not apply: not Linux, a C library without these calls (musl's stubs), another
+    /// policy, or no <c>/proc</c>.</returns>
+    public static bool Apply()
     {
-        if (!OperatingSystem.IsLinux() || Policy() != Normal) return null;
+        if (!OperatingSystem.IsLinux() || Policy() is not (Normal or Batch) || !Directory.Exists("/proc/self/task")) return false;
         _applied = true;
-        var moved = 0;
-        foreach (var thread in Directory.EnumerateDirectories("/proc/self/task"))
-        {
-            // A thread that ended since the listing fails with ESRCH; nothing else can fail when lowering to batch.
-            if (int.TryParse(Path.GetFileName(thread), out var tid) && sched_setscheduler(tid, Batch, new SchedParam()) == 0) moved++;
-        }
-        return moved;
+        FirstPass = Pass();
+        _resweep = new Timer(static _ => Pass(), null, Resweep, Resweep);
+        return true;
     }
 
-    /// <summary>Puts the calling thread back under the normal policy, where <see cref="Apply"/> moved the process: for
-    /// a thread whose wake-ups must not wait for the running thread's slice to end. The media forwarder's packet thread
-    /// is one (a packet held a few milliseconds is heard).</summary>
+    /// <summary>Puts the calling thread back under the normal policy, where <see cref="Apply"/> moved the process, and
+    /// keeps it there: for a thread whose wake-ups should not wait for the running thread's slice to end. The media
+    /// forwarder's packet thread is one (a packet held a few milliseconds is heard).</summary>
     public static void ExemptCallingThread()
     {
-        if (_applied && Policy() == Batch) sched_setscheduler(0, Normal, new SchedParam());
+        if (!_applied || CallingThreadId() is not { } tid) return;
+        Exempt[tid] = 0;
+        sched_setscheduler(0, Normal, new SchedParam());
     }
 
-    private static volatile bool _applied;
-
-    /// <summary>The calling thread's policy (0 normal, 3 batch, ...); null where there is no such thing (not Linux).</summary>
+    /// <summary>The calling thread's policy (0 normal, 3 batch, ...); null where there is no such thing (not Linux,
+    /// or the C library does not implement it).</summary>
     public static int? Policy()
     {
         if (!OperatingSystem.IsLinux()) return null;
@@ -69,12 +80,52 @@ public static partial class BatchScheduling
         }
     }
 
-    /// <summary>How a start line names <paramref name="policy"/>.</summary>
-    public static string Describe(int? policy) => policy switch
+    /// <summary>How a start line names the calling thread's policy, with any threads that refused to move.</summary>
+    public static string Describe()
     {
-        Normal => "normal",
-        Batch => "batch",
-        null => "unknown",
-        _ => $"policy {policy} (set outside Zvonim)",
-    };
+        var policy = Policy() switch
+        {
+            Normal => "normal",
+            Batch => "batch",
+            null => "unknown",
+            var other => $"policy {other} (set outside Zvonim)",
+        };
+        var (_, refused, error) = FirstPass;
+        return refused == 0 ? policy : $"{policy} ({refused} thread(s) refused batch: errno {error})";
+    }
+
+    private static (int Moved, int Refused, int LastError) Pass()
+    {
+        int moved = 0, refused = 0, error = 0;
+        try
+        {
+            foreach (var thread in Directory.EnumerateDirectories("/proc/self/task"))
+            {
+                if (!int.TryParse(Path.GetFileName(thread), out var tid) || Exempt.ContainsKey(tid) || sched_getscheduler(tid) != Normal) continue;
+                if (sched_setscheduler(tid, Batch, new SchedParam()) == 0) moved++;
+                else if (Marshal.GetLastPInvokeError() is var errno && errno != Esrch) (refused, error) = (refused + 1, errno);
+            }
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // /proc went away under us (a sandbox): the threads there were keep what they have.
+        }
+        return (moved, refused, error);
+    }
+
+    private const int Esrch = 3; // the thread ended since the listing
+
+    /// <summary>The calling thread's id in the kernel, from /proc/thread-self (a link to "pid/task/tid").</summary>
+    private static int? CallingThreadId()
+    {
+        try
+        {
+            var target = new FileInfo("/proc/thread-self").LinkTarget;
+            return int.TryParse(Path.GetFileName(target), out var tid) ? tid : null;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
 }
