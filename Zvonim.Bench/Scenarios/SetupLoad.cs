@@ -17,7 +17,7 @@ internal sealed class SetupLoad(ServerUnderTest server, ScenarioSettings setting
     private readonly byte[] _offer = Frames.Offer("bnch");
     private readonly byte[] _answer = Frames.Answer("bnch");
     private long _completed, _outOfTurn, _teardownFailures, _failed, _recordedFrom = long.MaxValue;
-    private Turn _turn = Turn.Always;
+    private Turn _turn = Turn.Always; // whose turn its workers wait for; set by Start
 
     public ServerUnderTest Server { get; } = server;
 
@@ -26,7 +26,7 @@ internal sealed class SetupLoad(ServerUnderTest server, ScenarioSettings setting
     public Task[] Start(Turn turn, CancellationToken stop, CancellationToken ct)
     {
         _turn = turn;
-        return [.. Enumerable.Range(0, Math.Max(1, settings.Calls)).Select(_ => Task.Run(() => WorkerAsync(turn, stop, ct)))];
+        return [.. Enumerable.Range(0, Math.Max(1, settings.Calls)).Select(_ => Task.Run(() => WorkerAsync(stop, ct)))];
     }
 
     /// <summary>Setups begun from now on are counted.</summary>
@@ -64,15 +64,15 @@ internal sealed class SetupLoad(ServerUnderTest server, ScenarioSettings setting
         settings.Progress?.WriteLine($"[setup {Server.Target}] done: {completed / seconds:N0} setups/s, p99 {_times.PercentileMs(0.99)} ms, failed {_failed}");
     }
 
-    private async Task WorkerAsync(Turn turn, CancellationToken stop, CancellationToken ct)
+    private async Task WorkerAsync(CancellationToken stop, CancellationToken ct)
     {
         var integrity = Result.Integrity;
         while (!stop.IsCancellationRequested)
         {
-            await turn.WaitAsync().ConfigureAwait(false);
+            await _turn.WaitAsync().ConfigureAwait(false);
             if (stop.IsCancellationRequested) break;
             var began = Stopwatch.GetTimestamp();
-            var inTurn = turn.IsOpen;
+            var inTurn = _turn.IsOpen;
             CallPair? pair = null;
             try
             {

@@ -62,7 +62,5 @@ public sealed class ProcessCpu
 /// <summary>CPU seconds spent by the server (null when unknown) and by the generator in <see cref="Seconds"/> of wall time.</summary>
 public readonly record struct CpuUsage(double? ServerSeconds, double GeneratorSeconds, double Seconds)
 {
-    public double? ServerCores => ServerSeconds / Seconds;
-
     public double GeneratorCores => GeneratorSeconds / Seconds;
 }

@@ -46,34 +46,15 @@ public sealed class SingleCpuTests
         // A worker put back under the normal policy from outside (as a thread made by the packet thread would be)
         // is moved again.
         var worker = Threads(server.Pid).First(t => t.Name == ".NET TP Worker");
-        await RunAsync("chrt", "--other", "-p", "0", worker.Tid.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        await Command.RunAsync("chrt", "--other", "-p", "0", worker.Tid.ToString(System.Globalization.CultureInfo.InvariantCulture));
         Assert.Contains(Threads(server.Pid), t => t.Tid == worker.Tid && t.Policy == BatchScheduling.Normal);
         await EventuallyAsync(server.Pid, threads => threads.Any(t => t.Tid == worker.Tid && t.Policy == BatchScheduling.Batch));
     }
 
-    /// <summary>Waits up to two resweeps and a half for <paramref name="holds"/> to hold of the threads of process
-    /// <paramref name="pid"/>; fails with the threads as they were last.</summary>
-    private static async Task EventuallyAsync(int pid, Func<List<(int Tid, string Name, int Policy)>, bool> holds)
-    {
-        var deadline = DateTime.UtcNow + BatchScheduling.Resweep * 2.5;
-        var threads = Threads(pid);
-        while (!holds(threads))
-        {
-            Assert.True(DateTime.UtcNow < deadline, "not so within two resweeps: " + string.Join(", ", threads.Select(t => $"{t.Name} ({t.Tid}): {t.Policy}")));
-            await Task.Delay(100);
-            threads = Threads(pid);
-        }
-    }
-
-    private static async Task RunAsync(string program, params string[] args)
-    {
-        var start = new System.Diagnostics.ProcessStartInfo(program) { RedirectStandardError = true, RedirectStandardOutput = true };
-        foreach (var arg in args) start.ArgumentList.Add(arg);
-        using var process = System.Diagnostics.Process.Start(start)!;
-        var error = await process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync();
-        Assert.True(process.ExitCode == 0, $"{program} {string.Join(' ', args)}: {error}");
-    }
+    /// <summary>Polls the threads of process <paramref name="pid"/> until <paramref name="holds"/> (a resweep is 2 s,
+    /// well within the patience); a failure shows them as they were last.</summary>
+    private static Task EventuallyAsync(int pid, Func<ServerThreads, bool> holds) =>
+        HttpKit.EventuallyAsync(() => Task.FromResult(Threads(pid)), holds, "the threads' scheduling policies");
 
     [Fact]
     public async Task A_node_with_two_cpus_keeps_the_defaults()
@@ -85,9 +66,9 @@ public sealed class SingleCpuTests
 
     /// <summary>Each thread of process <paramref name="pid"/>: its id, its name and the scheduling policy the kernel runs it
     /// under (field 41 of <c>/proc/pid/task/tid/stat</c>; the name, field 2, may hold spaces).</summary>
-    private static List<(int Tid, string Name, int Policy)> Threads(int pid)
+    private static ServerThreads Threads(int pid)
     {
-        var threads = new List<(int, string, int)>();
+        var threads = new ServerThreads();
         foreach (var task in Directory.EnumerateDirectories($"/proc/{pid}/task"))
         {
             string stat;
@@ -152,5 +133,11 @@ public sealed class SingleCpuTests
         var before = sockets.IOQueueCount;
         SingleCpuTuning.Configure(sockets, cpus);
         Assert.Equal(expected < 0 ? before : expected, sockets.IOQueueCount);
+    }
+
+    /// <summary>A process's threads, listed by name, id and policy when a check on them fails.</summary>
+    private sealed class ServerThreads : List<(int Tid, string Name, int Policy)>
+    {
+        public override string ToString() => string.Join(", ", this.Select(t => $"{t.Name} ({t.Tid}): {t.Policy}"));
     }
 }

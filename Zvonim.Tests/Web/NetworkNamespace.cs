@@ -18,8 +18,8 @@ public sealed class NetworkNamespace : IAsyncDisposable
     public static async Task<NetworkNamespace> CreateAsync()
     {
         var space = new NetworkNamespace("zvonim-" + Guid.NewGuid().ToString("N")[..8]);
-        await RunAsync("ip", "netns", "add", space.Name);
-        await RunAsync("ip", "netns", "exec", space.Name, "ip", "link", "set", "lo", "up");
+        await Command.RunAsync("ip", "netns", "add", space.Name);
+        await Command.RunAsync("ip", "netns", "exec", space.Name, "ip", "link", "set", "lo", "up");
         return space;
     }
 
@@ -35,16 +35,6 @@ public sealed class NetworkNamespace : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         File.Delete(Path.Combine(Path.GetTempPath(), $"{Name}-chromium.sh"));
-        await RunAsync("ip", "netns", "del", Name);
-    }
-
-    private static async Task RunAsync(params string[] command)
-    {
-        var start = new ProcessStartInfo(command[0]) { RedirectStandardError = true, RedirectStandardOutput = true };
-        foreach (var arg in command.Skip(1)) start.ArgumentList.Add(arg);
-        using var process = Process.Start(start)!;
-        var error = await process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync();
-        if (process.ExitCode != 0) throw new InvalidOperationException($"{string.Join(' ', command)} failed: {error}");
+        await Command.RunAsync("ip", "netns", "del", Name);
     }
 }

@@ -36,22 +36,21 @@ public static partial class BatchScheduling
     [LibraryImport("libc", SetLastError = true)]
     private static partial int sched_setscheduler(int pid, int policy, in SchedParam param);
 
-    /// <summary>What the first pass did: threads moved, threads that refused, and the error of the last refusal.</summary>
-    public static (int Moved, int Refused, int LastError) FirstPass { get; private set; }
+    /// <summary>Threads that refused the first pass, and the error of the last refusal.</summary>
+    private static (int Refused, int LastError) _refusals;
 
     /// <summary>Puts every thread the process has under the batch policy. The threads made later inherit it from the
     /// thread that makes them, so this runs first thing; a pass every <see cref="Resweep"/> catches those made by an
     /// exempt thread. A process an operator started under a policy other than normal or batch (<c>chrt</c>, systemd's
     /// <c>CPUSchedulingPolicy=</c>) is left as it is.</summary>
-    /// <returns>False where it does not apply: not Linux, a C library without these calls (musl's stubs), another
-    /// policy, or no <c>/proc</c>.</returns>
-    public static bool Apply()
+    /// <remarks>Nothing is done where it does not apply: not Linux, a C library without these calls (musl's stubs),
+    /// another policy, or no <c>/proc</c>.</remarks>
+    public static void Apply()
     {
-        if (!OperatingSystem.IsLinux() || Policy() is not (Normal or Batch) || !Directory.Exists("/proc/self/task")) return false;
+        if (!OperatingSystem.IsLinux() || Policy() is not (Normal or Batch) || !Directory.Exists("/proc/self/task")) return;
         _applied = true;
-        FirstPass = Pass();
+        _refusals = Pass();
         _resweep = new Timer(static _ => Pass(), null, Resweep, Resweep);
-        return true;
     }
 
     /// <summary>Puts the calling thread back under the normal policy, where <see cref="Apply"/> moved the process, and
@@ -90,27 +89,28 @@ public static partial class BatchScheduling
             null => "unknown",
             var other => $"policy {other} (set outside Zvonim)",
         };
-        var (_, refused, error) = FirstPass;
+        var (refused, error) = _refusals;
         return refused == 0 ? policy : $"{policy} ({refused} thread(s) refused batch: errno {error})";
     }
 
-    private static (int Moved, int Refused, int LastError) Pass()
+    /// <summary>Moves every thread under the normal policy but the exempt ones; returns those that refused.</summary>
+    private static (int Refused, int LastError) Pass()
     {
-        int moved = 0, refused = 0, error = 0;
+        int refused = 0, error = 0;
         try
         {
             foreach (var thread in Directory.EnumerateDirectories("/proc/self/task"))
             {
                 if (!int.TryParse(Path.GetFileName(thread), out var tid) || Exempt.ContainsKey(tid) || sched_getscheduler(tid) != Normal) continue;
-                if (sched_setscheduler(tid, Batch, new SchedParam()) == 0) moved++;
-                else if (Marshal.GetLastPInvokeError() is var errno && errno != Esrch) (refused, error) = (refused + 1, errno);
+                if (sched_setscheduler(tid, Batch, new SchedParam()) != 0 && Marshal.GetLastPInvokeError() is var errno && errno != Esrch)
+                    (refused, error) = (refused + 1, errno);
             }
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
             // /proc went away under us (a sandbox): the threads there were keep what they have.
         }
-        return (moved, refused, error);
+        return (refused, error);
     }
 
     private const int Esrch = 3; // the thread ended since the listing
