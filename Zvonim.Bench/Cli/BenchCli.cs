@@ -133,7 +133,8 @@ public static class BenchCli
         var sfuJson = new Option<string?>("--json", "-j") { Description = "Also write the results as JSON to this file." };
         var sfuQuiet = new Option<bool>("--quiet", "-q") { Description = "No progress lines." };
         var sfuPin = new Option<bool>("--pin") { Description = $"The forwarder's packet thread alone on core {CorePinning.ServerCore}, every other thread of this process (the load peers) on core {CorePinning.GeneratorCore} (Linux)." };
-        foreach (var option in new Option[] { subscribers, sfuRate, sfuDuration, sfuWarmup, baseline, codec, srtp, sfuQuick, sfuJson, sfuQuiet, sfuPin })
+        var sfuFloor = new Option<bool>("--floor") { Description = "Also pass the same load through a thread that only forwards datagrams as they came (recvmmsg, sendmmsg; no ICE, SRTP or RTP work): the kernel's share, and the forwarder's rate per core as a ratio of it." };
+        foreach (var option in new Option[] { subscribers, sfuRate, sfuDuration, sfuWarmup, baseline, codec, srtp, sfuQuick, sfuJson, sfuQuiet, sfuPin, sfuFloor })
             sfu.Add(option);
         sfu.SetAction(async (parse, ct) =>
         {
@@ -148,6 +149,7 @@ public static class BenchCli
                 Codec = parse.GetValue(codec)!,
                 Srtp = parse.GetValue(srtp)!,
                 Pin = parse.GetValue(sfuPin),
+                Floor = parse.GetValue(sfuFloor),
                 Progress = parse.GetValue(sfuQuiet) ? null : error,
             };
             var report = new BenchReport { Command = "zvonim-bench " + string.Join(' ', args) };
@@ -160,6 +162,7 @@ public static class BenchCli
             report.Parameters["codec"] = settings.Codec;
             report.Parameters["srtp"] = settings.Srtp;
             report.Parameters["pinned"] = settings.Pin;
+            report.Parameters["floor"] = settings.Floor;
             try
             {
                 report.Runs.AddRange(await SfuScenario.RunAsync(settings, ct).ConfigureAwait(false));

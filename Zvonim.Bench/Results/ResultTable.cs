@@ -54,7 +54,7 @@ public static class ResultTable
     }
 
     /// <summary>The servers a scenario runs against, in column order; other runs (micro-benchmarks) are flat rows.</summary>
-    private static readonly string[] Targets = ["zvonim", "versus", "bare", "peerjs"];
+    private static readonly string[] Targets = ["zvonim", "versus", "bare", "floor", "peerjs"];
 
     /// <summary>One row per run (micro-benchmarks): name, then each figure.</summary>
     private static void RenderFlat(List<RunResult> runs, StringBuilder text)

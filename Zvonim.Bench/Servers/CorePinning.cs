@@ -39,7 +39,24 @@ public static class CorePinning
         RunTaskset("-c", "-p", core.ToString(System.Globalization.CultureInfo.InvariantCulture), tid.ToString(System.Globalization.CultureInfo.InvariantCulture));
     }
 
+    /// <summary><c>taskset -a</c> walks the process's threads one by one: a thread that ends meanwhile fails the call,
+    /// so it is tried again (a handful of times) rather than fail a run that has already measured.</summary>
     private static void RunTaskset(params string[] args)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                RunTasksetOnce(args);
+                return;
+            }
+            catch (InvalidOperationException ex) when (attempt < 5 && ex.Message.Contains("No such process", StringComparison.Ordinal))
+            {
+            }
+        }
+    }
+
+    private static void RunTasksetOnce(string[] args)
     {
         var start = new ProcessStartInfo("taskset") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (var arg in args) start.ArgumentList.Add(arg);

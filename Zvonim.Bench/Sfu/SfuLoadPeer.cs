@@ -106,11 +106,30 @@ public sealed class SfuLoadPeer : IDisposable
         var receiver = new SfuLoadPeer("direct receiver");
         sender._socket.Connect(receiver.LocalEndPoint);
         receiver._socket.Connect(sender.LocalEndPoint);
-        var keys = new SrtpMasterKeys(RandomNumberGenerator.GetBytes(SrtpProfiles.KeyLength(profile)), RandomNumberGenerator.GetBytes(SrtpProfiles.SaltLength(profile)));
-        sender.Profile = receiver.Profile = profile;
-        sender.Out = new SrtpContext(profile, keys);
-        receiver.In = new SrtpContext(profile, keys);
+        ShareKeys(profile, sender, [receiver]);
         return (sender, receiver);
+    }
+
+    /// <summary>One sender and receivers all wired to <paramref name="relay"/>, which passes packets on untouched, so
+    /// they share one set of SRTP keys: the floor under the forwarder (<see cref="UdpFloor"/>).</summary>
+    public static (SfuLoadPeer Sender, SfuLoadPeer[] Receivers) ThroughRelay(SrtpProfile profile, IPEndPoint relay, int receivers)
+    {
+        var sender = Open("floor publisher", relay);
+        var listeners = Enumerable.Range(1, receivers).Select(i => Open($"floor subscriber {i}", relay)).ToArray();
+        ShareKeys(profile, sender, listeners);
+        return (sender, listeners);
+    }
+
+    private static void ShareKeys(SrtpProfile profile, SfuLoadPeer sender, SfuLoadPeer[] receivers)
+    {
+        var keys = new SrtpMasterKeys(RandomNumberGenerator.GetBytes(SrtpProfiles.KeyLength(profile)), RandomNumberGenerator.GetBytes(SrtpProfiles.SaltLength(profile)));
+        sender.Profile = profile;
+        sender.Out = new SrtpContext(profile, keys);
+        foreach (var receiver in receivers)
+        {
+            receiver.Profile = profile;
+            receiver.In = new SrtpContext(profile, keys);
+        }
     }
 
     /// <summary>Sends Binding requests until one is answered with a valid success (integrity under the server's

@@ -36,6 +36,9 @@ public sealed record SfuSettings
     /// bench's own receive threads (one per subscriber) preempting it, as browsers on other machines would not.</summary>
     public bool Pin { get; init; }
 
+    /// <summary>Also run the floor (<see cref="UdpFloor"/>): the same load through a thread that only passes datagrams on.</summary>
+    public bool Floor { get; init; }
+
     public TextWriter? Progress { get; init; }
 }
 
@@ -62,7 +65,9 @@ public static class SfuScenario
         using var pinned = settings.Pin ? CorePinning.PinGenerator() : null;
         var results = new List<RunResult>();
         if (settings.Baseline > TimeSpan.Zero) results.Add(await RunBaselineAsync(settings, ct).ConfigureAwait(false));
+        var floor = settings.Floor ? await RunFloorAsync(settings, ct).ConfigureAwait(false) : null;
         var forwarder = await RunForwarderAsync(settings, ct).ConfigureAwait(false);
+        if (floor is not null) results.Add(floor); // the report compares every figure of the forwarder's with it
         if (results.Count > 0)
         {
             // Percentiles do not subtract exactly; this is the forwarder's share at each rank, against the same path without it.
@@ -98,7 +103,7 @@ public static class SfuScenario
         var stats = new ReceiveStats();
         receiver.StartReceiving(PublisherSsrc, media.PublisherPt, stats);
         var warmup = TimeSpan.FromTicks(Math.Min(settings.Warmup.Ticks, TimeSpan.FromSeconds(1).Ticks));
-        var window = await MeasureAsync("sfu bare", settings, media, sender, media.PublisherPt, [stats], null, [], warmup, settings.Baseline, ct).ConfigureAwait(false);
+        var window = await MeasureAsync("sfu bare", settings, media, sender, media.PublisherPt, [stats], null, null, null, warmup, settings.Baseline, ct).ConfigureAwait(false);
         await DrainAsync([stats], sender.Sent).ConfigureAwait(false);
 
         var result = new RunResult("sfu", "bare")
@@ -172,29 +177,14 @@ public static class SfuScenario
 
             var subscriberPeers = peers.Skip(1).Select(p => p.Server).ToList();
             var window = await MeasureAsync("sfu zvonim", settings, media, publisher.Load, media.PublisherPt, stats, tid,
-                subscriberPeers, settings.Warmup, settings.Duration, ct, publisher.Server).ConfigureAwait(false);
+                () => Volatile.Read(ref publisher.Server.PacketsIn), () => subscriberPeers.Sum(p => Volatile.Read(ref p.PacketsOut)),
+                settings.Warmup, settings.Duration, ct).ConfigureAwait(false);
             await DrainAsync(stats, publisher.Load.Sent).ConfigureAwait(false);
 
             var result = new RunResult("sfu", "zvonim");
             result.Add("subscribers", settings.Subscribers, "peers");
             AddCommon(result, settings, media, window, stats, publisher.Load.Sent, settings.Subscribers);
-            var seconds = window.Seconds;
-            result.Add("engine_in_per_s", window.EngineIn / seconds, "pkt/s")
-                .Add("forwarded_per_s", window.EngineOut / seconds, "pkt/s");
-            if (window.ThreadCpu is { } threadCpu)
-            {
-                var cores = threadCpu.TotalSeconds / seconds;
-                result.Add("media_thread_cores", cores, "cores")
-                    .Add("forwarded_per_core_s", cores == 0 ? 0 : window.EngineOut / threadCpu.TotalSeconds, "pkt/s/core")
-                    .Add("media_thread_us_per_forwarded", window.EngineOut == 0 ? 0 : threadCpu.TotalMicroseconds / window.EngineOut, "µs")
-                    .Add("media_thread_cores_per_subscriber", cores / Math.Max(1, settings.Subscribers), "cores")
-                    .Add("generator_cpu_cores", (window.ProcessCpu - threadCpu).TotalSeconds / seconds, "cores");
-            }
-            else
-            {
-                result.Add("process_cpu_cores", window.ProcessCpu.TotalSeconds / seconds, "cores");
-                result.Note = "the packet thread's CPU could not be read (no /proc, or several zvonim-media threads in this process)";
-            }
+            AddPacketThread(result, settings, window, "zvonim-media");
             result.Add("engine_dropped", engine.Dropped, "pkts")
                 .Add("kernel_arrival_stamps", peers.Skip(1).All(p => p.Load.StampsArrivals) ? 1 : 0, "bool")
                 .Add("loopback_rps_cpus", LoopbackSteering(), "mask")
@@ -206,6 +196,66 @@ public static class SfuScenario
         {
             foreach (var (_, serverPeer, _) in peers) serverPeer.Dispose();
             foreach (var (load, _, _) in peers) load.Dispose();
+        }
+    }
+
+    /// <summary>The same publisher, packets and subscribers through <see cref="UdpFloor"/>: what the kernel and the
+    /// batching cost per copy with none of the forwarder's own work. They share one set of SRTP keys, since the floor
+    /// passes packets on as they came.</summary>
+    private static async Task<RunResult> RunFloorAsync(SfuSettings settings, CancellationToken ct)
+    {
+        var media = MediaOf(settings);
+        var profile = settings.Srtp == "cm" ? SrtpProfile.AesCm128HmacSha1_80 : SrtpProfile.AeadAes128Gcm;
+        using var floor = new UdpFloor();
+        if (settings.Pin)
+        {
+            if (floor.ThreadId is not { } packetThread) throw new BenchFailure("--pin: the floor's packet thread was not found in /proc/self/task.");
+            CorePinning.PinThread(packetThread, CorePinning.ServerCore);
+        }
+        var (sender, receivers) = SfuLoadPeer.ThroughRelay(profile, floor.EndPoint, settings.Subscribers);
+        try
+        {
+            floor.ForwardTo(receivers.Select(r => r.LocalEndPoint));
+            var stats = receivers.Select(_ => new ReceiveStats()).ToList();
+            for (var i = 0; i < receivers.Length; i++) receivers[i].StartReceiving(PublisherSsrc, media.PublisherPt, stats[i]);
+            var window = await MeasureAsync("sfu floor", settings, media, sender, media.PublisherPt, stats, floor.ThreadId,
+                () => floor.In, () => floor.Out, settings.Warmup, settings.Duration, ct).ConfigureAwait(false);
+            await DrainAsync(stats, sender.Sent).ConfigureAwait(false);
+            var result = new RunResult("sfu", "floor")
+            {
+                Note = "datagrams passed on as they came by one thread (recvmmsg, sendmmsg), no ICE, SRTP or RTP work: the kernel's share",
+            };
+            result.Add("subscribers", settings.Subscribers, "peers");
+            AddCommon(result, settings, media, window, stats, sender.Sent, settings.Subscribers);
+            AddPacketThread(result, settings, window, UdpFloor.ThreadName);
+            return result;
+        }
+        finally
+        {
+            sender.Dispose();
+            foreach (var receiver in receivers) receiver.Dispose();
+        }
+    }
+
+    /// <summary>What went through the packet thread, and its CPU per packet.</summary>
+    private static void AddPacketThread(RunResult result, SfuSettings settings, Window window, string threadName)
+    {
+        var seconds = window.Seconds;
+        result.Add("engine_in_per_s", window.EngineIn / seconds, "pkt/s")
+            .Add("forwarded_per_s", window.EngineOut / seconds, "pkt/s");
+        if (window.ThreadCpu is { } threadCpu)
+        {
+            var cores = threadCpu.TotalSeconds / seconds;
+            result.Add("media_thread_cores", cores, "cores")
+                .Add("forwarded_per_core_s", cores == 0 ? 0 : window.EngineOut / threadCpu.TotalSeconds, "pkt/s/core")
+                .Add("media_thread_us_per_forwarded", window.EngineOut == 0 ? 0 : threadCpu.TotalMicroseconds / window.EngineOut, "µs")
+                .Add("media_thread_cores_per_subscriber", cores / Math.Max(1, settings.Subscribers), "cores")
+                .Add("generator_cpu_cores", (window.ProcessCpu - threadCpu).TotalSeconds / seconds, "cores");
+        }
+        else
+        {
+            result.Add("process_cpu_cores", window.ProcessCpu.TotalSeconds / seconds, "cores");
+            result.Note = $"the packet thread's CPU could not be read (no /proc, or several {threadName} threads in this process)";
         }
     }
 
@@ -247,8 +297,8 @@ public static class SfuScenario
 
     /// <summary>Runs the publisher on a thread of its own for warm-up + duration and measures the second part.</summary>
     private static async Task<Window> MeasureAsync(string label, SfuSettings settings, Media media, SfuLoadPeer sender, byte payloadType,
-        IReadOnlyList<ReceiveStats> stats, int? tid, IReadOnlyList<MediaPeer> subscribers, TimeSpan warmup, TimeSpan duration,
-        CancellationToken ct, MediaPeer? publisherPeer = null)
+        IReadOnlyList<ReceiveStats> stats, int? tid, Func<long>? forwardedIn, Func<long>? forwardedOut, TimeSpan warmup, TimeSpan duration,
+        CancellationToken ct)
     {
         var stop = false;
         var rate = settings.Rate;
@@ -275,7 +325,7 @@ public static class SfuScenario
         publisher.Start();
 
         long Received() => stats.Sum(s => s.Received);
-        long Out() => subscribers.Sum(p => Volatile.Read(ref p.PacketsOut));
+        long Out() => forwardedOut?.Invoke() ?? 0;
         var lastReceived = Received();
         try
         {
@@ -315,7 +365,7 @@ public static class SfuScenario
         (long Ticks, long Sent, long Received, long In, long Out, TimeSpan? Thread, TimeSpan Process, int Collections, TimeSpan Paused) Snapshot()
         {
             using var process = Process.GetCurrentProcess();
-            return (Stopwatch.GetTimestamp(), sender.Sent, Received(), publisherPeer is null ? 0 : Volatile.Read(ref publisherPeer.PacketsIn), Out(),
+            return (Stopwatch.GetTimestamp(), sender.Sent, Received(), forwardedIn?.Invoke() ?? 0, Out(),
                 ThreadCpu.Read(tid), process.TotalProcessorTime, GC.CollectionCount(0), GC.GetTotalPauseDuration());
         }
     }

@@ -22,18 +22,24 @@ public sealed class SfuBenchSmokeTests : IDisposable
         var json = Path.Combine(_dir, "sfu.json");
         var output = new StringWriter();
         var error = new StringWriter();
-        string[] args = ["sfu", "--subscribers", "2", "--rate", "500", "--duration", "1", "--warmup", "0.2", "--baseline", "0.5", "--json", json, "--quiet"];
+        string[] args = ["sfu", "--subscribers", "2", "--rate", "500", "--duration", "1", "--warmup", "0.2", "--baseline", "0.5", "--floor", "--json", json, "--quiet"];
 
         var code = await BenchCli.RunAsync(args, output, error);
 
         Assert.True(code is 0 or BenchCli.IntegrityFailed, $"zvonim-bench {string.Join(' ', args)} exited with {code}:\n{output}\n{error}");
         Assert.Contains("zvonim/bare", output.ToString());
+        Assert.Contains("zvonim/floor", output.ToString());
         using var document = JsonDocument.Parse(await File.ReadAllTextAsync(json));
         var runs = document.RootElement.GetProperty("runs").EnumerateArray().ToList();
-        Assert.Equal(["bare", "zvonim"], runs.Select(r => r.GetProperty("target").GetString()!).ToArray());
+        Assert.Equal(["bare", "floor", "zvonim"], runs.Select(r => r.GetProperty("target").GetString()!).ToArray());
         Assert.All(runs, run => Assert.Equal("sfu", run.GetProperty("scenario").GetString()));
 
-        var forwarder = runs[1];
+        // The floor passed every packet on to both subscribers, as they came.
+        var floor = runs[1].GetProperty("metrics");
+        Assert.True(floor.GetProperty("forwarded_per_s").GetDouble() > 0);
+        Assert.True(floor.GetProperty("min_received_per_subscriber").GetDouble() > 0, "every subscriber received packets through the floor");
+
+        var forwarder = runs[2];
         var metrics = forwarder.GetProperty("metrics");
         foreach (var metric in new[]
                  {
