@@ -51,6 +51,8 @@ public sealed class PeerActor : UntypedActor
     private readonly long _started = Stopwatch.GetTimestamp();
     private ICancelable? _retry;
     private HashSet<string>? _slowPeers; // others whose sockets cannot; while any is, this client is not read
+    private bool _counting;                  // handling one of the reader's counted messages
+    private PeerRoutes.Unqueued? _unqueued;  // that message, told by message to actors with a question out
 
     /// <param name="pendingLimit">Frames held for participants not connected yet (and said before admission).</param>
     /// <param name="budget">Bytes those frames may take, per socket and per node; unlimited if null.</param>
@@ -123,13 +125,17 @@ public sealed class PeerActor : UntypedActor
                 _connection.Send(signal);
                 break;
             case var fromClient when RelayLane.IsCounted(fromClient):
+                _counting = _lane is not null;
                 try
                 {
                     OnClientMessage(fromClient);
                 }
                 finally // a message that failed is handled too: a count never given back would stop the reader for good
                 {
-                    _lane?.Handled();
+                    // A frame still in a receiver's mailbox is handled once that receiver has queued it (PeerRoutes).
+                    if (_unqueued is not { Awaited: > 0 }) _lane?.Handled();
+                    _unqueued = null;
+                    _counting = false;
                     _connection.ClientMessageHandled();
                 }
                 break;
@@ -460,7 +466,8 @@ public sealed class PeerActor : UntypedActor
             // No sender: nobody answers a frame, and across nodes the sender's path would be written into, and looked
             // up from, every frame's envelope.
             target.Tell(signal, ActorRefs.NoSender);
-            _routes.WentByMessage(peerId);
+            if (_counting && _routes.IsAsked(peerId)) _routes.WentByMessage(peerId, _unqueued ??= new PeerRoutes.Unqueued(_lane!));
+            else _routes.WentByMessage(peerId);
         }
         else Hold(peerId, signal);
     }

@@ -1,4 +1,5 @@
 using Akka.Actor;
+using Akka.TestKit;
 using Xunit.Abstractions;
 using Zvonim.Actors.Peers;
 
@@ -131,12 +132,61 @@ public sealed class RelayLaneTests(ITestOutputHelper output) : CallSimulationBas
         for (var i = 0; i < 100; i++) Assert.Equal(i, Number(b.Expect<SignalEvent>()));
         Assert.False(a.Lane!.IsOpen);
         Assert.False(b.Lane!.IsOpen);
-        Assert.True(a.Lane.WhenCaughtUp().IsCompleted);
+        // b's actor answers for the frames it queued before a's route to it opened: then a's reader is caught up.
+        AwaitCondition(() => a.Lane.WhenCaughtUp().IsCompleted, TimeSpan.FromSeconds(3), "a's reader caught up");
         a.Lane.Open(new RelayLane.Targets("a", [("b", new ProbeConnection(CreateTestProbe()))]));
         Assert.False(a.Lane.IsOpen); // whatever the actor offers
         var elsewhere = CreateTestProbe();
         for (var i = 0; i < RelayLane.Backlog * 2; i++) a.Lane.Pass(new PeerCongestion("b", true), elsewhere.Ref); // never acknowledged
         Assert.True(a.Lane.WhenCaughtUp().IsCompleted);
+    }
+
+    /// <summary>a and b connected with the short way off, and a third participant "c" whose actor is a probe that
+    /// answers only when told: a busy actor, its mailbox full of a's frames.</summary>
+    private (Socket A, Socket B, TestProbe C) PairAndASlowActor()
+    {
+        var call = Create(TwoParty with { Capacity = 3 });
+        var joined = Join(call.CallId);
+        var a = Connect(call.CallId, call.PeerId!, lane: new RelayLane(shortWay: false));
+        var b = Connect(call.CallId, joined.PeerId, lane: new RelayLane(shortWay: false));
+        a.Expect<PeerConnectedEvent>();
+        var c = CreateTestProbe();
+        a.Peer.Tell(new PeerConnected("c", null, c.Ref), ActorRefs.NoSender);
+        c.ExpectMsg<OpenRoute>();
+        return (a, b, c);
+    }
+
+    [Fact]
+    public async Task Frames_waiting_in_a_receivers_mailbox_hold_the_reader_back_until_that_receiver_has_queued_them()
+    {
+        var (a, b, c) = PairAndASlowActor();
+        for (var i = 0; i < RelayLane.Backlog; i++) a.Say(Candidate(i));
+        for (var i = 0; i < RelayLane.Backlog; i++) Assert.Equal(i, Number(b.Expect<SignalEvent>()));
+        for (var i = 0; i < RelayLane.Backlog; i++) Assert.Equal(i, Number(c.ExpectMsg<SignalEvent>()));
+
+        // a's actor has handled every frame, but c's has not queued them: the reader must not read on.
+        var reader = a.Lane!.WhenCaughtUp();
+        Assert.False(reader.IsCompleted);
+        // c's first answer was given before it took the frames (they came after the question): still held, and asked again.
+        a.Peer.Tell(new RouteOpened("c", new ProbeConnection(CreateTestProbe())), c.Ref);
+        c.ExpectMsg<OpenRoute>();
+        Assert.False(reader.IsCompleted);
+        // The second answer comes after them.
+        a.Peer.Tell(new RouteOpened("c", new ProbeConnection(CreateTestProbe())), c.Ref);
+        await reader.WaitAsync(TimeSpan.FromSeconds(3));
+    }
+
+    [Fact]
+    public async Task A_receiver_that_leaves_without_answering_no_longer_holds_the_reader_back()
+    {
+        var (a, _, c) = PairAndASlowActor();
+        for (var i = 0; i < RelayLane.Backlog; i++) a.Say(Candidate(i));
+        c.ReceiveN(RelayLane.Backlog);
+        var reader = a.Lane!.WhenCaughtUp();
+        Assert.False(reader.IsCompleted);
+
+        a.Peer.Tell(new MemberLeft("c"), ActorRefs.NoSender);
+        await reader.WaitAsync(TimeSpan.FromSeconds(3));
     }
 
     [Fact]
