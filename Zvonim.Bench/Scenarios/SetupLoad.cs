@@ -17,6 +17,7 @@ internal sealed class SetupLoad(ServerUnderTest server, ScenarioSettings setting
     private readonly byte[] _offer = Frames.Offer("bnch");
     private readonly byte[] _answer = Frames.Answer("bnch");
     private long _completed, _outOfTurn, _teardownFailures, _failed, _recordedFrom = long.MaxValue;
+    private int _inFlight; // setups begun and not yet torn down
     private Turn _turn = Turn.Always; // whose turn its workers wait for; set by Start
 
     public ServerUnderTest Server { get; } = server;
@@ -27,6 +28,12 @@ internal sealed class SetupLoad(ServerUnderTest server, ScenarioSettings setting
     {
         _turn = turn;
         return [.. Enumerable.Range(0, Math.Max(1, settings.Calls)).Select(_ => Task.Run(() => WorkerAsync(stop, ct)))];
+    }
+
+    /// <summary>Completes once no setup of this load is in flight (each worker waits for its turn before the next).</summary>
+    public async Task WhenIdleAsync()
+    {
+        while (Volatile.Read(ref _inFlight) > 0) await Task.Delay(1).ConfigureAwait(false);
     }
 
     /// <summary>Setups begun from now on are counted.</summary>
@@ -73,34 +80,42 @@ internal sealed class SetupLoad(ServerUnderTest server, ScenarioSettings setting
             if (stop.IsCancellationRequested) break;
             var began = Stopwatch.GetTimestamp();
             var inTurn = _turn.IsOpen;
-            CallPair? pair = null;
+            Interlocked.Increment(ref _inFlight);
             try
             {
-                pair = await SetUpAsync(_client, _offer, _answer, ct).ConfigureAwait(false);
-                if (began >= Volatile.Read(ref _recordedFrom))
+                CallPair? pair = null;
+                try
                 {
-                    _times.RecordTicks(Stopwatch.GetTimestamp() - began);
-                    Interlocked.Increment(ref _completed);
-                    if (!inTurn) Interlocked.Increment(ref _outOfTurn);
+                    pair = await SetUpAsync(_client, _offer, _answer, ct).ConfigureAwait(false);
+                    if (began >= Volatile.Read(ref _recordedFrom))
+                    {
+                        _times.RecordTicks(Stopwatch.GetTimestamp() - began);
+                        Interlocked.Increment(ref _completed);
+                        if (!inTurn) Interlocked.Increment(ref _outOfTurn);
+                    }
                 }
+                catch (OrderViolation ex)
+                {
+                    lock (integrity) integrity.Reordered++;
+                    integrity.Sample(ex.Message);
+                }
+                catch (CorruptedMessage ex)
+                {
+                    lock (integrity) integrity.Corrupted++;
+                    integrity.Sample(ex.Message);
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException || !ct.IsCancellationRequested)
+                {
+                    Interlocked.Increment(ref _failed);
+                    integrity.AddFailure($"setup failed: {ex.GetType().Name}: {ex.Message}");
+                    await Task.Delay(50, CancellationToken.None).ConfigureAwait(false); // do not spin on a broken server
+                }
+                if (pair is not null && !await TearDownAsync(pair).ConfigureAwait(false)) Interlocked.Increment(ref _teardownFailures);
             }
-            catch (OrderViolation ex)
+            finally
             {
-                lock (integrity) integrity.Reordered++;
-                integrity.Sample(ex.Message);
+                Interlocked.Decrement(ref _inFlight);
             }
-            catch (CorruptedMessage ex)
-            {
-                lock (integrity) integrity.Corrupted++;
-                integrity.Sample(ex.Message);
-            }
-            catch (Exception ex) when (ex is not OperationCanceledException || !ct.IsCancellationRequested)
-            {
-                Interlocked.Increment(ref _failed);
-                integrity.AddFailure($"setup failed: {ex.GetType().Name}: {ex.Message}");
-                await Task.Delay(50, CancellationToken.None).ConfigureAwait(false); // do not spin on a broken server
-            }
-            if (pair is not null && !await TearDownAsync(pair).ConfigureAwait(false)) Interlocked.Increment(ref _teardownFailures);
         }
     }
 

@@ -35,9 +35,12 @@ public static class SetupScenario
     /// <summary>
     /// Two servers (two builds, or one build with and without a setting) measured in the same minutes: both run, and
     /// the load goes to one at a time, swapped every <paramref name="slice"/>. The warm-up and the measured window are
-    /// each a whole, even number of turns (so both servers get as many), at least two. A server has the core to itself
-    /// in its turns except for the first tens of milliseconds, while the other's last setups finish; a slow or fast
-    /// stretch of the machine falls on both. Driving both at once instead was tried: the one the scheduler happened to
+    /// each a whole, even number of turns (so both servers get as many), at least two. A turn ends once the setups
+    /// begun in it are over (torn down), and that drain counts in its server's time: the slower server's last setups no
+    /// longer run into the other's turn. What a server leaves for later (timers, collections, the store's writes) may
+    /// still fall in the other's turn; stopping the idle server (SIGSTOP) to keep that out was tried and dropped: both
+    /// builds came out 16–40 % dearer per setup, frozen and woken every five seconds. A slow or fast stretch of the
+    /// machine falls on both. Driving both at once instead was tried: the one the scheduler happened to
     /// favour got more of the core, did more per wake-up and came out cheaper per setup, 2–6 % either way between two
     /// copies of one build.
     /// </summary>
@@ -67,6 +70,7 @@ public static class SetupScenario
                 turns[i].Open();
                 await Task.Delay(slice, ct).ConfigureAwait(false);
                 turns[i].Close();
+                await loads[i].WhenIdleAsync().WaitAsync(ct).ConfigureAwait(false);
                 if (measured) active[i] += turn.Elapsed.TotalSeconds;
             }
         }
@@ -77,8 +81,9 @@ public static class SetupScenario
             var cpu = loads.Select(l => ProcessCpu.Start(l.Server.Pid)).ToArray();
             foreach (var load in loads) load.StartRecording();
             await AlternateAsync(settings.Duration, measured: true).ConfigureAwait(false);
+            var usage = cpu.Select(c => c.Stop()).ToArray();
             await StopAsync().ConfigureAwait(false);
-            for (var i = 0; i < 2; i++) loads[i].Report(active[i], cpu[i].Stop());
+            for (var i = 0; i < 2; i++) loads[i].Report(active[i], usage[i]);
             return [a.Result, b.Result];
         }
         finally
