@@ -347,6 +347,8 @@ public sealed class PeerActor : UntypedActor
         }
         foreach (var other in others)
         {
+            // Another actor now (or none): the old one's route, and its answer, are no longer this socket's way there.
+            if (_others.TryGetValue(other.PeerId, out var known) && !Equals(known, other.Peer)) ForgetRoute(other.PeerId);
             _others[other.PeerId] = other.Peer;
             if (other.Peer is not { } peer || !_pending.Remove(other.PeerId, out var queued)) continue;
             foreach (var signal in queued) peer.Tell(signal, ActorRefs.NoSender);
@@ -359,6 +361,9 @@ public sealed class PeerActor : UntypedActor
     private void AskRoute(string peerId, IActorRef peer)
     {
         if (peer is not IInternalActorRef { IsLocal: true }) return; // across nodes, frames go by message
+        // A question out to the same actor (admitted twice, in a cluster) is answered after everything told before
+        // it, and a frame told since marks it overtaken: a second question would muddle which answer is which.
+        if (_routes.IsAsked(peerId)) return;
         _routes.Asked(peerId);
         peer.Tell(OpenRoute.Instance, Self);
     }

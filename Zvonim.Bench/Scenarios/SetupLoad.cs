@@ -79,8 +79,10 @@ internal sealed class SetupLoad(ServerUnderTest server, ScenarioSettings setting
             await _turn.WaitAsync().ConfigureAwait(false);
             if (stop.IsCancellationRequested) break;
             var began = Stopwatch.GetTimestamp();
-            var inTurn = _turn.IsOpen;
+            // Counted in flight before the turn is read (a full fence each side, see Turn.Close): either the turn's
+            // drain waits for this setup, or the setup shows as begun out of turn.
             Interlocked.Increment(ref _inFlight);
+            var inTurn = _turn.IsOpen;
             try
             {
                 CallPair? pair = null;

@@ -31,6 +31,7 @@ internal sealed class Turn
     public void Close()
     {
         _isOpen = false;
+        Interlocked.MemoryBarrier(); // before the drain reads the workers' count (SetupLoad.WhenIdleAsync)
         if (_open.Task.IsCompleted) _open = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
     }
 }

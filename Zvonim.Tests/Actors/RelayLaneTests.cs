@@ -190,6 +190,36 @@ public sealed class RelayLaneTests(ITestOutputHelper output) : CallSimulationBas
     }
 
     [Fact]
+    public async Task A_frame_told_to_two_receivers_counts_as_read_once_both_have_answered_a_question_asked_after_it()
+    {
+        var lane = new RelayLane(shortWay: false);
+        var routes = new PeerRoutes();
+        var actor = CreateTestProbe();
+        var sink = new ProbeConnection(CreateTestProbe());
+        routes.Asked("b");
+        routes.Asked("c");
+        for (var i = 0; i < RelayLane.Backlog; i++)
+        {
+            lane.Pass(Candidate(i), actor.Ref); // the reader counts it
+            var frame = new PeerRoutes.Unqueued(lane);
+            routes.WentByMessage("b", frame);
+            routes.WentByMessage("c", frame);
+        }
+        var reader = lane.WhenCaughtUp();
+
+        // Both answer the questions asked before the frames, and are asked again behind them.
+        Assert.Equal(PeerRoutes.Answer.AskAgain, routes.Answered("b", sink));
+        routes.Asked("b");
+        Assert.Equal(PeerRoutes.Answer.AskAgain, routes.Answered("c", sink));
+        routes.Asked("c");
+        Assert.False(reader.IsCompleted);
+        Assert.Equal(PeerRoutes.Answer.Direct, routes.Answered("b", sink)); // b has queued them, c not yet
+        Assert.False(reader.IsCompleted);
+        Assert.Equal(PeerRoutes.Answer.Direct, routes.Answered("c", sink));
+        await reader.WaitAsync(TimeSpan.FromSeconds(3));
+    }
+
+    [Fact]
     public void A_socket_whose_answer_a_frame_may_have_overtaken_is_asked_again_but_watched_for_congestion_at_once()
     {
         var receiver = CreateTestProbe();

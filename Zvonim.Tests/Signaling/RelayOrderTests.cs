@@ -46,8 +46,9 @@ public sealed class RelayOrderTests(SharedServer shared) : IClassFixture<SharedS
     private async Task StreamAsync(bool lane, Func<Room, int, Task<WsClient?>> beforeFrame, Func<Room, WsClient, Task> check)
     {
         // With the lane (the default) on the shared server; without it on a server of the test's own, with the default
-        // send queue: frames that wait in a starved receiver's mailbox hold the sender's reader back (PeerRoutes), so the
-        // newcomer's socket is not closed for overflow even when the whole suite runs at once.
+        // send queue (512): frames that wait in a starved receiver's mailbox hold the sender's reader back (PeerRoutes),
+        // so what one sender can put before the newcomer (its held frames, at most PendingLimit 256, and 32 more) fits
+        // the queue even when the whole suite runs at once.
         await using var own = lane ? null : HttpKit.Server(("Zvonim:Signaling:RelayLane", "false"));
         var server = own ?? shared.Server;
         using var http = server.Client();
