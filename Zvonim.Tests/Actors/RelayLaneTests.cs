@@ -1,6 +1,7 @@
 using Akka.Actor;
 using Akka.TestKit;
 using Xunit.Abstractions;
+using Zvonim.Actors.Calls;
 using Zvonim.Actors.Peers;
 
 namespace Zvonim.Tests.Actors;
@@ -143,12 +144,16 @@ public sealed class RelayLaneTests(ITestOutputHelper output) : CallSimulationBas
 
     /// <summary>a and b connected with the short way off, and a third participant "c" whose actor is a probe that
     /// answers only when told: a busy actor, its mailbox full of a's frames.</summary>
-    private (Socket A, Socket B, TestProbe C) PairAndASlowActor()
+    private (Socket A, Socket B, TestProbe C) PairAndASlowActor() => PairAndASlowActor(out _, out _, out _);
+
+    private (Socket A, Socket B, TestProbe C) PairAndASlowActor(out string callId, out string aPeerId, out string bPeerId)
     {
         var call = Create(TwoParty with { Capacity = 3 });
+        (callId, aPeerId) = (call.CallId, call.PeerId!);
         var joined = Join(call.CallId);
         var a = Connect(call.CallId, call.PeerId!, lane: new RelayLane(shortWay: false));
         var b = Connect(call.CallId, joined.PeerId, lane: new RelayLane(shortWay: false));
+        bPeerId = joined.PeerId;
         a.Expect<PeerConnectedEvent>();
         var c = CreateTestProbe();
         a.Peer.Tell(new PeerConnected("c", null, c.Ref), ActorRefs.NoSender);
@@ -173,6 +178,28 @@ public sealed class RelayLaneTests(ITestOutputHelper output) : CallSimulationBas
         Assert.False(reader.IsCompleted);
         // The second answer comes after them.
         a.Peer.Tell(new RouteOpened("c", new ProbeConnection(CreateTestProbe())), c.Ref);
+        await reader.WaitAsync(TimeSpan.FromSeconds(3));
+    }
+
+    [Fact]
+    public async Task A_socket_admitted_again_while_a_question_is_out_asks_no_second_one_and_its_reader_is_let_go()
+    {
+        var (a, b, c) = PairAndASlowActor(out var callId, out var aPeerId, out var bPeerId);
+        for (var i = 0; i < RelayLane.Backlog; i++) a.Say(Candidate(i));
+        c.ReceiveN(RelayLane.Backlog);
+        var reader = a.Lane!.WhenCaughtUp();
+
+        // In a cluster a retried attach can be answered twice: the call admits the socket again, c connected.
+        Client.Send(Calls, new GetCall(callId));
+        var snapshot = Client.ExpectMsg<CallInfo>().Snapshot;
+        var call = Client.LastSender;
+        a.Peer.Tell(new PeerAdmitted(callId, aPeerId, snapshot, [new PeerLink(bPeerId, null, b.Peer), new PeerLink("c", null, c.Ref)]), call);
+        a.Expect<WelcomeEvent>();
+
+        var sink = new ProbeConnection(CreateTestProbe());
+        a.Peer.Tell(new RouteOpened("c", sink), c.Ref); // the answer to the question asked before the frames
+        c.FishForMessage(m => m is OpenRoute);          // asked again, behind them (past a's news of its congestion)
+        a.Peer.Tell(new RouteOpened("c", sink), c.Ref);
         await reader.WaitAsync(TimeSpan.FromSeconds(3));
     }
 
