@@ -51,7 +51,7 @@ public sealed class PeerActor : UntypedActor
     private readonly long _started = Stopwatch.GetTimestamp();
     private ICancelable? _retry;
     private HashSet<string>? _slowPeers; // others whose sockets cannot; while any is, this client is not read
-    private bool _counting;                  // handling one of the reader's counted messages
+    private RelayLane? _countedBy;           // while handling one of the reader's counted messages: whose count it is
     private PeerRoutes.Unqueued? _unqueued;  // that message, told by message to actors with a question out
 
     /// <param name="pendingLimit">Frames held for participants not connected yet (and said before admission).</param>
@@ -125,7 +125,7 @@ public sealed class PeerActor : UntypedActor
                 _connection.Send(signal);
                 break;
             case var fromClient when RelayLane.IsCounted(fromClient):
-                _counting = _lane is not null;
+                _countedBy = _lane;
                 try
                 {
                     OnClientMessage(fromClient);
@@ -135,7 +135,7 @@ public sealed class PeerActor : UntypedActor
                     // A frame still in a receiver's mailbox is handled once that receiver has queued it (PeerRoutes).
                     if (_unqueued is not { Awaited: > 0 }) _lane?.Handled();
                     _unqueued = null;
-                    _counting = false;
+                    _countedBy = null;
                     _connection.ClientMessageHandled();
                 }
                 break;
@@ -471,8 +471,7 @@ public sealed class PeerActor : UntypedActor
             // No sender: nobody answers a frame, and across nodes the sender's path would be written into, and looked
             // up from, every frame's envelope.
             target.Tell(signal, ActorRefs.NoSender);
-            if (_counting && _routes.IsAsked(peerId)) _routes.WentByMessage(peerId, _unqueued ??= new PeerRoutes.Unqueued(_lane!));
-            else _routes.WentByMessage(peerId);
+            _routes.WentByMessage(peerId, _countedBy, ref _unqueued);
         }
         else Hold(peerId, signal);
     }

@@ -82,13 +82,15 @@ internal sealed class PeerRoutes
     /// <summary>Whether a question to <paramref name="peerId"/>'s actor is out.</summary>
     public bool IsAsked(string peerId) => _asked.ContainsKey(peerId);
 
-    /// <summary>A frame for <paramref name="peerId"/> went by message: a pending answer may overtake it. With
-    /// <paramref name="frame"/>, the reader's count of it waits for an answer to a later question.</summary>
-    public void WentByMessage(string peerId, Unqueued? frame = null)
+    /// <summary>A frame for <paramref name="peerId"/> went by message: a pending answer may overtake it. A frame
+    /// <paramref name="countedBy"/> a reader's lane then waits, as <paramref name="frame"/> (made here for the first of
+    /// its receivers with a question out), for an answer to a later question before that reader counts it handled.</summary>
+    public void WentByMessage(string peerId, RelayLane? countedBy, ref Unqueued? frame)
     {
         if (!_asked.ContainsKey(peerId)) return;
         _asked[peerId] = true;
-        if (frame is null) return;
+        if (countedBy is null) return;
+        frame ??= new Unqueued(countedBy);
         if (!_unqueued.TryGetValue(peerId, out var backlog)) _unqueued[peerId] = backlog = new Backlog();
         frame.AwaitOne();
         backlog.SinceQuestion.Add(frame);

@@ -87,6 +87,10 @@ public static class SfuScenario
         ? new Media(111, 109, MediaKind.Audio, new Codec(111, "opus", 48000, 2), 100, 100, 0, 960)
         : new Media(96, 102, MediaKind.Video, new Codec(96, "VP8", 90000), 1000, 1200, 10, 3000);
 
+    /// <summary>The SRTP profile the load peers keyed among themselves use (no handshake to choose it).</summary>
+    private static SrtpProfile SrtpProfileOf(SfuSettings settings) =>
+        settings.Srtp == "cm" ? SrtpProfile.AesCm128HmacSha1_80 : SrtpProfile.AeadAes128Gcm;
+
     private static int[] Profiles(SfuSettings settings) => settings.Srtp == "cm"
         ? [DtlsSrtpProfile.AesCm128HmacSha1_80]
         : [DtlsSrtpProfile.AeadAes128Gcm, DtlsSrtpProfile.AesCm128HmacSha1_80];
@@ -96,7 +100,7 @@ public static class SfuScenario
     private static async Task<RunResult> RunBaselineAsync(SfuSettings settings, CancellationToken ct)
     {
         var media = MediaOf(settings);
-        var profile = settings.Srtp == "cm" ? SrtpProfile.AesCm128HmacSha1_80 : SrtpProfile.AeadAes128Gcm;
+        var profile = SrtpProfileOf(settings);
         var (sender, receiver) = SfuLoadPeer.DirectPair(profile);
         using var senderScope = sender;
         using var receiverScope = receiver;
@@ -205,7 +209,7 @@ public static class SfuScenario
     private static async Task<RunResult> RunFloorAsync(SfuSettings settings, CancellationToken ct)
     {
         var media = MediaOf(settings);
-        var profile = settings.Srtp == "cm" ? SrtpProfile.AesCm128HmacSha1_80 : SrtpProfile.AeadAes128Gcm;
+        var profile = SrtpProfileOf(settings);
         using var floor = new UdpFloor();
         if (settings.Pin)
         {

@@ -228,9 +228,9 @@ public sealed class RelayLaneTests(ITestOutputHelper output) : CallSimulationBas
         for (var i = 0; i < RelayLane.Backlog; i++)
         {
             lane.Pass(Candidate(i), actor.Ref); // the reader counts it
-            var frame = new PeerRoutes.Unqueued(lane);
-            routes.WentByMessage("b", frame);
-            routes.WentByMessage("c", frame);
+            PeerRoutes.Unqueued? frame = null;
+            routes.WentByMessage("b", lane, ref frame);
+            routes.WentByMessage("c", lane, ref frame);
         }
         var reader = lane.WhenCaughtUp();
 
@@ -253,7 +253,8 @@ public sealed class RelayLaneTests(ITestOutputHelper output) : CallSimulationBas
         var sink = new ProbeConnection(receiver);
         var routes = new PeerRoutes();
         routes.Asked("b");
-        routes.WentByMessage("b");
+        PeerRoutes.Unqueued? uncounted = null;
+        routes.WentByMessage("b", countedBy: null, ref uncounted);
 
         Assert.Equal(PeerRoutes.Answer.AskAgain, routes.Answered("b", sink));
         Assert.False(routes.TrySend("b", new SignalEvent("a", SignalKind.IceCandidate, Frame("{}")), out _));
