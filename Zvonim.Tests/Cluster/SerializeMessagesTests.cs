@@ -89,6 +89,9 @@ public sealed class SerializeMessagesTests(ITestOutputHelper output) : VirtualTi
         client.ExpectMsg<AttachLost>(Patience);
         Time.Advance(TimeSpan.FromSeconds(1));
         await b.ExpectAsync<WelcomeEvent>();
+        // Ann hears of Bob from the call, and his answer comes straight from his actor: the two can pass each other, so
+        // the news is awaited here, or a late one would pass below for news of the restored call.
+        await a.ExpectAsync<StateEvent>(s => s.Snapshot.ConnectedCount == 2);
         await RelayAsync(peerA, b, "offer from Ann");
         await RelayAsync(peerB, a, "answer from Bob");
 
