@@ -191,7 +191,7 @@ public sealed class MediaSessionActor : UntypedActor
         if (outcome.Remote is { } remote)
         {
             _remoteUfrag = remote.IceUfrag;
-            _peer.Connect($"{remote.Fingerprint.Algorithm} {remote.Fingerprint.Value}", remote.IceUfrag);
+            _peer.Connect(remote.Fingerprint, remote.IceUfrag);
         }
         if (_tracks.Publish(_peer, outcome.Published)) Context.Parent.Tell(new TracksPublished(_tracks.Published));
         OfferIfNeeded();

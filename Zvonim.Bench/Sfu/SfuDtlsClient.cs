@@ -22,11 +22,11 @@ public sealed class ClientIdentity
     {
         _der = der;
         _privateKey = privateKey;
-        Sha256Fingerprint = string.Join(':', SHA256.HashData(der).Select(b => b.ToString("X2", System.Globalization.CultureInfo.InvariantCulture)));
+        Fingerprint = Fingerprint.Sha256(der);
     }
 
-    /// <summary>Uppercase hex pairs joined by colons, as in <c>a=fingerprint:sha-256</c>.</summary>
-    public string Sha256Fingerprint { get; }
+    /// <summary>What its <c>a=fingerprint</c> would say: <c>sha-256</c> and uppercase hex pairs joined by colons.</summary>
+    public Fingerprint Fingerprint { get; }
 
     public static ClientIdentity Create()
     {
@@ -84,8 +84,7 @@ internal sealed class SfuDtlsClient(ClientIdentity identity, int[] profiles, int
     private sealed class Authentication(SfuDtlsClient client, ClientIdentity identity) : TlsAuthentication
     {
         public void NotifyServerCertificate(TlsServerCertificate serverCertificate) =>
-            client.ServerFingerprint = string.Join(':', SHA256.HashData(serverCertificate.Certificate.GetCertificateAt(0).GetEncoded())
-                .Select(b => b.ToString("X2", System.Globalization.CultureInfo.InvariantCulture)));
+            client.ServerFingerprint = Fingerprint.Sha256(serverCertificate.Certificate.GetCertificateAt(0).GetEncoded()).Value;
 
         public TlsCredentials GetClientCredentials(CertificateRequest certificateRequest) =>
             identity.CreateSigner(client.m_context, (BcTlsCrypto)client.Crypto);

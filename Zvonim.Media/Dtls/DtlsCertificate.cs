@@ -34,7 +34,7 @@ public sealed class DtlsCertificate
     {
         _der = der;
         _privateKey = privateKey;
-        Sha256Fingerprint = DtlsFingerprint.Format(der);
+        Fingerprint = Fingerprint.Sha256(der);
     }
 
     /// <summary>The certificate as DER, what a fingerprint hashes.</summary>
@@ -42,7 +42,10 @@ public sealed class DtlsCertificate
 
     /// <summary>The SHA-256 of the certificate's DER, uppercase hex pairs joined by colons: the value of an SDP
     /// answer's <c>a=fingerprint:sha-256</c>.</summary>
-    public string Sha256Fingerprint { get; }
+    public string Sha256Fingerprint => Fingerprint.Value;
+
+    /// <summary>Its SHA-256 fingerprint, as the other side of a handshake checks it.</summary>
+    public Fingerprint Fingerprint { get; }
 
     public static DtlsCertificate Create(TimeProvider? time = null)
     {

@@ -27,19 +27,25 @@ public sealed class DtlsServerSession : IDisposable
     private int _receiving;
 
     /// <param name="certificate">The server's identity, whose fingerprint went into the SDP answer.</param>
-    /// <param name="remoteFingerprint">The client's <c>a=fingerprint</c> value, <c>sha-256 AB:CD:...</c> (or under
-    /// another hash function of <see cref="CertificateHashes.Names"/>), or the SHA-256 hex alone.</param>
+    /// <param name="remoteFingerprint">The client's <c>a=fingerprint</c>, under a hash function of
+    /// <see cref="CertificateHashes.Names"/>.</param>
     /// <param name="send">Sends a datagram to the client; the memory is the callee's to keep.</param>
     /// <param name="preferGcm">Choose AEAD_AES_128_GCM over AES128_CM_HMAC_SHA1_80 when the client offers both.</param>
-    /// <exception cref="ArgumentException"><paramref name="remoteFingerprint"/> is not a fingerprint under a hash
-    /// function the server knows.</exception>
-    public DtlsServerSession(DtlsCertificate certificate, string remoteFingerprint,
+    /// <exception cref="ArgumentException"><paramref name="remoteFingerprint"/> is under a hash function the server
+    /// does not know.</exception>
+    public DtlsServerSession(DtlsCertificate certificate, Fingerprint remoteFingerprint,
         Action<ReadOnlyMemory<byte>> send, bool preferGcm = true)
     {
         ArgumentNullException.ThrowIfNull(certificate);
+        ArgumentNullException.ThrowIfNull(remoteFingerprint);
         ArgumentNullException.ThrowIfNull(send);
-        var expected = DtlsFingerprint.Parse(remoteFingerprint, nameof(remoteFingerprint));
-        _server = new SrtpDtlsServer(new BcTlsCrypto(new SecureRandom()), certificate, expected, preferGcm);
+        if (!remoteFingerprint.IsSupported)
+        {
+            throw new ArgumentException(
+                $"Fingerprints under '{remoteFingerprint.Algorithm}' are not supported, only {string.Join(", ", CertificateHashes.Names)}.",
+                nameof(remoteFingerprint));
+        }
+        _server = new SrtpDtlsServer(new BcTlsCrypto(new SecureRandom()), certificate, remoteFingerprint, preferGcm);
         _transport = new QueuedDatagramTransport(send);
     }
 

@@ -12,11 +12,11 @@ internal sealed class SrtpDtlsServer : DefaultTlsServer
 {
     private readonly BcTlsCrypto _crypto;
     private readonly DtlsCertificate _certificate;
-    private readonly DtlsFingerprint _expectedFingerprint;
+    private readonly Fingerprint _expectedFingerprint;
     private readonly int[] _profilePreference;
     private int _srtpProfile;
 
-    public SrtpDtlsServer(BcTlsCrypto crypto, DtlsCertificate certificate, DtlsFingerprint expectedFingerprint, bool preferGcm)
+    public SrtpDtlsServer(BcTlsCrypto crypto, DtlsCertificate certificate, Fingerprint expectedFingerprint, bool preferGcm)
         : base(crypto)
     {
         _crypto = crypto;

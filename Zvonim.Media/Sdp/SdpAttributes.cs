@@ -1,3 +1,5 @@
+using Zvonim.Media.Dtls;
+
 namespace Zvonim.Media.Sdp;
 
 /// <summary>The o= line's session id and version: the id stays for a peer connection's life, the version goes up

@@ -1,3 +1,5 @@
+using Zvonim.Media.Dtls;
+
 namespace Zvonim.Media.Sdp;
 
 /// <summary>

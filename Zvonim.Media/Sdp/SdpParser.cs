@@ -1,4 +1,5 @@
 using System.Globalization;
+using Zvonim.Media.Dtls;
 
 namespace Zvonim.Media.Sdp;
 

@@ -1,4 +1,5 @@
 using System.Text;
+using Zvonim.Media.Dtls;
 
 namespace Zvonim.Media.Sdp;
 

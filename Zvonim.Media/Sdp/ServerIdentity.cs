@@ -1,4 +1,5 @@
 using System.Net;
+using Zvonim.Media.Dtls;
 
 namespace Zvonim.Media.Sdp;
 

@@ -72,7 +72,7 @@ public sealed class MediaPeer : IDisposable
     /// <summary>Starts the DTLS server side once the browser's SDP is known (its fingerprint and ICE ufrag); each
     /// later offer changes nothing while that association lives. Once it is over (the handshake failed or timed out,
     /// or the browser closed it), the next offer starts another: the failure told the browser to offer again.</summary>
-    public void Connect(string remoteFingerprint, string remoteUfrag)
+    public void Connect(Fingerprint remoteFingerprint, string remoteUfrag)
     {
         if (Volatile.Read(ref _disposed) != 0 || _dtls is { Closed.IsCompleted: false }) return;
         Responder.RemoteUfrag = remoteUfrag;

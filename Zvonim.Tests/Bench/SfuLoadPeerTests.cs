@@ -38,7 +38,7 @@ public sealed class SfuLoadPeerTests
         var server = engine.CreatePeer(label, listener);
         var load = SfuLoadPeer.Open(label, new IPEndPoint(IPAddress.Loopback, engine.Port));
         var identity = ClientIdentity.Create();
-        server.Connect(identity.Sha256Fingerprint, load.Ufrag);
+        server.Connect(identity.Fingerprint, load.Ufrag);
         await Task.Run(() =>
         {
             load.ConnectIce(server.Ice.Ufrag, server.Ice.Pwd, Patience);

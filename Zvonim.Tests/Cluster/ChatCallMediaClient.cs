@@ -151,7 +151,7 @@ public sealed partial class ChatCallMediaClient : IAsyncDisposable
         a=ice-ufrag:{Media.Ufrag}
         a=ice-pwd:{_pwd}
         a=ice-options:trickle
-        a=fingerprint:sha-256 {_identity.Sha256Fingerprint}
+        a=fingerprint:{_identity.Fingerprint}
         a=setup:actpass
         a=mid:0
         a=extmap:5 http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01
@@ -177,7 +177,7 @@ public sealed partial class ChatCallMediaClient : IAsyncDisposable
             {
                 _ when l.StartsWith("a=ice-ufrag:", StringComparison.Ordinal) => $"a=ice-ufrag:{Media.Ufrag}",
                 _ when l.StartsWith("a=ice-pwd:", StringComparison.Ordinal) => $"a=ice-pwd:{_pwd}",
-                _ when l.StartsWith("a=fingerprint:", StringComparison.Ordinal) => $"a=fingerprint:sha-256 {_identity.Sha256Fingerprint}",
+                _ when l.StartsWith("a=fingerprint:", StringComparison.Ordinal) => $"a=fingerprint:{_identity.Fingerprint}",
                 "a=setup:actpass" => "a=setup:active",
                 "a=sendonly" => "a=recvonly",
                 "a=recvonly" => "a=sendonly",

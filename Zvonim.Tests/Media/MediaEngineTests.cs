@@ -143,12 +143,12 @@ public sealed class MediaEngineTests
 
         // Its SDP named another certificate than the one it shows: refused. (A timeout fails the same way, but a short
         // one would also cut the retry short on a busy machine.)
-        peer.Connect($"sha-256 {announced.Sha256Fingerprint}", browser.Ufrag);
+        peer.Connect(announced.Fingerprint, browser.Ufrag);
         await Assert.ThrowsAnyAsync<Exception>(() => Task.Run(() =>
             browser.Handshake(actual, [DtlsSrtpProfile.AeadAes128Gcm], engine.Certificate.Sha256Fingerprint, TimeSpan.FromSeconds(10))));
         await listener.Failures.Task.WaitAsync(TimeSpan.FromSeconds(10));
 
-        peer.Connect($"sha-256 {actual.Sha256Fingerprint}", browser.Ufrag); // it offers again, as it was told
+        peer.Connect(actual.Fingerprint, browser.Ufrag); // it offers again, as it was told
         await Task.Run(() => browser.Handshake(actual, [DtlsSrtpProfile.AeadAes128Gcm], engine.Certificate.Sha256Fingerprint, TimeSpan.FromSeconds(10)));
 
         Assert.Equal(nameof(SrtpProfile.AeadAes128Gcm), await listener.Connections.Task.WaitAsync(TimeSpan.FromSeconds(10)));

@@ -1,5 +1,6 @@
 using System.Net;
 using Xunit.Abstractions;
+using Zvonim.Media.Dtls;
 using Zvonim.Media.Sdp;
 using Zvonim.Tests.Browser;
 

@@ -1,12 +1,12 @@
 using System.Security.Cryptography;
-using Zvonim.Media.Dtls;
 
-namespace Zvonim.Media.Sdp;
+namespace Zvonim.Media.Dtls;
 
 /// <summary>
 /// A certificate fingerprint from a=fingerprint (RFC 8122): a hash algorithm name ("sha-256") and the hash as
-/// upper-case hex pairs joined by colons. The DTLS handshake checks the peer's certificate against it; that is what
-/// ties the DTLS keys to the signalling channel.
+/// upper-case hex pairs joined by colons. The DTLS handshake checks the peer's certificate against it and nothing else
+/// (no CA, no name, no validity period): that is what ties the DTLS keys to the signalling channel. One grammar for
+/// both: what SDP negotiation accepts is what the handshake checks.
 /// </summary>
 public sealed record Fingerprint(string Algorithm, string Value)
 {
@@ -54,7 +54,7 @@ public sealed record Fingerprint(string Algorithm, string Value)
     public bool IsSupported => CertificateHashes.Length(Algorithm) is not null;
 
     /// <summary>Whether a DER-encoded certificate hashes to this fingerprint (false for algorithms the server does
-    /// not know). Compared in fixed time, though a fingerprint is no secret.</summary>
+    /// not know). Constant-time, so that a peer probing with certificates learns nothing from how long a refusal takes.</summary>
     public bool Matches(ReadOnlySpan<byte> certificateDer) =>
         CertificateHashes.Compute(Algorithm, certificateDer) is { } hash && Bytes() is { } expected && CryptographicOperations.FixedTimeEquals(hash, expected);
 
