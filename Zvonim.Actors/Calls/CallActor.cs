@@ -191,9 +191,12 @@ public sealed partial class CallActor : UntypedActor
             return;
         }
         _log.Info("Peer {peer_id} joined call {call_id}", peerId, CallId);
+        // The proof first, then the record: a node that stops or dies before the newcomer's socket comes would
+        // otherwise bring the room back with a member nobody can prove to be.
+        var secret = _credentials?.Issue(peerId, join.From);
         Save();
         ArmDeadline(peerId, _room.Policy.FirstConnectTimeout);
-        Sender.Tell(new CallJoined(CallId, peerId, _room.Snapshot(), _credentials?.Issue(peerId, join.From)), Self);
+        Sender.Tell(new CallJoined(CallId, peerId, _room.Snapshot(), secret), Self);
         Broadcast(new MemberJoined(peerId, join.DisplayName), except: null);
         BroadcastState();
     }

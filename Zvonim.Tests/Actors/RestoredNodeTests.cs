@@ -46,6 +46,22 @@ public sealed class RestoredNodeTests(ITestOutputHelper output) : VirtualTimeTes
     }
 
     [Fact]
+    public void The_record_written_at_a_join_carries_the_newcomer_s_proof_so_a_restart_before_its_socket_comes_lets_it_in()
+    {
+        var group = Policies.TwoParty with { Kind = "group-room", Capacity = 8, PublicPeerIds = true };
+        var (calls, store, client) = Node();
+        client.Send(calls, new CreateCall(group, new JoinAs("Alice")));
+        var room = client.ExpectMsg<CallCreated>();
+        client.Send(calls, new JoinCall(room.CallId, "Bob"));
+        var bob = client.ExpectMsg<CallJoined>();
+        Assert.NotNull(bob.Secret);
+
+        // The last record before Bob's socket comes is the one a node that dies now is restarted from.
+        var written = store.FishForMessage<SaveCall>(save => save.Record.Participants.Any(p => p.PeerId == bob.PeerId)).Record;
+        Assert.Equal(bob.Secret, written.Participants.Single(p => p.PeerId == bob.PeerId).Secret);
+    }
+
+    [Fact]
     public async Task An_unused_room_link_sleeps_again_with_its_week_counted_from_its_creation()
     {
         var created = Time.GetUtcNow() - TimeSpan.FromDays(2);
