@@ -106,7 +106,11 @@ internal sealed class PeerRoutes
     /// longer hold the reader back.</summary>
     private void ReleaseAll(string peerId)
     {
-        if (!_unqueued.Remove(peerId, out var backlog)) return;
+        if (_unqueued.Remove(peerId, out var backlog)) Release(backlog);
+    }
+
+    private static void Release(Backlog backlog)
+    {
         Release(backlog.BeforeQuestion);
         Release(backlog.SinceQuestion);
     }
@@ -122,7 +126,8 @@ internal sealed class PeerRoutes
 
     public void Clear()
     {
-        foreach (var peerId in _unqueued.Keys.ToList()) ReleaseAll(peerId);
+        foreach (var backlog in _unqueued.Values) Release(backlog);
+        _unqueued.Clear();
         _asked.Clear();
         _direct.Clear();
         _watched.Clear();
