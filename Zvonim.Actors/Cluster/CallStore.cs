@@ -30,6 +30,18 @@ public sealed record ListCalls : INoSerializationVerificationNeeded
 /// <param name="Failed">The store could not be read: the list is empty, and says nothing.</param>
 public sealed record CallsListed(IReadOnlyList<string> CallIds, bool Failed = false) : INoSerializationVerificationNeeded;
 
+/// <summary>Asks a store that gathers its writes to write what it has, and everything told to it before this, now;
+/// answered with <see cref="StoreDrained"/>.</summary>
+public sealed record DrainStore : INoSerializationVerificationNeeded
+{
+    public static readonly DrainStore Instance = new();
+}
+
+public sealed record StoreDrained : INoSerializationVerificationNeeded
+{
+    public static readonly StoreDrained Instance = new();
+}
+
 /// <summary>
 /// Every call's <see cref="CallRecord"/>, replicated to all nodes with Akka.DistributedData (in memory, written to and
 /// read from a majority of the nodes). When a node dies, the calls it ran come back on another

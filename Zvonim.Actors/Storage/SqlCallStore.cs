@@ -1,6 +1,7 @@
 using System.Data.Common;
 using System.Text.Json;
 using Akka.Actor;
+using Akka;
 using Akka.Event;
 using Zvonim.Actors.Calls;
 using Zvonim.Actors.Cluster;
@@ -89,6 +90,10 @@ public sealed class SqlCallStore : UntypedActor
             case ListCalls:
                 Write();
                 Sender.Tell(List(), Self);
+                break;
+            case DrainStore:
+                Write();
+                Sender.Tell(StoreDrained.Instance, Self);
                 break;
             default:
                 Unhandled(message);
@@ -221,6 +226,30 @@ public sealed class SqlCallStore : UntypedActor
         using var command = connection.CreateCommand();
         command.CommandText = sql;
         command.ExecuteNonQuery();
+    }
+
+    /// <summary>
+    /// Has the node's shutdown drain <paramref name="store"/> before its actors are stopped. A stopping actor handles
+    /// its stop before the messages still in its mailbox, which are dropped: changes told while the store was busy
+    /// writing (an fsync on a slow disk takes tens of milliseconds) would be lost when the node stopped just then,
+    /// and a restarted node would bring its rooms back as they were before those changes. The drain goes through the
+    /// mailbox behind them, so everything told before the node began to stop is written.
+    /// </summary>
+    public static void DrainBeforeTermination(ActorSystem system, IActorRef store, TimeSpan timeout)
+    {
+        var log = Logging.GetLogger(system, typeof(SqlCallStore));
+        CoordinatedShutdown.Get(system).AddTask(CoordinatedShutdown.PhaseBeforeActorSystemTerminate, "zvonim-drain-call-store", async () =>
+        {
+            try
+            {
+                await store.Ask<StoreDrained>(DrainStore.Instance, timeout).ConfigureAwait(false);
+            }
+            catch (AskTimeoutException)
+            {
+                log.Error("The call store did not write its pending records within {0}; the latest changes of some calls may be lost", timeout);
+            }
+            return Done.Instance;
+        });
     }
 
     /// <summary>Whatever is still pending is written before the node goes.</summary>

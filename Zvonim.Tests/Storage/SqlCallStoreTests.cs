@@ -75,6 +75,42 @@ public sealed class SqlCallStoreTests(ITestOutputHelper output) : VirtualTimeTes
         Assert.Equal(["a", "b", "c"], SqlCallStore.Open(open).Select(r => r.CallId).Order());
     }
 
+    [Fact]
+    public async Task Changes_told_while_the_store_is_busy_are_written_when_the_node_stops()
+    {
+        var open = Database();
+        SqlCallStore.Open(open);
+        using var database = new ManualResetEventSlim(false);
+        var store = Sys.ActorOf(SqlCallStore.Props(() =>
+        {
+            database.Wait(); // a slow disk: the store's thread waits here while changes queue behind it
+            return open();
+        }, writeDelay: TimeSpan.FromSeconds(1)));
+        SqlCallStore.DrainBeforeTermination(Sys, store, TimeSpan.FromSeconds(10));
+        await store.Ask<ActorIdentity>(new Identify(null), TimeSpan.FromSeconds(5)); // started, with its own mailbox
+        store.Tell(new LoadCall("x"), TestActor);
+        store.Tell(new SaveCall(Record("a", 1)));
+        store.Tell(new SaveCall(Record("b", 2)));
+
+        var stopped = CoordinatedShutdown.Get(Sys).Run(CoordinatedShutdown.ClrExitReason.Instance);
+        // The database answers once the stopping node has asked the store to write (the drain in its mailbox, behind the
+        // changes) or, without that, once the node has begun to stop its actors: the store would then handle its stop
+        // before the changes still in its mailbox.
+        var mailbox = ((ActorCell)((ActorRefWithCell)store).Underlying).Mailbox!.MessageQueue;
+        var guardian = ((LocalActorRef)((ExtendedActorSystem)Sys).Guardian).Cell;
+        try
+        {
+            AwaitCondition(() => mailbox.Count == 3 || guardian.ChildrenContainer.IsTerminating, TimeSpan.FromSeconds(10));
+        }
+        finally
+        {
+            database.Set();
+        }
+        await stopped.WaitAsync(TimeSpan.FromSeconds(20));
+
+        Assert.Equal([("a", 1), ("b", 2)], SqlCallStore.Open(open).Select(r => (r.CallId, r.Participants.Count)).Order());
+    }
+
     private async Task LatestRecordsSurviveAsync(Func<System.Data.Common.DbConnection> open)
     {
         Assert.Empty(SqlCallStore.Open(open)); // a new database gets its table

@@ -27,6 +27,10 @@ public static class ActorHosting
 
     public const string SystemName = "zvonim";
 
+    /// <summary>How long a stopping node waits for the call store's last writes: within the phase's own timeout
+    /// (<c>before-actor-system-terminate</c>, hocon).</summary>
+    private static readonly TimeSpan StoreDrainTimeout = TimeSpan.FromSeconds(4);
+
     /// <summary>Where the build and publish put the top-level <c>hocon/</c> folder.</summary>
     public static string HoconFile => Path.Combine(AppContext.BaseDirectory, "hocon", "zvonim.hocon");
 
@@ -72,6 +76,7 @@ public static class ActorHosting
                 }
                 var restored = SqlCallStore.Open(open);
                 var store = system.ActorOf(SqlCallStore.Props(open, options.Store.WriteDelay), CallStore.Name);
+                SqlCallStore.DrainBeforeTermination(system, store, StoreDrainTimeout);
                 registry.Register<CallManager>(system.ActorOf(CallManager.Props(store, restored, options.Limits.MaxCalls), CallManager.Name));
             });
         }
@@ -107,6 +112,7 @@ public static class ActorHosting
                     SqlCallStore.EnsureSchema(database);
                     // Written at once: a call's shard that moves to another node reads its record straight from the database.
                     store = system.ActorOf(SqlCallStore.Props(database), CallStore.Name);
+                    SqlCallStore.DrainBeforeTermination(system, store, StoreDrainTimeout);
                 }
                 else store = system.ActorOf(CallStore.Props(), CallStore.Name);
                 var calls = system.ActorOf(ShardedCalls.Props(registry.Get<CallEntity>()), CallManager.Name);
