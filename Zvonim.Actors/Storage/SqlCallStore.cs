@@ -1,7 +1,7 @@
 using System.Data.Common;
 using System.Text.Json;
-using Akka.Actor;
 using Akka;
+using Akka.Actor;
 using Akka.Event;
 using Zvonim.Actors.Calls;
 using Zvonim.Actors.Cluster;
