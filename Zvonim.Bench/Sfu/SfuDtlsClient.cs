@@ -43,13 +43,14 @@ public sealed class ClientIdentity
 }
 
 /// <summary>A WebRTC-like DTLS 1.2 client: use_srtp with the given profiles, its own certificate, the server's
-/// certificate fingerprint recorded, and the SRTP keying material exported once the handshake is done.</summary>
+/// certificate recorded, and the SRTP keying material exported once the handshake is done.</summary>
 internal sealed class SfuDtlsClient(ClientIdentity identity, int[] profiles, int timeoutMillis)
     : DefaultTlsClient(new BcTlsCrypto(new SecureRandom()))
 {
     public int SrtpProfile { get; private set; }
     public byte[]? KeyingMaterial { get; private set; }
-    public string? ServerFingerprint { get; private set; }
+    /// <summary>The server's certificate as DER, what its signalled fingerprint must match.</summary>
+    public byte[]? ServerCertificate { get; private set; }
 
     protected override ProtocolVersion[] GetSupportedVersions() => ProtocolVersion.DTLSv12.Only();
 
@@ -84,7 +85,7 @@ internal sealed class SfuDtlsClient(ClientIdentity identity, int[] profiles, int
     private sealed class Authentication(SfuDtlsClient client, ClientIdentity identity) : TlsAuthentication
     {
         public void NotifyServerCertificate(TlsServerCertificate serverCertificate) =>
-            client.ServerFingerprint = Fingerprint.Sha256(serverCertificate.Certificate.GetCertificateAt(0).GetEncoded()).Value;
+            client.ServerCertificate = serverCertificate.Certificate.GetCertificateAt(0).GetEncoded();
 
         public TlsCredentials GetClientCredentials(CertificateRequest certificateRequest) =>
             identity.CreateSigner(client.m_context, (BcTlsCrypto)client.Crypto);

@@ -7,6 +7,7 @@ using System.Security.Cryptography;
 using System.Text;
 using Org.BouncyCastle.Tls;
 using Zvonim.Bench.Load;
+using Zvonim.Media.Dtls;
 using Zvonim.Media.Ice;
 using Zvonim.Media.Rtp;
 using Zvonim.Media.Srtp;
@@ -176,11 +177,11 @@ public sealed class SfuLoadPeer : IDisposable
     }
 
     /// <summary>The DTLS client handshake on this socket; then the SRTP contexts from the exported keys.</summary>
-    public void Handshake(ClientIdentity identity, int[] profiles, string serverFingerprint, TimeSpan timeout)
+    public void Handshake(ClientIdentity identity, int[] profiles, Fingerprint serverFingerprint, TimeSpan timeout)
     {
         var client = new SfuDtlsClient(identity, profiles, (int)timeout.TotalMilliseconds);
         _dtls = new DtlsClientProtocol().Connect(client, new UdpDtlsTransport(_socket));
-        if (!string.Equals(client.ServerFingerprint, serverFingerprint, StringComparison.OrdinalIgnoreCase))
+        if (client.ServerCertificate is not { } certificate || !serverFingerprint.Matches(certificate))
             throw new BenchFailure($"{Label}: the server's certificate is not the one its fingerprint says");
         Profile = (SrtpProfile)client.SrtpProfile;
         var (local, remote) = DtlsSrtpKeys.Split(client.KeyingMaterial!, Profile, isServer: false);

@@ -153,7 +153,7 @@ public static class SfuScenario
                         var identity = ClientIdentity.Create();
                         p.Server.Connect(identity.Fingerprint, p.Load.Ufrag);
                         p.Load.ConnectIce(p.Server.Ice.Ufrag, p.Server.Ice.Pwd, Patience);
-                        p.Load.Handshake(identity, Profiles(settings), engine.Certificate.Sha256Fingerprint, Patience);
+                        p.Load.Handshake(identity, Profiles(settings), engine.Certificate.Fingerprint, Patience);
                         await p.Listener.Connected.Task.WaitAsync(Patience, ct).ConfigureAwait(false);
                     }
                     finally

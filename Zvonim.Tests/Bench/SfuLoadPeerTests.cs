@@ -42,7 +42,7 @@ public sealed class SfuLoadPeerTests
         await Task.Run(() =>
         {
             load.ConnectIce(server.Ice.Ufrag, server.Ice.Pwd, Patience);
-            load.Handshake(identity, [DtlsSrtpProfile.AeadAes128Gcm], engine.Certificate.Sha256Fingerprint, Patience);
+            load.Handshake(identity, [DtlsSrtpProfile.AeadAes128Gcm], engine.Certificate.Fingerprint, Patience);
         });
         await listener.Connected.Task.WaitAsync(Patience);
         return (load, server);

@@ -73,7 +73,8 @@ public sealed partial class ChatCallMediaClient : IAsyncDisposable
         Forwarder = new IPEndPoint(IPAddress.Loopback, int.Parse(candidate.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture));
         var ufrag = Attribute(answer, "ice-ufrag");
         var pwd = Attribute(answer, "ice-pwd");
-        var fingerprint = Attribute(answer, "fingerprint").Split(' ')[1];
+        var fingerprint = Fingerprint.Parse(Attribute(answer, "fingerprint"));
+        Assert.True(fingerprint is not null, $"no fingerprint in the answer:\n{answer}");
         Media.ConnectTo(Forwarder);
         await Task.Run(() =>
         {

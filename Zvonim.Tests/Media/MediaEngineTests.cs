@@ -145,11 +145,11 @@ public sealed class MediaEngineTests
         // one would also cut the retry short on a busy machine.)
         peer.Connect(announced.Fingerprint, browser.Ufrag);
         await Assert.ThrowsAnyAsync<Exception>(() => Task.Run(() =>
-            browser.Handshake(actual, [DtlsSrtpProfile.AeadAes128Gcm], engine.Certificate.Sha256Fingerprint, TimeSpan.FromSeconds(10))));
+            browser.Handshake(actual, [DtlsSrtpProfile.AeadAes128Gcm], engine.Certificate.Fingerprint, TimeSpan.FromSeconds(10))));
         await listener.Failures.Task.WaitAsync(TimeSpan.FromSeconds(10));
 
         peer.Connect(actual.Fingerprint, browser.Ufrag); // it offers again, as it was told
-        await Task.Run(() => browser.Handshake(actual, [DtlsSrtpProfile.AeadAes128Gcm], engine.Certificate.Sha256Fingerprint, TimeSpan.FromSeconds(10)));
+        await Task.Run(() => browser.Handshake(actual, [DtlsSrtpProfile.AeadAes128Gcm], engine.Certificate.Fingerprint, TimeSpan.FromSeconds(10)));
 
         Assert.Equal(nameof(SrtpProfile.AeadAes128Gcm), await listener.Connections.Task.WaitAsync(TimeSpan.FromSeconds(10)));
     }
